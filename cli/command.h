@@ -1,0 +1,20 @@
+#pragma once
+// The `tessera` subcommands. Each file cmd_<name>.cpp adds one subcommand to the root app; its
+// callback does the work and stores its exit status in the context. Thin: no algorithms here.
+#include <CLI/CLI.hpp>
+
+#include "parallel/world.h"
+
+namespace tessera::cli {
+
+struct Context {
+  parallel::World& world;
+  int exit_code = 0;
+};
+
+void add_info_command(CLI::App& app, Context& ctx);
+void add_config_command(CLI::App& app, Context& ctx);
+void add_tokenizer_command(CLI::App& app, Context& ctx);
+void add_prepare_command(CLI::App& app, Context& ctx);
+
+}  // namespace tessera::cli

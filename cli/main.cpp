@@ -1,0 +1,47 @@
+// tessera <command> [options]: every rank of an MPI job runs this same main.
+#include <exception>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/threads.h"
+
+int main(int argc, char** argv) {
+  using namespace tessera;
+  parallel::World* world = nullptr;
+  try {
+    world = &parallel::World::init(&argc, &argv);
+  } catch (const std::exception& e) {
+    log::error("cannot start MPI: {}", e.what());
+    return 1;
+  }
+  log::set_rank(world->rank(), world->size());
+  configure_threads(world->local_size());
+
+  CLI::App app{"Tessera: train, checkpoint, serve and evaluate transformer language models on HPC clusters.",
+               "tessera"};
+  app.set_version_flag("--version", std::string("tessera ") + TESSERA_VERSION);
+  app.require_subcommand(1);
+  cli::Context ctx{*world};
+  cli::add_info_command(app, ctx);
+  cli::add_config_command(app, ctx);
+  cli::add_tokenizer_command(app, ctx);
+  cli::add_prepare_command(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Every rank parsed the same command line, so every rank stops here alike.
+    if (!world->is_root()) return e.get_exit_code() == 0 ? 0 : 2;
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  } catch (const CollectiveError& e) {
+    if (world->is_root()) log::error("{}", e.what());  // every rank stops here alike
+    return 1;
+  } catch (const std::exception& e) {
+    log::error("{}", e.what());
+    if (world->size() > 1) world->abort(1);  // peers may be waiting in a collective
+    return 1;
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,72 @@
+#pragma once
+// The run configuration: one TOML file per run, overridden by `--set section.key=value`.
+// Unknown keys and wrong types are errors naming the key and the file. Rank 0 parses and
+// validates it and broadcasts the canonical TOML text (to_toml) to the other ranks.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera {
+
+struct ModelConfig {
+  std::string family = "gpt2";  // "gpt2": LayerNorm, learned positions, GELU; "llama": RMSNorm, RoPE, SwiGLU, GQA
+  int64_t n_layer = 4;
+  int64_t d_model = 256;
+  int64_t n_head = 4;
+  int64_t n_kv_head = 0;       // 0 means n_head (no grouped-query attention)
+  int64_t d_ff = 0;            // 0 means the family's default: 4*d_model (gpt2), 8/3*d_model rounded up to 64 (llama)
+  int64_t seq_len = 256;       // the longest sequence the model accepts (T)
+  int64_t vocab_size = 8192;
+  bool tie_embeddings = true;  // output projection shares the token embedding
+
+  int64_t kv_heads() const { return n_kv_head > 0 ? n_kv_head : n_head; }
+  int64_t ff_dim() const;
+  int64_t head_dim() const { return d_model / n_head; }
+};
+
+struct DataConfig {
+  std::string dir;  // prepared shards (tessera prepare --out DIR); empty means random tokens
+};
+
+struct TrainConfig {
+  int64_t batch_size = 8;   // sequences per rank per micro-step
+  int64_t grad_accum = 1;   // micro-steps per optimizer step
+  int64_t steps = 1000;
+  double lr = 3e-4;
+  double min_lr = 3e-5;     // end of the cosine decay
+  int64_t warmup_steps = 100;
+  double weight_decay = 0.1;
+  double grad_clip = 1.0;   // global L2 norm; 0 disables clipping
+  int64_t eval_interval = 100;
+  uint64_t seed = 1337;
+};
+
+struct ParallelConfig {
+  int64_t tp = 1;     // tensor-parallel ranks; dp = world size / tp
+  bool zero = false;  // ZeRO-1: shard optimizer state across data-parallel ranks
+};
+
+struct CheckpointConfig {
+  int64_t every = 0;  // steps between checkpoints; 0 disables periodic checkpoints
+  int64_t keep = 3;   // newest checkpoints kept
+};
+
+struct Config {
+  ModelConfig model;
+  DataConfig data;
+  TrainConfig train;
+  ParallelConfig parallel;
+  CheckpointConfig checkpoint;
+
+  // Parses TOML text; `source` names the file in errors. Overrides are "section.key=value".
+  static Config parse(const std::string& toml_text, const std::string& source,
+                      const std::vector<std::string>& overrides = {});
+  static Config load(const std::string& path, const std::vector<std::string>& overrides = {});
+  // Every key, canonical and complete: parse(to_toml()) gives back the same config.
+  std::string to_toml() const;
+  std::string to_json() const;
+  // Cross-field rules (d_model divisible by n_head, ...); throws tessera::Error naming the key.
+  void validate(const std::string& source) const;
+};
+
+}  // namespace tessera

@@ -1,0 +1,110 @@
+#include "parallel/world.h"
+
+#include <climits>
+#include <cstdlib>
+#include <numeric>
+
+#include "parallel/mpi_check.h"
+
+namespace tessera::parallel {
+
+bool launched_by_mpi() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
+    if (std::getenv(var)) return true;
+  }
+  const char* ntasks = std::getenv("SLURM_STEP_NUM_TASKS");
+  return std::getenv("SLURM_STEP_ID") && ntasks && std::atoi(ntasks) > 1;
+}
+
+World& World::init(int* argc, char*** argv) {
+  static World world;
+  if (world.uses_mpi_ || !launched_by_mpi()) return world;
+  int provided = 0;
+  MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  world.uses_mpi_ = true;
+  MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &world.rank_));
+  MPI_CHECK(MPI_Comm_size(MPI_COMM_WORLD, &world.size_));
+  MPI_Comm node;
+  MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world.rank_, MPI_INFO_NULL, &node));
+  MPI_CHECK(MPI_Comm_rank(node, &world.local_rank_));
+  MPI_CHECK(MPI_Comm_size(node, &world.local_size_));
+  MPI_Comm_free(&node);
+  return world;
+}
+
+World::~World() {
+  int finalized = 0;
+  if (uses_mpi_ && MPI_Finalized(&finalized) == MPI_SUCCESS && !finalized) MPI_Finalize();
+}
+
+void World::barrier() const {
+  if (uses_mpi_) MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+}
+
+void World::broadcast(std::string& bytes, int root) const {
+  if (!uses_mpi_) return;
+  long long size = static_cast<long long>(bytes.size());
+  MPI_CHECK(MPI_Bcast(&size, 1, MPI_LONG_LONG, root, MPI_COMM_WORLD));
+  TESSERA_CHECK(size <= INT_MAX, "broadcast of {} bytes exceeds the 2 GiB message limit", size);
+  bytes.resize(static_cast<size_t>(size));
+  MPI_CHECK(MPI_Bcast(bytes.data(), static_cast<int>(size), MPI_BYTE, root, MPI_COMM_WORLD));
+}
+
+namespace {
+// Concatenated bytes and per-rank counts -> one string per rank.
+std::vector<std::string> split(const std::vector<char>& all, const std::vector<int>& counts) {
+  std::vector<std::string> parts;
+  size_t offset = 0;
+  for (int c : counts) {
+    parts.emplace_back(all.data() + offset, static_cast<size_t>(c));
+    offset += static_cast<size_t>(c);
+  }
+  return parts;
+}
+
+std::vector<int> displacements(const std::vector<int>& counts) {
+  std::vector<int> displs(counts.size(), 0);
+  long long total = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    TESSERA_CHECK(total <= INT_MAX, "gather of more than 2 GiB");
+    displs[i] = static_cast<int>(total);
+    total += counts[i];
+  }
+  TESSERA_CHECK(total <= INT_MAX, "gather of more than 2 GiB");
+  return displs;
+}
+}  // namespace
+
+std::vector<std::string> World::gather(const std::string& bytes, int root) const {
+  if (!uses_mpi_) return {bytes};
+  TESSERA_CHECK(bytes.size() <= INT_MAX, "gather of {} bytes exceeds the 2 GiB message limit", bytes.size());
+  const int mine = static_cast<int>(bytes.size());
+  std::vector<int> counts(rank_ == root ? size_ : 0);
+  MPI_CHECK(MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, root, MPI_COMM_WORLD));
+  std::vector<int> displs = rank_ == root ? displacements(counts) : std::vector<int>{};
+  std::vector<char> all(rank_ == root ? std::accumulate(counts.begin(), counts.end(), size_t{0}) : 0);
+  MPI_CHECK(MPI_Gatherv(bytes.data(), mine, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE,
+                        root, MPI_COMM_WORLD));
+  return rank_ == root ? split(all, counts) : std::vector<std::string>{};
+}
+
+std::vector<std::string> World::all_gather(const std::string& bytes) const {
+  if (!uses_mpi_) return {bytes};
+  TESSERA_CHECK(bytes.size() <= INT_MAX, "all_gather of {} bytes exceeds the 2 GiB message limit", bytes.size());
+  const int mine = static_cast<int>(bytes.size());
+  std::vector<int> counts(size_);
+  MPI_CHECK(MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD));
+  const std::vector<int> displs = displacements(counts);
+  std::vector<char> all(std::accumulate(counts.begin(), counts.end(), size_t{0}));
+  MPI_CHECK(MPI_Allgatherv(bytes.data(), mine, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE,
+                           MPI_COMM_WORLD));
+  return split(all, counts);
+}
+
+void World::abort(int code) const {
+  if (uses_mpi_) MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);
+}
+
+}  // namespace tessera::parallel
