@@ -16,5 +16,6 @@ void add_info_command(CLI::App& app, Context& ctx);
 void add_config_command(CLI::App& app, Context& ctx);
 void add_tokenizer_command(CLI::App& app, Context& ctx);
 void add_prepare_command(CLI::App& app, Context& ctx);
+void add_bench_command(CLI::App& app, Context& ctx);
 
 }  // namespace tessera::cli

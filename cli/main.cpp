@@ -2,9 +2,9 @@
 #include <exception>
 
 #include "cli/command.h"
-#include "core/error.h"
 #include "core/log.h"
 #include "core/threads.h"
+#include "parallel/guard.h"
 
 int main(int argc, char** argv) {
   using namespace tessera;
@@ -27,21 +27,16 @@ int main(int argc, char** argv) {
   cli::add_config_command(app, ctx);
   cli::add_tokenizer_command(app, ctx);
   cli::add_prepare_command(app, ctx);
+  cli::add_bench_command(app, ctx);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // Every rank parsed the same command line, so every rank stops here alike.
-    if (!world->is_root()) return e.get_exit_code() == 0 ? 0 : 2;
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
-  } catch (const CollectiveError& e) {
-    if (world->is_root()) log::error("{}", e.what());  // every rank stops here alike
-    return 1;
-  } catch (const std::exception& e) {
-    log::error("{}", e.what());
-    if (world->size() > 1) world->abort(1);  // peers may be waiting in a collective
-    return 1;
-  }
-  return ctx.exit_code;
+  return parallel::run_guarded(*world, [&] {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      // Every rank parsed the same command line, so every rank stops here alike.
+      const int rc = world->is_root() ? app.exit(e) : e.get_exit_code();
+      return rc == 0 ? 0 : 2;
+    }
+    return ctx.exit_code;
+  });
 }

@@ -5,8 +5,6 @@
 #include <stdexcept>
 #include <string>
 
-#include <fmt/format.h>
-
 namespace tessera {
 
 // An error a user can act on: bad input, a missing file, an impossible config.
@@ -26,11 +24,42 @@ class CollectiveError : public Error {
 
 }  // namespace tessera
 
+#if defined(__CUDACC__)
+// nvcc cannot compile fmt 9's headers: CUDA sources (kernels and their launchers) format their
+// messages by putting each argument, streamed, in place of the next {...}.
+#include <sstream>
+#include <string_view>
+
+namespace tessera::detail {
+inline void format_into(std::ostringstream& out, std::string_view text) { out << text; }
+template <typename T, typename... Rest>
+void format_into(std::ostringstream& out, std::string_view text, const T& first, const Rest&... rest) {
+  const size_t open = text.find('{'), close = text.find('}', open);
+  if (open == std::string_view::npos || close == std::string_view::npos) {
+    out << text;
+    return;
+  }
+  out << text.substr(0, open) << first;
+  format_into(out, text.substr(close + 1), rest...);
+}
+template <typename... Args>
+std::string format(std::string_view text, const Args&... args) {
+  std::ostringstream out;
+  format_into(out, text, args...);
+  return out.str();
+}
+}  // namespace tessera::detail
+#define TESSERA_FORMAT(...) ::tessera::detail::format(__VA_ARGS__)
+#else
+#include <fmt/format.h>
+#define TESSERA_FORMAT(...) fmt::format(__VA_ARGS__)
+#endif
+
 // TESSERA_CHECK(cond, "format {}", args...): throws tessera::Error naming file:line when cond is false.
-#define TESSERA_CHECK(cond, ...)                                                   \
-  do {                                                                             \
-    if (!(cond)) ::tessera::throw_error(__FILE__, __LINE__, fmt::format(__VA_ARGS__)); \
+#define TESSERA_CHECK(cond, ...)                                                          \
+  do {                                                                                    \
+    if (!(cond)) ::tessera::throw_error(__FILE__, __LINE__, TESSERA_FORMAT(__VA_ARGS__)); \
   } while (0)
 
 // TESSERA_FAIL("format {}", args...): throws unconditionally.
-#define TESSERA_FAIL(...) ::tessera::throw_error(__FILE__, __LINE__, fmt::format(__VA_ARGS__))
+#define TESSERA_FAIL(...) ::tessera::throw_error(__FILE__, __LINE__, TESSERA_FORMAT(__VA_ARGS__))

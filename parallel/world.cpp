@@ -20,7 +20,9 @@ World& World::init(int* argc, char*** argv) {
   static World world;
   if (world.uses_mpi_ || !launched_by_mpi()) return world;
   int provided = 0;
-  MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided));
+  // Communicators run their collectives on worker threads beside the main thread.
+  MPI_CHECK(MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided));
+  TESSERA_CHECK(provided == MPI_THREAD_MULTIPLE, "the MPI library does not support MPI_THREAD_MULTIPLE");
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   world.uses_mpi_ = true;
   MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &world.rank_));

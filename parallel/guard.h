@@ -1,0 +1,14 @@
+#pragma once
+// How a rank stops on an error: an error every rank raised alike (CollectiveError) ends the job in
+// order with one message from rank 0; any other error is reported by the rank that raised it, and
+// with peers, MPI_Abort stops the whole job at once, since they may be waiting in a collective.
+#include <functional>
+
+#include "parallel/world.h"
+
+namespace tessera::parallel {
+
+// Runs body and returns its exit status, or 1 after reporting an error as above.
+int run_guarded(const World& world, const std::function<int()>& body);
+
+}  // namespace tessera::parallel

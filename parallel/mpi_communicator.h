@@ -1,0 +1,22 @@
+#pragma once
+// MPI communicator for CPU buffers. Collectives run as blocking MPI calls on a worker thread of
+// their own (one per group, in call order), so they overlap with computation on the calling
+// thread; Work::wait() waits with the group's deadline. A timed-out group is abandoned: its worker
+// stays blocked in MPI until main stops the job with MPI_Abort.
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+
+#include "parallel/communicator.h"
+
+namespace tessera::parallel {
+
+// Collective over `parent`: ranks passing the same color form one group, ordered by key.
+std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm parent, int color, int key, std::string name,
+                                                    double timeout_s);
+
+// The MPI datatype of a dtype's elements (bf16 and f16 travel as 16-bit words).
+MPI_Datatype mpi_datatype(core::DType dtype);
+
+}  // namespace tessera::parallel
