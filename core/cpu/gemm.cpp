@@ -1,0 +1,106 @@
+#include "core/cpu/gemm.h"
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "core/cpu/parallel.h"
+#include "core/cpu/vec_math.h"
+#include "core/error.h"
+
+namespace tessera::core::cpu {
+
+template <>
+void gemm<float>(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                 int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A,
+                                      lda, B, ldb, beta, C, ldc);
+  TESSERA_CHECK(st == dnnl_success, "dnnl_sgemm failed (status {}) for M={} N={} K={}",
+                static_cast<int>(st), M, N, K);
+}
+
+template <>
+void gemm<double>(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha,
+                  const double* A, int64_t lda, const double* B, int64_t ldb, double beta,
+                  double* C, int64_t ldc) {
+#pragma omp parallel for if (parallel_worth(M * N * K))
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < N; ++j) {
+      double acc = 0.0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double a = trans_a ? A[k * lda + i] : A[i * lda + k];
+        const double b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
+        acc += a * b;
+      }
+      C[i * ldc + j] = alpha * acc + (beta == 0.0 ? 0.0 : beta * C[i * ldc + j]);
+    }
+  }
+}
+
+// A dot product with 16 independent partial sums combined in a fixed tree: the compiler keeps the
+// order (no -ffast-math), vectorises the lanes, and the result depends only on the two vectors.
+// Cloned per ISA and chosen at load time, so the build needs no -march flag.
+template <typename T>
+TESSERA_SIMD_CLONES static T dot_fixed_order(const T* a, const T* b, int64_t K) {
+  constexpr int kLanes = 16;
+  T acc[kLanes] = {};
+  int64_t k = 0;
+  for (; k + kLanes <= K; k += kLanes) {
+    for (int l = 0; l < kLanes; ++l) acc[l] += a[k + l] * b[k + l];
+  }
+  for (int l = 0; k < K; ++k, ++l) acc[l] += a[k] * b[k];
+  for (int width = kLanes / 2; width > 0; width /= 2) {
+    for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
+  }
+  return acc[0];
+}
+
+template <typename T>
+void gemm_nt_rowwise(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
+                     int64_t ldb, T* C, int64_t ldc, bool accumulate) {
+  // Threads split the columns (weights) so that each weight row is read by one thread only.
+#pragma omp parallel for schedule(static) if (parallel_worth(M * N * K))
+  for (int64_t j = 0; j < N; ++j) {
+    for (int64_t i = 0; i < M; ++i) {
+      const T d = dot_fixed_order(A + i * lda, B + j * ldb, K);
+      C[i * ldc + j] = accumulate ? C[i * ldc + j] + d : d;
+    }
+  }
+}
+
+template void gemm_nt_rowwise<float>(int64_t, int64_t, int64_t, const float*, int64_t, const float*,
+                                     int64_t, float*, int64_t, bool);
+template void gemm_nt_rowwise<double>(int64_t, int64_t, int64_t, const double*, int64_t,
+                                      const double*, int64_t, double*, int64_t, bool);
+
+double sgemm_peak_gflops(int64_t n, double min_seconds) {
+  std::vector<float> a(static_cast<size_t>(n * n), 0.5f), b(a.size(), 0.25f), c(a.size());
+  gemm<float>(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);  // warm-up
+  const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+  double best = 0.0, total = 0.0;
+  while (total < min_seconds) {
+    const auto t0 = std::chrono::steady_clock::now();
+    gemm<float>(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    total += dt;
+    best = std::max(best, flops / dt * 1e-9);
+  }
+  return best;
+}
+
+const char* gemm_backend() {
+  switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_avx512_core_amx: return "oneDNN sgemm (avx512_core_amx)";
+    case dnnl_cpu_isa_avx512_core_bf16: return "oneDNN sgemm (avx512_core_bf16)";
+    case dnnl_cpu_isa_avx512_core_vnni: return "oneDNN sgemm (avx512_core_vnni)";
+    case dnnl_cpu_isa_avx512_core: return "oneDNN sgemm (avx512_core)";
+    case dnnl_cpu_isa_avx2: return "oneDNN sgemm (avx2)";
+    default: return "oneDNN sgemm";
+  }
+}
+
+}  // namespace tessera::core::cpu

@@ -1,0 +1,21 @@
+#pragma once
+// Linear layer: out = inp @ weight^T + bias, with weight stored (out_features, in_features) as in
+// PyTorch and GGUF. Backward kernels here and in every core/cpu op ACCUMULATE (+=) into their
+// gradient outputs; the caller zeroes them once per step (tied weights and residuals need this).
+#include <cstdint>
+
+namespace tessera::core::cpu {
+
+// inp (N,C), weight (OC,C), bias (OC) or null -> out (N,OC)
+// batch_invariant: each output row is computed independently of the other rows in a fixed
+// reduction order (gemm_nt_rowwise), as serving needs; otherwise the faster BLAS path.
+template <typename T>
+void linear_forward(T* out, const T* inp, const T* weight, const T* bias, int64_t N, int64_t C,
+                    int64_t OC, bool batch_invariant = false);
+
+// dout (N,OC) -> dinp (N,C) +=, dweight (OC,C) +=, dbias (OC) +=; any output may be null (skipped).
+template <typename T>
+void linear_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
+                     int64_t N, int64_t C, int64_t OC);
+
+}  // namespace tessera::core::cpu

@@ -1,0 +1,404 @@
+#include "core/model/transformer.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/cpu/activations.h"
+#include "core/cpu/attention.h"
+#include "core/cpu/cross_entropy.h"
+#include "core/cpu/embedding.h"
+#include "core/cpu/layernorm.h"
+#include "core/cpu/linear.h"
+#include "core/cpu/residual.h"
+#include "core/cpu/rmsnorm.h"
+#include "core/cpu/rope.h"
+#include "core/model/init.h"
+
+namespace tessera::core {
+
+namespace {
+
+constexpr size_t kAbsent = std::numeric_limits<size_t>::max();
+constexpr double kNormEps = 1e-5;
+constexpr double kRopeTheta = 10000.0;
+
+void validate(const ModelConfig& c) {
+  TESSERA_CHECK(c.family == "gpt2" || c.family == "llama",
+                "model family must be \"gpt2\" or \"llama\", got \"{}\"", c.family);
+  TESSERA_CHECK(c.n_layer >= 1, "n_layer must be >= 1, got {}", c.n_layer);
+  TESSERA_CHECK(c.n_head >= 1 && c.d_model >= 1, "d_model ({}) and n_head ({}) must be >= 1",
+                c.d_model, c.n_head);
+  TESSERA_CHECK(c.d_model % c.n_head == 0, "d_model ({}) is not divisible by n_head ({})", c.d_model,
+                c.n_head);
+  TESSERA_CHECK(c.n_kv_head >= 0 && c.kv_heads() <= c.n_head && c.n_head % c.kv_heads() == 0,
+                "n_head ({}) is not a multiple of n_kv_head ({})", c.n_head, c.kv_heads());
+  TESSERA_CHECK(c.family != "llama" || c.head_dim() % 2 == 0,
+                "RoPE needs an even head dimension, got d_model/n_head = {}", c.head_dim());
+  TESSERA_CHECK(c.seq_len >= 1, "seq_len must be >= 1, got {}", c.seq_len);
+  TESSERA_CHECK(c.vocab_size >= 1, "vocab_size must be >= 1, got {}", c.vocab_size);
+  TESSERA_CHECK(c.ff_dim() >= 1, "d_ff must be >= 1, got {}", c.ff_dim());
+}
+
+// Where each parameter sits in the registry, resolved once.
+struct LayerIndex {
+  size_t attn_norm_w = kAbsent, attn_norm_b = kAbsent, qkv_w = kAbsent, qkv_b = kAbsent;
+  size_t out_w = kAbsent, out_b = kAbsent, mlp_norm_w = kAbsent, mlp_norm_b = kAbsent;
+  size_t up_w = kAbsent, up_b = kAbsent, gate_w = kAbsent, down_w = kAbsent, down_b = kAbsent;
+};
+
+std::vector<ParamInfo> build_param_infos(const ModelConfig& c) {
+  const bool gpt2 = c.family == "gpt2";
+  const int64_t C = c.d_model, NH = c.n_head, NKV = c.kv_heads(), D = c.head_dim();
+  const int64_t F = c.ff_dim(), V = c.vocab_size;
+  const int64_t QKV = (NH + 2 * NKV) * D;
+  const double residual_std = 0.02 / std::sqrt(2.0 * static_cast<double>(c.n_layer));
+  std::vector<ParamInfo> ps;
+  auto weight = [&](std::string name, Shape shape, TpSplit split, double std = 0.02,
+                    std::vector<int64_t> segments = {}, int64_t unit = 1) {
+    ps.push_back({std::move(name), std::move(shape), split, std::move(segments), unit, true,
+                  InitKind::normal, std});
+  };
+  auto bias = [&](std::string name, int64_t n, TpSplit split, std::vector<int64_t> segments = {},
+                  int64_t unit = 1) {
+    ps.push_back({std::move(name), {n}, split, std::move(segments), unit, false, InitKind::zeros, 0.0});
+  };
+  auto gain = [&](std::string name, int64_t n) {
+    ps.push_back({std::move(name), {n}, TpSplit::replicated, {}, 1, false, InitKind::ones, 0.0});
+  };
+  weight("embed.tokens.weight", {V, C}, TpSplit::vocab);
+  if (gpt2) weight("embed.positions.weight", {c.seq_len, C}, TpSplit::replicated);
+  const std::vector<int64_t> qkv_segments{NH * D, NKV * D, NKV * D};
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    const std::string p = "blocks." + std::to_string(l) + ".";
+    gain(p + "attn_norm.weight", C);
+    if (gpt2) bias(p + "attn_norm.bias", C, TpSplit::replicated);
+    weight(p + "attn.qkv.weight", {QKV, C}, TpSplit::column, 0.02, qkv_segments, D);
+    if (gpt2) bias(p + "attn.qkv.bias", QKV, TpSplit::column, qkv_segments, D);
+    weight(p + "attn.out.weight", {C, NH * D}, TpSplit::row, residual_std, {}, D);
+    if (gpt2) bias(p + "attn.out.bias", C, TpSplit::replicated);
+    gain(p + "mlp_norm.weight", C);
+    if (gpt2) bias(p + "mlp_norm.bias", C, TpSplit::replicated);
+    if (!gpt2) weight(p + "mlp.gate.weight", {F, C}, TpSplit::column);
+    weight(p + "mlp.up.weight", {F, C}, TpSplit::column);
+    if (gpt2) bias(p + "mlp.up.bias", F, TpSplit::column);
+    weight(p + "mlp.down.weight", {C, F}, TpSplit::row, residual_std);
+    if (gpt2) bias(p + "mlp.down.bias", C, TpSplit::replicated);
+  }
+  gain("final_norm.weight", C);
+  if (gpt2) bias("final_norm.bias", C, TpSplit::replicated);
+  if (!c.tie_embeddings) weight("lm_head.weight", {V, C}, TpSplit::vocab);
+  return ps;
+}
+
+}  // namespace
+
+// Everything forward keeps for backward, for one (B,T). Shapes with N = B*T rows.
+struct Transformer::Activations {
+  struct Layer {
+    Tensor in;                           // (N,C) the residual stream entering the block (a view)
+    Tensor n1, n1_mean, n1_rstd;         // (N,C), (N), (N) attention norm (mean: LayerNorm only)
+    Tensor qkv;                          // (N,(NH+2*NKV)*D), q and k after RoPE (llama)
+    Tensor att;                          // (B,NH,T,T) softmax probabilities
+    Tensor atty;                         // (N,NH*D) attention output before the projection
+    Tensor res1;                         // (N,C) in + attention
+    Tensor n2, n2_mean, n2_rstd;         // (N,C), (N), (N) MLP norm
+    Tensor fc;                           // (N,F) gpt2: up projection before GELU
+    Tensor gate, up;                     // (N,F) llama: the two projections before SwiGLU
+    Tensor fch;                          // (N,F) activation output, input of the down projection
+    Tensor res2;                         // (N,C) res1 + MLP: the block's output
+  };
+  int64_t B = 0, T = 0;
+  bool ready_for_backward = false, has_logits = false;
+  Tensor tokens, targets;                // (B,T) int32 copies
+  Tensor x0;                             // (N,C) embeddings
+  std::vector<Layer> layers;
+  Tensor xf, xf_mean, xf_rstd;           // (N,C), (N), (N) final norm
+  Tensor logits;                         // (N,V) logits, or dlogits after forward with targets
+  std::vector<LayerIndex> index;         // per layer
+  size_t wte = kAbsent, wpe = kAbsent, final_w = kAbsent, final_b = kAbsent, head = kAbsent;
+};
+
+Transformer::Transformer(const ModelConfig& config, DType dtype)
+    : config_(config), dtype_(dtype), acts_(std::make_unique<Activations>()) {
+  validate(config_);
+  TESSERA_CHECK(dtype == DType::f32 || dtype == DType::f64,
+                "the CPU model computes in f32 or f64, not {}", dtype_name(dtype));
+  params_ = ParamRegistry(build_param_infos(config_), dtype);
+  grads_ = ParamRegistry::like(params_, dtype);
+
+  auto find = [&](const std::string& name) { return params_.contains(name) ? params_.index_of(name) : kAbsent; };
+  Activations& a = *acts_;
+  a.wte = find("embed.tokens.weight");
+  a.wpe = find("embed.positions.weight");
+  a.final_w = find("final_norm.weight");
+  a.final_b = find("final_norm.bias");
+  a.head = config_.tie_embeddings ? a.wte : find("lm_head.weight");
+  for (int64_t l = 0; l < config_.n_layer; ++l) {
+    const std::string p = "blocks." + std::to_string(l) + ".";
+    LayerIndex li;
+    li.attn_norm_w = find(p + "attn_norm.weight");
+    li.attn_norm_b = find(p + "attn_norm.bias");
+    li.qkv_w = find(p + "attn.qkv.weight");
+    li.qkv_b = find(p + "attn.qkv.bias");
+    li.out_w = find(p + "attn.out.weight");
+    li.out_b = find(p + "attn.out.bias");
+    li.mlp_norm_w = find(p + "mlp_norm.weight");
+    li.mlp_norm_b = find(p + "mlp_norm.bias");
+    li.up_w = find(p + "mlp.up.weight");
+    li.up_b = find(p + "mlp.up.bias");
+    li.gate_w = find(p + "mlp.gate.weight");
+    li.down_w = find(p + "mlp.down.weight");
+    li.down_b = find(p + "mlp.down.bias");
+    a.index.push_back(li);
+  }
+}
+
+Transformer::~Transformer() = default;
+
+void Transformer::init_weights(uint64_t seed) { initialize(params_, seed); }
+
+double Transformer::train_flops_per_token(int64_t T) const {
+  return 6.0 * static_cast<double>(num_params()) +
+         12.0 * static_cast<double>(config_.n_layer * config_.d_model * T);
+}
+
+const Tensor& Transformer::logits() const {
+  TESSERA_CHECK(acts_->has_logits, "logits() needs a forward without targets first");
+  return acts_->logits;
+}
+
+double Transformer::forward(const Tensor& tokens, const Tensor& targets, const ForwardOptions& options) {
+  TESSERA_CHECK(tokens.defined() && tokens.dim() == 2 && tokens.dtype() == DType::i32 &&
+                    tokens.device() == Device::cpu,
+                "tokens must be a (B,T) int32 CPU tensor, got shape {} of {}",
+                shape_str(tokens.shape()), dtype_name(tokens.dtype()));
+  const int64_t B = tokens.size(0), T = tokens.size(1);
+  TESSERA_CHECK(B >= 1 && T >= 1, "empty batch of shape {}", shape_str(tokens.shape()));
+  TESSERA_CHECK(T <= config_.seq_len, "sequence length T = {} exceeds the model's seq_len {}", T,
+                config_.seq_len);
+  if (targets.defined()) {
+    TESSERA_CHECK(targets.shape() == tokens.shape() && targets.dtype() == DType::i32,
+                  "targets must be int32 of the tokens' shape {}, got {} of {}",
+                  shape_str(tokens.shape()), shape_str(targets.shape()), dtype_name(targets.dtype()));
+  }
+  acts_->ready_for_backward = false;
+  acts_->has_logits = false;
+  return dispatch_float(dtype_, [&]<typename F>() { return forward_impl<F>(tokens, targets, options); });
+}
+
+void Transformer::backward() {
+  TESSERA_CHECK(acts_->ready_for_backward, "backward() needs a forward with targets first");
+  dispatch_float(dtype_, [&]<typename F>() { backward_impl<F>(); });
+  acts_->ready_for_backward = false;
+}
+
+template <typename F>
+double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
+                                 const ForwardOptions& options) {
+  using namespace cpu;
+  const ModelConfig& c = config_;
+  Activations& a = *acts_;
+  const bool gpt2 = c.family == "gpt2";
+  const int64_t B = tokens.size(0), T = tokens.size(1), N = B * T;
+  const int64_t C = c.d_model, NH = c.n_head, NKV = c.kv_heads(), D = c.head_dim();
+  const int64_t Fd = c.ff_dim(), V = c.vocab_size, QKV = (NH + 2 * NKV) * D;
+  const DType dt = dtype_;
+  const bool inv = options.batch_invariant;
+  auto P = [&](size_t i) -> const F* { return i == kAbsent ? nullptr : params_.tensor(i).data<F>(); };
+
+  acts_arena_.reset();
+  Arena& ar = acts_arena_;
+  a.B = B;
+  a.T = T;
+  a.tokens = ar.alloc({B, T}, DType::i32);
+  a.tokens.copy_from(tokens);
+  a.targets = Tensor();
+  if (targets.defined()) {
+    a.targets = ar.alloc({B, T}, DType::i32);
+    a.targets.copy_from(targets);
+    const int32_t* y = a.targets.data<int32_t>();
+    for (int64_t i = 0; i < N; ++i) {
+      TESSERA_CHECK(y[i] == kIgnoreTarget || (y[i] >= 0 && y[i] < V),
+                    "target id {} at position {} is outside [0, {})", y[i], i, V);
+    }
+  }
+  const int32_t* tok = a.tokens.data<int32_t>();
+
+  a.x0 = ar.alloc({N, C}, dt);
+  embedding_forward<F>(a.x0.data<F>(), tok, nullptr, P(a.wte), P(a.wpe), B, T, C, V, c.seq_len);
+
+  a.layers.resize(static_cast<size_t>(c.n_layer));
+  Tensor x = a.x0;
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    Activations::Layer& L = a.layers[l];
+    const LayerIndex& li = a.index[l];
+    L.in = x;
+    L.n1 = ar.alloc({N, C}, dt);
+    L.n1_rstd = ar.alloc({N}, dt);
+    if (gpt2) {
+      L.n1_mean = ar.alloc({N}, dt);
+      layernorm_forward<F>(L.n1.data<F>(), L.n1_mean.data<F>(), L.n1_rstd.data<F>(), x.data<F>(),
+                           P(li.attn_norm_w), P(li.attn_norm_b), N, C, kNormEps);
+    } else {
+      rmsnorm_forward<F>(L.n1.data<F>(), L.n1_rstd.data<F>(), x.data<F>(), P(li.attn_norm_w), N, C,
+                         kNormEps);
+    }
+    L.qkv = ar.alloc({N, QKV}, dt);
+    linear_forward<F>(L.qkv.data<F>(), L.n1.data<F>(), P(li.qkv_w), P(li.qkv_b), N, C, QKV, inv);
+    if (!gpt2) {
+      rope_forward<F>(L.qkv.data<F>(), nullptr, B, T, NH, D, QKV, kRopeTheta);
+      rope_forward<F>(L.qkv.data<F>() + NH * D, nullptr, B, T, NKV, D, QKV, kRopeTheta);
+    }
+    L.att = ar.alloc({B, NH, T, T}, dt);
+    L.atty = ar.alloc({N, NH * D}, dt);
+    attention_forward<F>(L.atty.data<F>(), L.att.data<F>(), L.qkv.data<F>(), B, T, NH, NKV, D,
+                         inv);
+    // res1 (N,C) = in + atty @ out^T + out_b
+    L.res1 = ar.alloc({N, C}, dt);
+    linear_forward<F>(L.res1.data<F>(), L.atty.data<F>(), P(li.out_w), P(li.out_b), N, NH * D, C, inv);
+    residual_add<F>(L.res1.data<F>(), x.data<F>(), N * C);
+
+    L.n2 = ar.alloc({N, C}, dt);
+    L.n2_rstd = ar.alloc({N}, dt);
+    if (gpt2) {
+      L.n2_mean = ar.alloc({N}, dt);
+      layernorm_forward<F>(L.n2.data<F>(), L.n2_mean.data<F>(), L.n2_rstd.data<F>(),
+                           L.res1.data<F>(), P(li.mlp_norm_w), P(li.mlp_norm_b), N, C, kNormEps);
+    } else {
+      rmsnorm_forward<F>(L.n2.data<F>(), L.n2_rstd.data<F>(), L.res1.data<F>(), P(li.mlp_norm_w), N,
+                         C, kNormEps);
+    }
+    L.fch = ar.alloc({N, Fd}, dt);
+    if (gpt2) {
+      L.fc = ar.alloc({N, Fd}, dt);
+      linear_forward<F>(L.fc.data<F>(), L.n2.data<F>(), P(li.up_w), P(li.up_b), N, C, Fd, inv);
+      gelu_forward<F>(L.fch.data<F>(), L.fc.data<F>(), N * Fd);
+    } else {
+      L.gate = ar.alloc({N, Fd}, dt);
+      L.up = ar.alloc({N, Fd}, dt);
+      linear_forward<F>(L.gate.data<F>(), L.n2.data<F>(), P(li.gate_w), nullptr, N, C, Fd, inv);
+      linear_forward<F>(L.up.data<F>(), L.n2.data<F>(), P(li.up_w), nullptr, N, C, Fd, inv);
+      swiglu_forward<F>(L.fch.data<F>(), L.gate.data<F>(), L.up.data<F>(), N * Fd);
+    }
+    // res2 (N,C) = res1 + fch @ down^T + down_b
+    L.res2 = ar.alloc({N, C}, dt);
+    linear_forward<F>(L.res2.data<F>(), L.fch.data<F>(), P(li.down_w), P(li.down_b), N, Fd, C, inv);
+    residual_add<F>(L.res2.data<F>(), L.res1.data<F>(), N * C);
+    x = L.res2;
+  }
+
+  a.xf = ar.alloc({N, C}, dt);
+  a.xf_rstd = ar.alloc({N}, dt);
+  if (gpt2) {
+    a.xf_mean = ar.alloc({N}, dt);
+    layernorm_forward<F>(a.xf.data<F>(), a.xf_mean.data<F>(), a.xf_rstd.data<F>(), x.data<F>(),
+                         P(a.final_w), P(a.final_b), N, C, kNormEps);
+  } else {
+    rmsnorm_forward<F>(a.xf.data<F>(), a.xf_rstd.data<F>(), x.data<F>(), P(a.final_w), N, C, kNormEps);
+  }
+  // logits (N,V) = xf @ head^T (head: the token embedding when tied)
+  a.logits = ar.alloc({N, V}, dt);
+  linear_forward<F>(a.logits.data<F>(), a.xf.data<F>(), P(a.head), nullptr, N, C, V, inv);
+  if (!targets.defined()) {
+    a.logits = a.logits.reshape({B, T, V});
+    a.has_logits = true;
+    return 0.0;
+  }
+  // The logits buffer becomes dlogits: the gradient of the mean loss.
+  const double loss = softmax_cross_entropy<F>(a.logits.data<F>(), a.logits.data<F>(), nullptr,
+                                               a.targets.data<int32_t>(), N, V);
+  a.ready_for_backward = true;
+  return loss;
+}
+
+template <typename F>
+void Transformer::backward_impl() {
+  using namespace cpu;
+  const ModelConfig& c = config_;
+  Activations& a = *acts_;
+  const bool gpt2 = c.family == "gpt2";
+  const int64_t B = a.B, T = a.T, N = B * T;
+  const int64_t C = c.d_model, NH = c.n_head, NKV = c.kv_heads(), D = c.head_dim();
+  const int64_t Fd = c.ff_dim(), V = c.vocab_size, QKV = (NH + 2 * NKV) * D;
+  const DType dt = dtype_;
+  auto P = [&](size_t i) -> const F* { return i == kAbsent ? nullptr : params_.tensor(i).data<F>(); };
+  auto G = [&](size_t i) -> F* { return i == kAbsent ? nullptr : grads_.tensor(i).data<F>(); };
+
+  grad_arena_.reset();
+  Arena& ar = grad_arena_;
+  // Scratch gradients, reused by every layer; kernels add into them, so each is zeroed before use.
+  Tensor dx = ar.zeros({N, C}, dt);  // gradient of the residual stream at the current depth
+  Tensor dn = ar.alloc({N, C}, dt);  // gradient of a norm's output
+  Tensor dqkv = ar.alloc({N, QKV}, dt);
+  Tensor datty = ar.alloc({N, NH * D}, dt);
+  Tensor dfch = ar.alloc({N, Fd}, dt);
+  Tensor dfc = ar.alloc({N, Fd}, dt);  // gpt2: before GELU; llama: gate
+  Tensor dup = gpt2 ? Tensor() : ar.alloc({N, Fd}, dt);
+
+  // Output head and final norm.
+  dn.zero_();
+  linear_backward<F>(dn.data<F>(), G(a.head), nullptr, a.logits.data<F>(), a.xf.data<F>(), P(a.head),
+                     N, C, V);
+  const Tensor& x_last = a.layers.back().res2;
+  if (gpt2) {
+    layernorm_backward<F>(dx.data<F>(), G(a.final_w), G(a.final_b), dn.data<F>(), x_last.data<F>(),
+                          P(a.final_w), a.xf_mean.data<F>(), a.xf_rstd.data<F>(), N, C);
+  } else {
+    rmsnorm_backward<F>(dx.data<F>(), G(a.final_w), dn.data<F>(), x_last.data<F>(), P(a.final_w),
+                        a.xf_rstd.data<F>(), N, C);
+  }
+
+  for (int64_t l = c.n_layer - 1; l >= 0; --l) {
+    const Activations::Layer& L = a.layers[l];
+    const LayerIndex& li = a.index[l];
+    // dx holds d(res2); the skip connection passes it on to d(res1) unchanged.
+    dfch.zero_();
+    linear_backward<F>(dfch.data<F>(), G(li.down_w), G(li.down_b), dx.data<F>(), L.fch.data<F>(),
+                       P(li.down_w), N, Fd, C);
+    dfc.zero_();
+    dn.zero_();
+    if (gpt2) {
+      gelu_backward<F>(dfc.data<F>(), L.fc.data<F>(), dfch.data<F>(), N * Fd);
+      linear_backward<F>(dn.data<F>(), G(li.up_w), G(li.up_b), dfc.data<F>(), L.n2.data<F>(),
+                         P(li.up_w), N, C, Fd);
+      layernorm_backward<F>(dx.data<F>(), G(li.mlp_norm_w), G(li.mlp_norm_b), dn.data<F>(),
+                            L.res1.data<F>(), P(li.mlp_norm_w), L.n2_mean.data<F>(),
+                            L.n2_rstd.data<F>(), N, C);
+    } else {
+      dup.zero_();
+      swiglu_backward<F>(dfc.data<F>(), dup.data<F>(), dfch.data<F>(), L.gate.data<F>(),
+                         L.up.data<F>(), N * Fd);
+      linear_backward<F>(dn.data<F>(), G(li.gate_w), nullptr, dfc.data<F>(), L.n2.data<F>(),
+                         P(li.gate_w), N, C, Fd);
+      linear_backward<F>(dn.data<F>(), G(li.up_w), nullptr, dup.data<F>(), L.n2.data<F>(),
+                         P(li.up_w), N, C, Fd);
+      rmsnorm_backward<F>(dx.data<F>(), G(li.mlp_norm_w), dn.data<F>(), L.res1.data<F>(),
+                          P(li.mlp_norm_w), L.n2_rstd.data<F>(), N, C);
+    }
+    // dx holds d(res1); the skip connection passes it on to d(in).
+    datty.zero_();
+    linear_backward<F>(datty.data<F>(), G(li.out_w), G(li.out_b), dx.data<F>(), L.atty.data<F>(),
+                       P(li.out_w), N, NH * D, C);
+    dqkv.zero_();
+    attention_backward<F>(dqkv.data<F>(), datty.data<F>(), L.qkv.data<F>(), L.att.data<F>(), B, T,
+                          NH, NKV, D);
+    if (!gpt2) {
+      rope_backward<F>(dqkv.data<F>(), nullptr, B, T, NH, D, QKV, kRopeTheta);
+      rope_backward<F>(dqkv.data<F>() + NH * D, nullptr, B, T, NKV, D, QKV, kRopeTheta);
+    }
+    dn.zero_();
+    linear_backward<F>(dn.data<F>(), G(li.qkv_w), G(li.qkv_b), dqkv.data<F>(), L.n1.data<F>(),
+                       P(li.qkv_w), N, C, QKV);
+    if (gpt2) {
+      layernorm_backward<F>(dx.data<F>(), G(li.attn_norm_w), G(li.attn_norm_b), dn.data<F>(),
+                            L.in.data<F>(), P(li.attn_norm_w), L.n1_mean.data<F>(),
+                            L.n1_rstd.data<F>(), N, C);
+    } else {
+      rmsnorm_backward<F>(dx.data<F>(), G(li.attn_norm_w), dn.data<F>(), L.in.data<F>(),
+                          P(li.attn_norm_w), L.n1_rstd.data<F>(), N, C);
+    }
+  }
+  embedding_backward<F>(G(a.wte), G(a.wpe), dx.data<F>(), a.tokens.data<int32_t>(), nullptr, B, T, C);
+}
+
+}  // namespace tessera::core

@@ -1,0 +1,91 @@
+// GEMM throughput for the shapes of the reference training config (gpt2, 4 layers, d=256,
+// 4 heads, T=256, B=8, vocab 8192: N = B*T = 2048 rows), as GFLOP/s and as a fraction of the
+// sgemm peak measured first in the same process (square 2048^3).
+//   ./gemm_bench --benchmark_counters_tabular=true
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <vector>
+
+#include "core/cpu/gemm.h"
+
+using namespace tessera::core::cpu;
+
+namespace {
+
+double peak() {
+  static const double p = sgemm_peak_gflops(2048, 1.0);
+  return p;
+}
+
+void report(benchmark::State& state, double flops_per_iter, double seconds) {
+  const double gflops = flops_per_iter * static_cast<double>(state.iterations()) / seconds * 1e-9;
+  state.counters["GFLOP/s"] = gflops;
+  state.counters["peak_frac"] = gflops / peak();
+  state.counters["peak_GFLOP/s"] = peak();
+}
+
+// Args: M, N, K, trans_a, trans_b (row-major, as core::cpu::gemm).
+void BM_Sgemm(benchmark::State& state) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  const bool ta = state.range(3) != 0, tb = state.range(4) != 0;
+  std::vector<float> a(static_cast<size_t>(M * K), 0.5f), b(static_cast<size_t>(K * N), 0.25f),
+      c(static_cast<size_t>(M * N));
+  peak();
+  double seconds = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    gemm<float>(ta, tb, M, N, K, 1.0f, a.data(), ta ? M : K, b.data(), tb ? K : N, 0.0f, c.data(), N);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    benchmark::DoNotOptimize(c.data());
+  }
+  report(state, 2.0 * static_cast<double>(M * N * K), seconds);
+  state.SetLabel(gemm_backend());
+}
+
+// The batch-invariant path (serving): X (M,K) @ W^T, W (N,K).
+void BM_RowwiseNT(benchmark::State& state) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  std::vector<float> a(static_cast<size_t>(M * K), 0.5f), b(static_cast<size_t>(N * K), 0.25f),
+      c(static_cast<size_t>(M * N));
+  peak();
+  double seconds = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    gemm_nt_rowwise<float>(M, N, K, a.data(), K, b.data(), K, c.data(), N, false);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    benchmark::DoNotOptimize(c.data());
+  }
+  report(state, 2.0 * static_cast<double>(M * N * K), seconds);
+}
+
+}  // namespace
+
+BENCHMARK(BM_Sgemm)
+    ->ArgNames({"M", "N", "K", "ta", "tb"})
+    ->Args({2048, 2048, 2048, 0, 0})  // the peak shape itself
+    // forward: inp (2048,C) @ W^T
+    ->Args({2048, 768, 256, 0, 1})    // qkv
+    ->Args({2048, 256, 256, 0, 1})    // attn.out
+    ->Args({2048, 1024, 256, 0, 1})   // mlp.up
+    ->Args({2048, 256, 1024, 0, 1})   // mlp.down
+    ->Args({2048, 8192, 256, 0, 1})   // lm head
+    // backward: dinp = dout @ W, dW = dout^T @ inp
+    ->Args({2048, 256, 1024, 0, 0})   // dinp of mlp.up
+    ->Args({1024, 256, 2048, 1, 0})   // dW of mlp.up
+    ->Args({2048, 256, 8192, 0, 0})   // dinp of lm head
+    ->Args({8192, 256, 2048, 1, 0})   // dW of lm head
+    // attention, per (sequence, head): T=256, D=64
+    ->Args({256, 256, 64, 0, 1})      // scores q @ k^T
+    ->Args({256, 64, 256, 0, 0})      // p @ v
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+BENCHMARK(BM_RowwiseNT)
+    ->ArgNames({"M", "N", "K"})
+    ->Args({1, 768, 256})     // decode one token through qkv
+    ->Args({256, 768, 256})   // prefill 256 tokens
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+BENCHMARK_MAIN();
