@@ -17,5 +17,6 @@ void add_config_command(CLI::App& app, Context& ctx);
 void add_tokenizer_command(CLI::App& app, Context& ctx);
 void add_prepare_command(CLI::App& app, Context& ctx);
 void add_bench_command(CLI::App& app, Context& ctx);
+void add_train_command(CLI::App& app, Context& ctx);
 
 }  // namespace tessera::cli

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   cli::add_config_command(app, ctx);
   cli::add_tokenizer_command(app, ctx);
   cli::add_prepare_command(app, ctx);
+  cli::add_train_command(app, ctx);
   cli::add_bench_command(app, ctx);
 
   return parallel::run_guarded(*world, [&] {

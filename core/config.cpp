@@ -44,9 +44,12 @@ void for_each_field(Config& c, F&& f) {
   f("train", "weight_decay", FieldRef(&c.train.weight_decay));
   f("train", "grad_clip", FieldRef(&c.train.grad_clip));
   f("train", "eval_interval", FieldRef(&c.train.eval_interval));
+  f("train", "eval_batches", FieldRef(&c.train.eval_batches));
   f("train", "seed", FieldRef(&c.train.seed));
   f("parallel", "tp", FieldRef(&c.parallel.tp));
   f("parallel", "zero", FieldRef(&c.parallel.zero));
+  f("parallel", "timeout_s", FieldRef(&c.parallel.timeout_s));
+  f("parallel", "bucket_mb", FieldRef(&c.parallel.bucket_mb));
   f("checkpoint", "every", FieldRef(&c.checkpoint.every));
   f("checkpoint", "keep", FieldRef(&c.checkpoint.keep));
 }
@@ -228,7 +231,10 @@ void Config::validate(const std::string& source) const {
   require(train.weight_decay >= 0, "train.weight_decay", "must not be negative");
   require(train.grad_clip >= 0, "train.grad_clip", "must not be negative (0 disables clipping)");
   require(train.eval_interval >= 0, "train.eval_interval", "must not be negative (0 disables evaluation)");
+  require(train.eval_batches >= 1, "train.eval_batches", "must be at least 1");
   require(parallel.tp >= 1, "parallel.tp", "must be at least 1");
+  require(parallel.timeout_s > 0, "parallel.timeout_s", "must be positive");
+  require(parallel.bucket_mb > 0, "parallel.bucket_mb", "must be positive");
   require(m.n_head % parallel.tp == 0 && m.kv_heads() % parallel.tp == 0, "parallel.tp",
           fmt::format("({}) must divide model.n_head ({}) and the key/value heads ({})", parallel.tp, m.n_head,
                       m.kv_heads()));

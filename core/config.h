@@ -38,12 +38,15 @@ struct TrainConfig {
   double weight_decay = 0.1;
   double grad_clip = 1.0;   // global L2 norm; 0 disables clipping
   int64_t eval_interval = 100;
+  int64_t eval_batches = 20;  // validation batches per evaluation
   uint64_t seed = 1337;
 };
 
 struct ParallelConfig {
   int64_t tp = 1;     // tensor-parallel ranks; dp = world size / tp
   bool zero = false;  // ZeRO-1: shard optimizer state across data-parallel ranks
+  double timeout_s = 300;     // a collective not done by then stops the job
+  double bucket_mb = 4;       // data-parallel gradient bucket size (MiB)
 };
 
 struct CheckpointConfig {

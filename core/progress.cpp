@@ -39,6 +39,7 @@ std::string Progress::line() const {
   if (total_ > 0) s += fmt::format(" {:5.1f}%", 100.0 * done_ / total_);
   s += fmt::format(" {:.4g}{} {:.4g} {}/s elapsed {}", done_, total_ > 0 ? fmt::format("/{:.4g}", total_) : "",
                    rate, unit_, format_duration(elapsed));
+  if (!note_.empty()) s += " | " + note_;
   if (total_ > 0 && !finished_) {
     s += " ETA " + (rate > 0 ? format_duration((total_ - done_) / rate) : std::string("?"));
   }
@@ -57,6 +58,12 @@ void Progress::update(double done) {
   } else {
     std::fprintf(out_, "%s\n", line().c_str());
   }
+  std::fflush(out_);
+}
+
+void Progress::clear() {
+  if (!enabled_ || !tty_ || finished_) return;
+  std::fputs("\r\033[K", out_);
   std::fflush(out_);
 }
 

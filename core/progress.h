@@ -16,14 +16,19 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
 
   void advance(double amount) { update(done_ + amount); }
+  // Free text shown after the counts (e.g. "loss 3.21"), kept until replaced.
+  void note(std::string text) { note_ = std::move(text); }
   void update(double done);
   void finish();  // prints the final line once
+  // Erases the line drawn on a terminal so that a log line can be printed; the next update
+  // draws it again.
+  void clear();
   // One line of state: "label 42% 1.20 MB/s ETA 0:31" (used by update and by tests).
   std::string line() const;
 
  private:
   using Clock = std::chrono::steady_clock;
-  std::string label_, unit_;
+  std::string label_, unit_, note_;
   double total_, done_ = 0.0, interval_s_;
   Clock::time_point start_, last_print_;
   bool tty_, enabled_, finished_ = false;

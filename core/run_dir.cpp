@@ -13,9 +13,9 @@ RunDir::RunDir(const std::filesystem::path& dir) : dir_(dir) {
   }
 }
 
-MetricsLog::MetricsLog(const std::filesystem::path& path)
-    : path_(path), file_(std::fopen(path.c_str(), "a"), &std::fclose) {
-  TESSERA_CHECK(file_ != nullptr, "cannot open '{}' for appending", path.string());
+MetricsLog::MetricsLog(const std::filesystem::path& path, Mode mode)
+    : path_(path), file_(std::fopen(path.c_str(), mode == Mode::fresh ? "w" : "a"), &std::fclose) {
+  TESSERA_CHECK(file_ != nullptr, "cannot open '{}' for writing", path.string());
 }
 
 void MetricsLog::write(const nlohmann::json& record) {

@@ -29,10 +29,12 @@ class RunDir {
   std::filesystem::path dir_;
 };
 
-// Appends one JSON object per line and flushes it, so a killed run keeps every finished line.
+// Writes one JSON object per line and flushes it, so a killed run keeps every finished line.
+// A fresh run starts the file anew; a resumed run appends to it.
 class MetricsLog {
  public:
-  explicit MetricsLog(const std::filesystem::path& path);
+  enum class Mode { fresh, append };
+  MetricsLog(const std::filesystem::path& path, Mode mode);
   void write(const nlohmann::json& record);
 
  private:

@@ -48,11 +48,14 @@ Loader::Loader(const std::vector<std::string>& shard_paths, const LoaderOptions&
   const uint64_t n = num_tokens(), t = options.seq_len;
   TESSERA_CHECK(n >= t + 1, "the split holds {} tokens, fewer than one window of T+1 = {} tokens", n, t + 1);
   windows_ = (n - 1) / t;
+  // An epoch is a whole number of optimizer steps of accum micro-batches of B*dp windows each, so
+  // that how a step's windows are split into micro-batches never changes which windows it uses.
   const uint64_t global = static_cast<uint64_t>(options.batch_size) * static_cast<uint64_t>(options.dp_size);
-  batches_per_epoch_ = windows_ / global;
+  const uint64_t accum = std::max<uint64_t>(1, options.grad_accum);
+  batches_per_epoch_ = windows_ / (global * accum) * accum;
   TESSERA_CHECK(batches_per_epoch_ > 0,
-                "the split holds {} windows of {} tokens, fewer than one global batch of B*dp = {} sequences",
-                windows_, t + 1, global);
+                "the split holds {} windows of {} tokens, fewer than one optimizer step of B*dp*grad_accum = {} "
+                "sequences", windows_, t + 1, global * accum);
   window_.resize(t + 1);
   order_epoch(0);
 }

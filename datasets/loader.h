@@ -7,8 +7,9 @@
 //   - each epoch orders the windows by a permutation seeded by (seed, epoch) (identity when
 //     shuffle is off, as for validation);
 //   - global batch g of an epoch is permutation entries [g*B*dp, (g+1)*B*dp); data-parallel rank r
-//     takes its B consecutive entries from r*B. An epoch has W / (B*dp) batches (the rest of the
-//     windows wait for another epoch's order);
+//     takes its B consecutive entries from r*B. An epoch has floor(W / (B*dp*accum)) * accum
+//     batches, a whole number of optimizer steps of `accum` micro-batches (the rest of the windows
+//     wait for another epoch's order), so splitting a step into micro-batches changes nothing;
 //   - inputs are a window's first T tokens, targets its last T (inputs shifted by one).
 // So the global batch is the same for any dp, and a saved position restores the exact stream.
 #include <cstdint>
@@ -39,6 +40,7 @@ struct LoaderOptions {
   bool shuffle = true;    // false: windows in order (validation)
   int dp_rank = 0;
   int dp_size = 1;
+  size_t grad_accum = 1;  // micro-batches per optimizer step: epochs end on a step boundary
 };
 
 struct Batch {

@@ -21,22 +21,30 @@ TEST(RunDir, CreatesItsLayout) {
   EXPECT_EQ(again.metrics_path(), dir / "metrics.jsonl");
 }
 
-TEST(RunDir, MetricsAreOneJsonObjectPerLineAndAppend) {
+TEST(RunDir, MetricsAreOneJsonObjectPerLineAppendedOrFresh) {
   const fs::path dir = fs::path(::testing::TempDir()) / "run_dir_test" / "run2";
   fs::remove_all(dir);
   RunDir run(dir);
   {
-    MetricsLog log(run.metrics_path());
+    MetricsLog log(run.metrics_path(), MetricsLog::Mode::fresh);
     log.write({{"step", 1}, {"loss", 2.5}});
   }
-  MetricsLog(run.metrics_path()).write({{"step", 2}, {"loss", 2.0}, {"val_loss", 2.1}});
-  std::ifstream in(run.metrics_path());
-  std::string line;
-  std::vector<nlohmann::json> records;
-  while (std::getline(in, line)) records.push_back(nlohmann::json::parse(line));
+  MetricsLog(run.metrics_path(), MetricsLog::Mode::append).write({{"step", 2}, {"loss", 2.0}, {"val_loss", 2.1}});
+  auto read = [&] {
+    std::ifstream in(run.metrics_path());
+    std::string line;
+    std::vector<nlohmann::json> records;
+    while (std::getline(in, line)) records.push_back(nlohmann::json::parse(line));
+    return records;
+  };
+  auto records = read();
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0]["step"], 1);
   EXPECT_EQ(records[1]["val_loss"], 2.1);
+  MetricsLog(run.metrics_path(), MetricsLog::Mode::fresh).write({{"step", 1}, {"loss", 9.0}});
+  records = read();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["loss"], 9.0);
 }
 
 TEST(RunDir, UnwritablePlaceIsAClearError) {

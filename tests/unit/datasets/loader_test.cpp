@@ -190,6 +190,26 @@ TEST(Loader, GlobalBatchIsTheSameForAnyDataParallelSize) {
   }
 }
 
+TEST(Loader, MicroBatchesOfAStepCoverTheSameWindowsAsOneBatch) {
+  TempDir dir;
+  const auto shards = make_shards(dir, {700, 333, 999});  // 169 windows of T=12: epochs leave some out
+  const size_t t = 12;
+  Loader whole(shards, options(8, t, 5));
+  LoaderOptions split = options(2, t, 5);
+  split.grad_accum = 4;
+  Loader micro(shards, split);
+  EXPECT_EQ(micro.batches_per_epoch(), 4 * whole.batches_per_epoch());
+  for (uint64_t step = 0; step < 3 * whole.batches_per_epoch(); ++step) {  // across epoch boundaries
+    const Batch global = whole.next();
+    std::vector<int32_t> inputs;
+    for (int m = 0; m < 4; ++m) {
+      const Batch part = micro.next();
+      inputs.insert(inputs.end(), part.inputs.begin(), part.inputs.end());
+    }
+    ASSERT_EQ(inputs, global.inputs) << "step " << step;
+  }
+}
+
 TEST(Loader, ForSplitReadsTheManifest) {
   TempDir dir;
   const auto shards = make_shards(dir, {100, 100});
@@ -213,7 +233,7 @@ TEST(Loader, Errors) {
   std::string msg = error_of([&] { Loader(shards, options(1, 50)); });  // T+1 = 51 > 50 tokens
   EXPECT_NE(msg.find("fewer than one window"), std::string::npos) << msg;
   msg = error_of([&] { Loader(shards, options(4, 10, 0, 0, 2)); });  // 4 windows < B*dp = 8
-  EXPECT_NE(msg.find("global batch"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("fewer than one optimizer step"), std::string::npos) << msg;
   EXPECT_THROW(Loader(shards, options(1, 8, 0, 2, 2)), tessera::Error);
   EXPECT_THROW(Loader(shards, options(0, 8)), tessera::Error);
   TempDir other;

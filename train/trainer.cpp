@@ -1,0 +1,238 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/model/transformer.h"
+#include "core/progress.h"
+#include "core/run_dir.h"
+#include "datasets/manifest.h"
+#include "datasets/token_stats.h"
+#include "datasets/tokenizer.h"
+#include "parallel/grad_sync.h"
+#include "parallel/groups.h"
+#include "parallel/stragglers.h"
+#include "train/batches.h"
+#include "train/lr_schedule.h"
+#include "train/optimizer.h"
+#include "train/sampler.h"
+
+namespace tessera::train {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The (B, T) int32 tensors of a batch.
+void to_tensors(const datasets::Batch& batch, core::Tensor& inputs, core::Tensor& targets) {
+  const int64_t B = static_cast<int64_t>(batch.batch_size), T = static_cast<int64_t>(batch.seq_len);
+  inputs = core::Tensor::empty({B, T}, core::DType::i32);
+  targets = core::Tensor::empty({B, T}, core::DType::i32);
+  std::memcpy(inputs.data<int32_t>(), batch.inputs.data(), batch.inputs.size() * sizeof(int32_t));
+  std::memcpy(targets.data<int32_t>(), batch.targets.data(), batch.targets.size() * sizeof(int32_t));
+}
+
+// The mean of a per-rank value over a communicator's ranks.
+double mean_over(parallel::Communicator& comm, double value) {
+  comm.all_reduce(&value, 1, core::DType::f64, parallel::ReduceOp::sum)->wait();
+  return value / comm.size();
+}
+
+struct Data {
+  std::string dir;
+  std::optional<datasets::Tokenizer> tokenizer;
+  std::vector<std::string> val_shards;
+};
+
+Data open_data(const Config& config) {
+  Data data;
+  data.dir = config.data.dir;
+  if (data.dir.empty()) return data;
+  const datasets::Manifest manifest = datasets::load_manifest(data.dir);
+  TESSERA_CHECK(manifest.vocab_size <= static_cast<uint64_t>(config.model.vocab_size),
+                "the data in '{}' has a vocabulary of {} tokens, more than model.vocab_size = {}", data.dir,
+                manifest.vocab_size, config.model.vocab_size);
+  data.tokenizer = datasets::Tokenizer::load((std::filesystem::path(data.dir) / datasets::kTokenizerFile).string());
+  data.val_shards = manifest.shard_paths(data.dir, "val");
+  return data;
+}
+
+class Loop {
+ public:
+  Loop(const Config& config, const parallel::World& world, const TrainOptions& options)
+      : config_(config),
+        options_(options),
+        world_(world),
+        topology_(parallel::Topology::make(world.size(), world.rank(), static_cast<int>(config.parallel.tp),
+                                           static_cast<int>(config.model.n_head),
+                                           static_cast<int>(config.model.kv_heads()))),
+        groups_(world, topology_, config.parallel.timeout_s),
+        data_(open_data(config)),
+        model_(config.model) {
+    TESSERA_CHECK(config.parallel.tp == 1, "tensor parallelism (parallel.tp = {}) is not available in this build; "
+                  "use data parallelism (parallel.tp = 1)", config.parallel.tp);
+    TESSERA_CHECK(!config.parallel.zero, "ZeRO-1 (parallel.zero = true) is not available in this build");
+    model_.init_weights(config.train.seed);
+    optimizer_ = std::make_unique<AdamW>(model_.params(), model_.grads(), config.train.weight_decay);
+    std::vector<size_t> sizes;
+    for (const auto& info : model_.params().infos()) sizes.push_back(static_cast<size_t>(info.numel()));
+    grad_sync_ = std::make_unique<parallel::GradSync>(
+        groups_.dp(), model_.grads().flat().data<float>(), sizes,
+        static_cast<size_t>(config.parallel.bucket_mb * (1 << 20)), parallel::GradSync::Mode::all_reduce);
+    train_batches_ = batches("train", /*shuffle=*/true);
+    if (options.run_dir && world.is_root()) {
+      run_dir_.emplace(*options.run_dir);
+      metrics_.emplace(run_dir_->metrics_path(), MetricsLog::Mode::fresh);
+      std::ofstream(run_dir_->config_path()) << config.to_toml();
+    }
+  }
+
+  TrainResult run() {
+    const TrainConfig& tc = config_.train;
+    const double tokens_per_step = static_cast<double>(tc.batch_size * config_.model.seq_len * tc.grad_accum *
+                                                       topology_.dp);
+    if (!options_.quiet) {
+      log::info("model: {} family, {} layers, d_model {}, {} heads, {:.2f}M parameters; {} rank(s): dp {} x tp {}",
+                config_.model.family, config_.model.n_layer, config_.model.d_model, config_.model.n_head,
+                static_cast<double>(model_.num_params()) / 1e6, world_.size(), topology_.dp, topology_.tp);
+      log::info("training {} steps of {:.0f} tokens ({} x {} sequences of {} tokens, x{} accumulation)", tc.steps,
+                tokens_per_step, topology_.dp, tc.batch_size, config_.model.seq_len, tc.grad_accum);
+    }
+    TrainResult result;
+    Progress progress("train", static_cast<double>(tc.steps), "steps");
+    const auto start = Clock::now();
+    double interval_seconds = 0;
+    int64_t interval_steps = 0;
+    for (int64_t step = 0; step < tc.steps; ++step) {
+      const auto t0 = Clock::now();
+      const double loss = train_step(step);
+      const double grad_norm = clip_global_norm(model_.grads(), tc.grad_clip);
+      const double lr = learning_rate(tc, step);
+      optimizer_->step(lr);
+      const double seconds = seconds_since(t0);
+      interval_seconds += seconds;
+      ++interval_steps;
+      result.losses.push_back(loss);
+      result.last_loss = loss;
+
+      nlohmann::json record = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+                               {"tokens_per_s", tokens_per_step / seconds}};
+      const bool last = step + 1 == tc.steps;
+      if (!data_.dir.empty() && ((tc.eval_interval > 0 && (step + 1) % tc.eval_interval == 0) || last)) {
+        result.last_val_loss = validation_loss();
+        record["val_loss"] = result.last_val_loss;
+        const auto times = parallel::gather_step_times(groups_.world(), interval_seconds / static_cast<double>(interval_steps));
+        interval_seconds = 0;
+        interval_steps = 0;
+        if (!options_.quiet) {
+          progress.clear();
+          log::info("step {}: loss {:.4f}, val loss {:.4f}, lr {:.2e}, {:.0f} tokens/s; {}", step + 1, loss,
+                    result.last_val_loss, lr, tokens_per_step / seconds, times.summary());
+          if (options_.samples) print_samples(step + 1);
+        }
+      }
+      if (metrics_) metrics_->write(record);
+      if (!options_.quiet) {
+        progress.note(fmt::format("loss {:.4f} | {:.0f} tok/s", loss, tokens_per_step / seconds));
+        progress.update(static_cast<double>(step + 1));
+      }
+    }
+    if (!options_.quiet) progress.finish();
+    result.steps = tc.steps;
+    result.tokens_per_s = tokens_per_step * static_cast<double>(tc.steps) / seconds_since(start);
+    if (!data_.val_shards.empty()) result.unigram_entropy = datasets::unigram_entropy(data_.val_shards);
+    return result;
+  }
+
+ private:
+  std::unique_ptr<BatchSource> batches(const std::string& split, bool shuffle) const {
+    datasets::LoaderOptions o;
+    o.batch_size = static_cast<size_t>(config_.train.batch_size);
+    o.seq_len = static_cast<size_t>(config_.model.seq_len);
+    o.seed = config_.train.seed;
+    o.shuffle = shuffle;
+    o.dp_rank = topology_.dp_rank;
+    o.dp_size = topology_.dp;
+    o.grad_accum = shuffle ? static_cast<size_t>(config_.train.grad_accum) : 1;
+    if (data_.dir.empty()) return random_batches(config_.model.vocab_size, o);
+    return shard_batches(data_.dir, split, o);
+  }
+
+  // Forward and backward of every micro-step, then gradients averaged over micro-steps and ranks.
+  // Returns the step's mean loss over all ranks.
+  double train_step(int64_t) {
+    const int64_t accum = config_.train.grad_accum;
+    model_.zero_grad();
+    double loss = 0;
+    for (int64_t micro = 0; micro < accum; ++micro) {
+      train_batches_->next(batch_);
+      core::Tensor inputs, targets;
+      to_tensors(batch_, inputs, targets);
+      loss += model_.forward(inputs, targets);
+      model_.backward();
+    }
+    if (accum > 1) scale(model_.grads(), 1.0 / static_cast<double>(accum));
+    grad_sync_->begin_sync();
+    for (size_t p = model_.params().size(); p-- > 0;) grad_sync_->mark_ready(p);
+    grad_sync_->finish();
+    return mean_over(groups_.dp(), loss / static_cast<double>(accum));
+  }
+
+  double validation_loss() {
+    auto val = batches("val", /*shuffle=*/false);
+    double sum = 0;
+    for (int64_t i = 0; i < config_.train.eval_batches; ++i) {
+      val->next(batch_);
+      core::Tensor inputs, targets;
+      to_tensors(batch_, inputs, targets);
+      sum += model_.forward(inputs, targets);
+    }
+    return mean_over(groups_.dp(), sum / static_cast<double>(config_.train.eval_batches));
+  }
+
+  // Greedy and sampled continuations of an end-of-text token (the start of a document); root only.
+  void print_samples(int64_t step) {
+    if (!world_.is_root() || !data_.tokenizer) return;
+    const auto eot = static_cast<int32_t>(data_.tokenizer->eot_id());
+    for (double temperature : {0.0, 0.8}) {
+      SampleOptions o;
+      o.max_tokens = std::min<int64_t>(48, config_.model.seq_len - 1);
+      o.temperature = temperature;
+      o.top_k = 40;
+      o.seed = config_.train.seed + static_cast<uint64_t>(step);
+      o.stop_token = eot;
+      std::vector<int32_t> ids = generate(model_, {eot}, o);
+      if (!ids.empty() && ids.back() == eot) ids.pop_back();
+      const std::vector<datasets::TokenId> tokens(ids.begin(), ids.end());
+      log::info("  sample ({}): {}", temperature == 0 ? "greedy" : "T=0.8", data_.tokenizer->decode(tokens));
+    }
+  }
+
+  const Config& config_;
+  const TrainOptions& options_;
+  const parallel::World& world_;
+  parallel::Topology topology_;
+  parallel::ProcessGroups groups_;
+  Data data_;
+  core::Transformer model_;
+  std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<parallel::GradSync> grad_sync_;
+  std::unique_ptr<BatchSource> train_batches_;
+  datasets::Batch batch_;
+  std::optional<RunDir> run_dir_;
+  std::optional<MetricsLog> metrics_;
+};
+
+}  // namespace
+
+TrainResult train(const Config& config, const parallel::World& world, const TrainOptions& options) {
+  Loop loop(config, world, options);
+  return loop.run();
+}
+
+}  // namespace tessera::train
