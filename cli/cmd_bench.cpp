@@ -1,10 +1,15 @@
 // tessera bench <what>: measurements of hot paths, each a ratio taken in one run.
 //   bench allreduce: the communicator's all-reduce bus bandwidth beside raw MPI_Allreduce.
 //   bench gradsync:  bucketed gradient sync beside one raw MPI_Allreduce of the same bytes.
+//   bench train:     training steps of a config: tokens/s, GFLOP/s and the fraction of the sgemm
+//                    peak measured in the same process.
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/cpu/gemm.h"
 #include "parallel/comm_bench.h"
+#include "parallel/config_broadcast.h"
+#include "train/trainer.h"
 
 namespace tessera::cli {
 
@@ -62,6 +67,38 @@ void add_gradsync(CLI::App& bench, Context& ctx) {
   });
 }
 
+void add_train(CLI::App& bench, Context& ctx) {
+  struct Options {
+    std::string config;
+    std::vector<std::string> overrides;
+    int64_t steps = 10;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = bench.add_subcommand("train", "Training-step speed of a config beside the sgemm peak of this process");
+  cmd->add_option("--config,-c", opts->config, "TOML config file (random tokens unless it names data)")->required();
+  cmd->add_option("--set", opts->overrides, "Override a config key: section.key=value (repeatable)");
+  cmd->add_option("--steps", opts->steps, "Training steps to time (default 10; the median step counts)");
+  cmd->callback([&ctx, opts] {
+    std::vector<std::string> overrides = opts->overrides;
+    overrides.push_back(fmt::format("train.steps={}", opts->steps));
+    overrides.push_back("train.eval_interval=0");
+    const Config config = parallel::load_config(ctx.world, opts->config, overrides);
+    const double peak = core::cpu::sgemm_peak_gflops();
+    train::TrainOptions options;
+    options.quiet = true;
+    options.samples = false;
+    const train::TrainResult r = train::train(config, ctx.world, options);
+    const double gflops = r.step_tokens_per_s * r.flops_per_token / 1e9;
+    // Peak per rank x ranks: each rank measured the peak with its own threads.
+    const double peak_total = peak * ctx.world.size();
+    log::info("{} family, {} layers, d_model {}, T {}, B {} x {} rank(s), vocab {}; median of {} steps",
+              config.model.family, config.model.n_layer, config.model.d_model, config.model.seq_len,
+              config.train.batch_size, ctx.world.size(), config.model.vocab_size, r.steps);
+    log::info("sgemm peak {:.1f} GFLOP/s per rank ({})", peak, core::cpu::gemm_backend());
+    log::info("tokens/s={:.1f} gflops={:.2f} peak_fraction={:.3f}", r.step_tokens_per_s, gflops, gflops / peak_total);
+  });
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, Context& ctx) {
@@ -69,6 +106,7 @@ void add_bench_command(CLI::App& app, Context& ctx) {
   bench->require_subcommand(1);
   add_allreduce(*bench, ctx);
   add_gradsync(*bench, ctx);
+  add_train(*bench, ctx);
 }
 
 }  // namespace tessera::cli

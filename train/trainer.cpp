@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -106,6 +107,7 @@ class Loop {
     TrainResult result;
     Progress progress("train", static_cast<double>(tc.steps), "steps");
     const auto start = Clock::now();
+    std::vector<double> step_seconds;
     double interval_seconds = 0;
     int64_t interval_steps = 0;
     for (int64_t step = 0; step < tc.steps; ++step) {
@@ -115,6 +117,7 @@ class Loop {
       const double lr = learning_rate(tc, step);
       optimizer_->step(lr);
       const double seconds = seconds_since(t0);
+      step_seconds.push_back(seconds);
       interval_seconds += seconds;
       ++interval_steps;
       result.losses.push_back(loss);
@@ -145,6 +148,11 @@ class Loop {
     if (!options_.quiet) progress.finish();
     result.steps = tc.steps;
     result.tokens_per_s = tokens_per_step * static_cast<double>(tc.steps) / seconds_since(start);
+    if (!step_seconds.empty()) {
+      std::nth_element(step_seconds.begin(), step_seconds.begin() + step_seconds.size() / 2, step_seconds.end());
+      result.step_tokens_per_s = tokens_per_step / step_seconds[step_seconds.size() / 2];
+    }
+    result.flops_per_token = model_.train_flops_per_token(config_.model.seq_len);
     if (!data_.val_shards.empty()) result.unigram_entropy = datasets::unigram_entropy(data_.val_shards);
     return result;
   }

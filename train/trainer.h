@@ -22,6 +22,8 @@ struct TrainResult {
   double last_val_loss = NAN;    // NaN when there is no validation data
   double unigram_entropy = NAN;  // of the validation tokens; NaN without data
   double tokens_per_s = 0;       // mean over the run, all ranks together
+  double step_tokens_per_s = 0;  // the median step's rate (steady state: no warm-up, no evaluation)
+  double flops_per_token = 0;    // training FLOPs per token of the model (forward + backward)
   std::vector<double> losses;    // per step (the global mean), for tests and reports
 };
 
