@@ -47,6 +47,7 @@ class GradSync {
   size_t launched_before_finish() const { return launched_before_finish_; }
   // reduce_scatter mode: this rank's averaged gradient shards of all buckets, concatenated.
   const std::vector<float>& shard_grads() const { return shard_grads_; }
+  std::vector<float>& shard_grads() { return shard_grads_; }
 
  private:
   void launch(size_t bucket);

@@ -20,6 +20,7 @@
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 #include "train/sampler.h"
+#include "train/zero_adamw.h"
 
 namespace tessera::train {
 
@@ -77,14 +78,20 @@ class Loop {
         model_(config.model) {
     TESSERA_CHECK(config.parallel.tp == 1, "tensor parallelism (parallel.tp = {}) is not available in this build; "
                   "use data parallelism (parallel.tp = 1)", config.parallel.tp);
-    TESSERA_CHECK(!config.parallel.zero, "ZeRO-1 (parallel.zero = true) is not available in this build");
     model_.init_weights(config.train.seed);
-    optimizer_ = std::make_unique<AdamW>(model_.params(), model_.grads(), config.train.weight_decay);
     std::vector<size_t> sizes;
     for (const auto& info : model_.params().infos()) sizes.push_back(static_cast<size_t>(info.numel()));
+    const bool zero = config.parallel.zero;
     grad_sync_ = std::make_unique<parallel::GradSync>(
         groups_.dp(), model_.grads().flat().data<float>(), sizes,
-        static_cast<size_t>(config.parallel.bucket_mb * (1 << 20)), parallel::GradSync::Mode::all_reduce);
+        static_cast<size_t>(config.parallel.bucket_mb * (1 << 20)),
+        zero ? parallel::GradSync::Mode::reduce_scatter : parallel::GradSync::Mode::all_reduce);
+    if (zero) {
+      zero_optimizer_ = std::make_unique<ZeroAdamW>(model_.params(), *grad_sync_, groups_.dp(),
+                                                    config.train.weight_decay);
+    } else {
+      optimizer_ = std::make_unique<AdamW>(model_.params(), model_.grads(), config.train.weight_decay);
+    }
     train_batches_ = batches("train", /*shuffle=*/true);
     if (options.run_dir && world.is_root()) {
       run_dir_.emplace(*options.run_dir);
@@ -113,9 +120,15 @@ class Loop {
     for (int64_t step = 0; step < tc.steps; ++step) {
       const auto t0 = Clock::now();
       const double loss = train_step(step);
-      const double grad_norm = clip_global_norm(model_.grads(), tc.grad_clip);
       const double lr = learning_rate(tc, step);
-      optimizer_->step(lr);
+      double grad_norm;
+      if (zero_optimizer_) {
+        grad_norm = zero_optimizer_->clip(tc.grad_clip);
+        zero_optimizer_->step(lr);
+      } else {
+        grad_norm = clip_global_norm(model_.grads(), tc.grad_clip);
+        optimizer_->step(lr);
+      }
       const double seconds = seconds_since(t0);
       step_seconds.push_back(seconds);
       interval_seconds += seconds;
@@ -228,7 +241,8 @@ class Loop {
   parallel::ProcessGroups groups_;
   Data data_;
   core::Transformer model_;
-  std::unique_ptr<AdamW> optimizer_;
+  std::unique_ptr<AdamW> optimizer_;           // replicated optimizer state, or
+  std::unique_ptr<ZeroAdamW> zero_optimizer_;  // ZeRO-1: state sharded over the dp ranks
   std::unique_ptr<parallel::GradSync> grad_sync_;
   std::unique_ptr<BatchSource> train_batches_;
   datasets::Batch batch_;

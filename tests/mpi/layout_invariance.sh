@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Layout invariance of data-parallel training: the same seed and the same global batch give the
 # same losses (within 1e-5 relative) for the first 20 steps whatever the number of ranks and the
-# split of the global batch into micro-steps, and the loss falls. Global batch: 8 sequences of
+# split of the global batch into micro-steps, with ZeRO-1 on or off, and the loss falls. Global batch: 8 sequences of
 # the small test corpus.
 # Usage: layout_invariance.sh MPIEXEC TESSERA CONFIG FAMILY CORPUS
 set -u
@@ -13,13 +13,13 @@ failures=0
 "$tessera" prepare --input "$corpus" --out "$work/data" --train-tokenizer --vocab-size 320 --val-fraction 0.25 \
   >"$work/prepare.log" 2>&1 || { echo "FAIL: prepare"; cat "$work/prepare.log"; exit 1; }
 
-# run NAME RANKS BATCH ACCUM
+# run NAME RANKS BATCH ACCUM ZERO
 run() {
-  local name=$1 ranks=$2 batch=$3 accum=$4
+  local name=$1 ranks=$2 batch=$3 accum=$4 zero=${5:-false}
   "$mpiexec" --oversubscribe -np "$ranks" "$tessera" train --config "$config" --run-dir "$work/$name" \
     --set model.family="$family" --set data.dir="$work/data" --set model.vocab_size=320 \
     --set train.eval_batches=1 --set train.batch_size="$batch" --set train.grad_accum="$accum" \
-    --set parallel.bucket_mb=0.01 >"$work/$name.log" 2>&1 || { echo "FAIL: $name exited non-zero:"; tail -5 "$work/$name.log"; failures=$((failures + 1)); }
+    --set parallel.zero="$zero" --set parallel.bucket_mb=0.01 >"$work/$name.log" 2>&1 || { echo "FAIL: $name exited non-zero:"; tail -5 "$work/$name.log"; failures=$((failures + 1)); }
 }
 
 run ref 1 8 1
@@ -27,7 +27,10 @@ run dp2 2 4 1
 run dp4 4 2 1
 run accum4 1 2 4
 run dp2_accum4 2 1 4
-for name in dp2 dp4 accum4 dp2_accum4; do
+run dp2_zero 2 4 1 true
+run dp4_zero 4 2 1 true
+run dp2_accum4_zero 2 1 4 true
+for name in dp2 dp4 accum4 dp2_accum4 dp2_zero dp4_zero dp2_accum4_zero; do
   python3 - "$work/ref/metrics.jsonl" "$work/$name/metrics.jsonl" "$name" <<'PY' || failures=$((failures + 1))
 import json, sys
 ref = [json.loads(l)["loss"] for l in open(sys.argv[1])]
