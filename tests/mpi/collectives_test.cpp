@@ -6,11 +6,11 @@
 #include "core/error.h"
 #include "parallel/groups.h"
 #include "parallel/topology.h"
+#include "tests/mpi/mpi_gtest_main.h"
 
 namespace tessera::parallel {
 namespace {
 
-World* g_world = nullptr;
 using core::DType;
 
 template <typename T>
@@ -51,11 +51,11 @@ void check_group(Communicator& c, size_t count) {
 }
 
 TEST(MpiCollectives, ClosedFormOnEveryGroupOfEveryLayout) {
-  const int world = g_world->size();
+  const int world = test_world().size();
   for (int tp = 1; tp <= world; ++tp) {
     if (world % tp != 0) continue;
-    const Topology topo = Topology::make(world, g_world->rank(), tp, 720720, 720720);
-    ProcessGroups groups(*g_world, topo, /*timeout_s=*/60);
+    const Topology topo = Topology::make(world, test_world().rank(), tp, 720720, 720720);
+    ProcessGroups groups(test_world(), topo, /*timeout_s=*/60);
     EXPECT_EQ(groups.tp().size(), tp);
     EXPECT_EQ(groups.dp().size(), world / tp);
     EXPECT_EQ(groups.tp().rank(), topo.tp_rank);
@@ -75,25 +75,15 @@ TEST(MpiCollectives, ClosedFormOnEveryGroupOfEveryLayout) {
 }
 
 TEST(MpiCollectives, AsyncOperationsOverlapAndCompleteInOrder) {
-  const Topology topo = Topology::make(g_world->size(), g_world->rank(), 1, 1, 1);
-  ProcessGroups groups(*g_world, topo, 60);
+  const Topology topo = Topology::make(test_world().size(), test_world().rank(), 1, 1, 1);
+  ProcessGroups groups(test_world(), topo, 60);
   // Start several reductions before waiting on any (as bucketed gradient sync does).
   std::vector<std::vector<float>> buckets(8, std::vector<float>(50000, 1.0f));
   std::vector<std::unique_ptr<Work>> pending;
   for (auto& b : buckets) pending.push_back(groups.dp().all_reduce(b.data(), b.size(), DType::f32, ReduceOp::sum));
   for (auto& w : pending) w->wait();
-  for (const auto& b : buckets) EXPECT_EQ(b.back(), static_cast<float>(g_world->size()));
+  for (const auto& b : buckets) EXPECT_EQ(b.back(), static_cast<float>(test_world().size()));
 }
 
 }  // namespace
 }  // namespace tessera::parallel
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  tessera::parallel::g_world = &tessera::parallel::World::init(&argc, &argv);
-  if (!tessera::parallel::g_world->is_root()) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  return RUN_ALL_TESTS();
-}

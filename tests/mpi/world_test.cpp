@@ -8,57 +8,56 @@
 #include "core/error.h"
 #include "parallel/config_broadcast.h"
 #include "parallel/world.h"
+#include "tests/mpi/mpi_gtest_main.h"
 
 namespace tessera::parallel {
 namespace {
 
-World* g_world = nullptr;
-
 std::string payload(int rank) { return std::string(static_cast<size_t>(rank), static_cast<char>('a' + rank)); }
 
 TEST(World, LaunchedByMpirun) {
-  EXPECT_TRUE(g_world->uses_mpi());
-  EXPECT_GE(g_world->size(), 2);
-  EXPECT_LT(g_world->local_rank(), g_world->local_size());
+  EXPECT_TRUE(test_world().uses_mpi());
+  EXPECT_GE(test_world().size(), 2);
+  EXPECT_LT(test_world().local_rank(), test_world().local_size());
 }
 
 TEST(World, BroadcastFromEveryRoot) {
-  for (int root = 0; root < g_world->size(); ++root) {
-    std::string bytes = g_world->rank() == root ? std::string("from ") + std::to_string(root) : "junk";
-    g_world->broadcast(bytes, root);
+  for (int root = 0; root < test_world().size(); ++root) {
+    std::string bytes = test_world().rank() == root ? std::string("from ") + std::to_string(root) : "junk";
+    test_world().broadcast(bytes, root);
     EXPECT_EQ(bytes, "from " + std::to_string(root));
   }
 }
 
 TEST(World, GatherAndAllGatherInRankOrder) {
-  const auto at_root = g_world->gather(payload(g_world->rank()));
-  const auto everywhere = g_world->all_gather(payload(g_world->rank()));
-  ASSERT_EQ(everywhere.size(), static_cast<size_t>(g_world->size()));
-  if (g_world->is_root()) {
-    ASSERT_EQ(at_root.size(), static_cast<size_t>(g_world->size()));
+  const auto at_root = test_world().gather(payload(test_world().rank()));
+  const auto everywhere = test_world().all_gather(payload(test_world().rank()));
+  ASSERT_EQ(everywhere.size(), static_cast<size_t>(test_world().size()));
+  if (test_world().is_root()) {
+    ASSERT_EQ(at_root.size(), static_cast<size_t>(test_world().size()));
   } else {
     EXPECT_TRUE(at_root.empty());
   }
-  for (int r = 0; r < g_world->size(); ++r) {
+  for (int r = 0; r < test_world().size(); ++r) {
     EXPECT_EQ(everywhere[r], payload(r));
-    if (g_world->is_root()) EXPECT_EQ(at_root[r], payload(r));
+    if (test_world().is_root()) EXPECT_EQ(at_root[r], payload(r));
   }
 }
 
 TEST(World, ConfigFromRankZeroReachesEveryRank) {
   // The other ranks name a file that does not exist: they get the config through the broadcast.
   const std::string path = ::testing::TempDir() + "/world_test_good.toml";
-  if (g_world->is_root()) std::ofstream(path) << "[model]\nn_layer = 7\n";
-  const Config c = load_config(*g_world, g_world->is_root() ? path : "/nonexistent.toml", {"train.steps=11"});
+  if (test_world().is_root()) std::ofstream(path) << "[model]\nn_layer = 7\n";
+  const Config c = load_config(test_world(), test_world().is_root() ? path : "/nonexistent.toml", {"train.steps=11"});
   EXPECT_EQ(c.model.n_layer, 7);
   EXPECT_EQ(c.train.steps, 11);
 }
 
 TEST(World, BadConfigIsTheSameErrorOnEveryRank) {
   const std::string path = ::testing::TempDir() + "/world_test_bad.toml";
-  if (g_world->is_root()) std::ofstream(path) << "[model]\nn_layers = 7\n";
+  if (test_world().is_root()) std::ofstream(path) << "[model]\nn_layers = 7\n";
   try {
-    load_config(*g_world, path, {});
+    load_config(test_world(), path, {});
     ADD_FAILURE() << "expected an error";
   } catch (const CollectiveError& e) {
     EXPECT_NE(std::string(e.what()).find("unknown key 'n_layers' in [model]"), std::string::npos) << e.what();
@@ -67,14 +66,3 @@ TEST(World, BadConfigIsTheSameErrorOnEveryRank) {
 
 }  // namespace
 }  // namespace tessera::parallel
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  tessera::parallel::g_world = &tessera::parallel::World::init(&argc, &argv);
-  // Only rank 0 reports; a failure on any rank makes that rank's exit status non-zero.
-  if (!tessera::parallel::g_world->is_root()) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  return RUN_ALL_TESTS();
-}

@@ -1,34 +1,18 @@
 // The tessera binary: exit codes and messages of the config and info commands.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <fstream>
+#include "tests/unit/test_support.h"
 
 namespace {
 
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr
-};
+using namespace tessera::testing_support;
 
-Result run(const std::string& args) {
-  const std::string command = std::string(TESSERA_BIN) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  Result r{-1, ""};
-  if (!pipe) return r;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) r.output.append(buffer, n);
-  const int raw = pclose(pipe);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
+// Runs the tessera binary with `args`.
+CommandResult run(const std::string& args) { return run_command(std::string(TESSERA_BIN) + " " + args); }
 
 std::string write_temp(const std::string& name, const std::string& text) {
   const std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path) << text;
+  spit(path, text);
   return path;
 }
 
@@ -48,14 +32,14 @@ TEST(Cli, UsageErrorsExitTwo) {
 }
 
 TEST(Cli, ConfigPrintsTheResolvedConfig) {
-  const Result r = run("config --config " + kConfigs + "/quickstart.toml --set train.lr=0.5 --json");
+  const CommandResult r = run("config --config " + kConfigs + "/quickstart.toml --set train.lr=0.5 --json");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("\"lr\":0.5"), std::string::npos) << r.output;
 }
 
 TEST(Cli, BadConfigsExitOneWithTheKeyNamed) {
   const std::string bad_key = write_temp("bad_key.toml", "[train]\nlearning_rate = 1.0\n");
-  Result r = run("config --config " + bad_key);
+  CommandResult r = run("config --config " + bad_key);
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("unknown key 'learning_rate' in [train]"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("bad_key.toml"), std::string::npos) << r.output;
@@ -75,7 +59,7 @@ TEST(Cli, BadConfigsExitOneWithTheKeyNamed) {
 }
 
 TEST(Cli, InfoRuns) {
-  const Result r = run("info");
+  const CommandResult r = run("info");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("world size 1"), std::string::npos) << r.output;
 }

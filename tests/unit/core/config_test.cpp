@@ -6,9 +6,12 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "tests/unit/test_support.h"
 
 namespace tessera {
 namespace {
+
+using namespace testing_support;
 
 constexpr const char* kConfig = R"(
 [model]
@@ -29,18 +32,6 @@ steps = 20
 [parallel]
 tp = 2
 )";
-
-// The message of the tessera::Error that `fn` throws (fails the test if none).
-template <typename F>
-std::string error_of(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a tessera::Error";
-  return "";
-}
 
 TEST(Config, ParsesEveryKindOfValue) {
   const Config c = Config::parse(kConfig, "run.toml");

@@ -1,51 +1,19 @@
 // Reading documents: each format, auto-detection, directory expansion, and clear errors for
 // missing, unreadable, binary and malformed inputs.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
 #include "datasets/documents.h"
+#include "tests/unit/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace tessera::datasets;
+using namespace tessera::testing_support;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int count = 0;
-    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    path = fs::temp_directory_path() /
-           ("tessera_documents_test_" + std::to_string(::getpid()) + "_" + std::to_string(count++) + "_" + test);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path);
-  }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    const std::string p = (path / name).string();
-    std::ofstream(p, std::ios::binary) << bytes;
-    return p;
-  }
-};
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const tessera::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no tessera::Error was thrown";
-  return "";
-}
 
 using Docs = std::vector<std::string>;
 const std::string kCorpus = std::string(TESSERA_TEST_DATA) + "/corpus";

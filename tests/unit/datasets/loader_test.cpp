@@ -1,7 +1,6 @@
 // The loader: windows of T+1 tokens across shard boundaries, targets shifted by one, seeded and
 // resumable order, and a global batch that is the same for any data-parallel size.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -10,26 +9,15 @@
 #include "core/error.h"
 #include "datasets/loader.h"
 #include "datasets/manifest.h"
+#include "tests/unit/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace tessera::datasets;
+using namespace tessera::testing_support;
 
 namespace {
 
 constexpr uint64_t kVocab = 1000;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int count = 0;
-    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    path = fs::temp_directory_path() /
-           ("tessera_loader_test_" + std::to_string(::getpid()) + "_" + std::to_string(count++) + "_" + test);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // Shards whose stream token at position p is p % kVocab, so every window's content is known.
 std::vector<std::string> make_shards(const TempDir& dir, const std::vector<size_t>& sizes,
@@ -61,16 +49,6 @@ uint64_t window_of(const Batch& batch, size_t row, size_t t) {
   return static_cast<uint64_t>(batch.inputs[row * batch.seq_len]) / t;
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const tessera::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no tessera::Error was thrown";
-  return "";
-}
 
 }  // namespace
 

@@ -1,7 +1,6 @@
 // manifest.json round trips and atomic writes; the content-decided train/validation split and
 // deduplication.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,24 +9,13 @@
 #include "core/sha256.h"
 #include "datasets/doc_split.h"
 #include "datasets/manifest.h"
+#include "tests/unit/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace tessera::datasets;
+using namespace tessera::testing_support;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int count = 0;
-    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    path = fs::temp_directory_path() /
-           ("tessera_manifest_test_" + std::to_string(::getpid()) + "_" + std::to_string(count++) + "_" + test);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 Manifest sample() {
   Manifest m;

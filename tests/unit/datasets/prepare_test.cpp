@@ -1,12 +1,8 @@
 // tessera prepare, through the library and the command line: counts, checksums, token streams,
 // the content-decided split, dtype choice, clean failure, and errors that name the problem.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "core/error.h"
@@ -16,31 +12,15 @@
 #include "datasets/prepare.h"
 #include "datasets/shard.h"
 #include "datasets/tokenizer.h"
+#include "tests/unit/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace tessera::datasets;
+using namespace tessera::testing_support;
 
 namespace {
 
 const std::string kCorpus = std::string(TESSERA_TEST_DATA) + "/corpus";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int count = 0;
-    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    path = fs::temp_directory_path() /
-           ("tessera_prepare_test_" + std::to_string(::getpid()) + "_" + std::to_string(count++) + "_" + test);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path / name, std::ios::binary) << bytes;
-    return *this / name;
-  }
-};
 
 tessera::parallel::World& world() {
   int argc = 0;
@@ -59,17 +39,6 @@ PrepareOptions trained(std::vector<std::string> inputs, std::string out) {
   o.shard_tokens = 250;
   o.tessera_version = "test";
   return o;
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const tessera::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no tessera::Error was thrown";
-  return "";
 }
 
 // The token stream of one split: its shards concatenated.
@@ -97,22 +66,6 @@ std::multiset<std::string> split_documents_of(const Manifest& m, const std::stri
   }
   EXPECT_TRUE(current.empty()) << "the stream of " << split << " does not end with end-of-text";
   return docs;
-}
-
-struct Command {
-  int status;
-  std::string output;
-};
-
-// Runs a shell command (stdout and stderr together).
-Command run(const std::string& command) {
-  Command r{0, ""};
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  r.status = ::pclose(pipe);
-  return r;
 }
 
 std::string prepare_command(const std::string& args) { return std::string(TESSERA_BIN) + " prepare " + args; }
@@ -302,10 +255,11 @@ TEST(Prepare, BadInputsAreErrorsThatNameTheProblem) {
 
 TEST(PrepareCli, WritesTheOutputDirectory) {
   TempDir out;
-  const Command r = run(prepare_command("--input " + kCorpus + "/fortunes " + kCorpus + "/notes.txt --out " +
-                                        out.path.string() +
-                                        " --train-tokenizer --vocab-size 280 --val-fraction 0.2 --seed 9"
-                                        " --shard-tokens 300"));
+  const CommandResult r =
+      run_command(prepare_command("--input " + kCorpus + "/fortunes " + kCorpus + "/notes.txt --out " +
+                                  out.path.string() +
+                                  " --train-tokenizer --vocab-size 280 --val-fraction 0.2 --seed 9"
+                                  " --shard-tokens 300"));
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("removed 2 duplicates"), std::string::npos) << r.output;
   const Manifest m = load_manifest(out.path.string());
@@ -337,12 +291,12 @@ TEST(PrepareCli, FailuresExitNonZeroWithAMessage) {
       {"--input " + kCorpus + o + " --train-tokenizer --vocab-size 300 --format csv", "csv"},
   };
   for (const auto& c : cases) {
-    const Command r = run(prepare_command(c.args));
+    const CommandResult r = run_command(prepare_command(c.args));
     EXPECT_NE(r.status, 0) << c.args;
     EXPECT_NE(r.output.find(c.expected), std::string::npos) << c.args << "\n" << r.output;
   }
   EXPECT_FALSE(fs::exists(out / "manifest.json"));
-  const Command help = run(prepare_command("--help"));
+  const CommandResult help = run_command(prepare_command("--help"));
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.output.find("--shard-tokens"), std::string::npos);
 }

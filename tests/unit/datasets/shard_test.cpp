@@ -4,52 +4,16 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "core/error.h"
 #include "datasets/shard.h"
+#include "tests/unit/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace tessera::datasets;
+using namespace tessera::testing_support;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int count = 0;
-    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    path = fs::temp_directory_path() /
-           ("tessera_shard_test_" + std::to_string(::getpid()) + "_" + std::to_string(count++) + "_" + test);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void spit(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out << bytes;
-}
-
-// Runs `f` and returns the tessera::Error message it throws (fails the test when none is thrown).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const tessera::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no tessera::Error was thrown";
-  return "";
-}
 
 ShardMeta meta(uint64_t vocab, const std::string& split = "train") { return {vocab, vocab - 1, "abc123", split}; }
 

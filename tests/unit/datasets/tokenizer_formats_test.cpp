@@ -2,8 +2,6 @@
 // round trips between them and the errors for bad files.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -11,11 +9,13 @@
 #include "core/error.h"
 #include "datasets/tokenizer.h"
 #include "datasets/tokenizer_train.h"
+#include "tests/unit/test_support.h"
 
 namespace tessera::datasets {
 namespace {
 
-namespace fs = std::filesystem;
+using namespace testing_support;
+
 const std::string kData = TESSERA_TEST_DATA;
 
 const Tokenizer& gpt2() {
@@ -23,15 +23,8 @@ const Tokenizer& gpt2() {
   return tok;
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::vector<std::string> golden_texts() {
-  const auto golden = nlohmann::json::parse(read_all(kData + "/tokenizer/gpt2_golden.json"));
+  const auto golden = nlohmann::json::parse(slurp(kData + "/tokenizer/gpt2_golden.json"));
   std::vector<std::string> out;
   for (const auto& c : golden.at("cases")) out.push_back(c.at("text").get<std::string>());
   out.push_back(std::string("bytes \xFF\xFE\x80 and \0 nul", 22));
@@ -47,30 +40,9 @@ Tokenizer small_trained() {
 // A scratch folder per test, removed afterwards.
 class TokenizerFiles : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tessera_tok_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path(name), std::ios::binary) << text;
-    return path(name);
-  }
-  // The message of the tessera::Error that `f` throws ("" and a test failure if none).
-  template <typename F>
-  static std::string error_of(F&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "no tessera::Error";
-    return "";
-  }
-  fs::path dir_;
+  std::string path(const std::string& name) const { return dir_ / name; }
+  std::string write(const std::string& name, const std::string& text) const { return dir_.write(name, text); }
+  TempDir dir_;
 };
 
 // A Hugging Face tokenizer.json assembled directly from GPT-2's files, as Hugging Face publishes it.
@@ -84,7 +56,7 @@ nlohmann::json hf_from_gpt2_files(bool merges_as_pairs) {
   j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
   j["decoder"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
   nlohmann::json merges = nlohmann::json::array();
-  std::istringstream bpe(read_all(kData + "/gpt2/vocab.bpe"));
+  std::istringstream bpe(slurp(kData + "/gpt2/vocab.bpe"));
   std::string line;
   std::getline(bpe, line);  // "#version: 0.2"
   while (std::getline(bpe, line)) {
@@ -98,7 +70,7 @@ nlohmann::json hf_from_gpt2_files(bool merges_as_pairs) {
   }
   j["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", ""},
                 {"end_of_word_suffix", ""}, {"fuse_unk", false},
-                {"vocab", nlohmann::json::parse(read_all(kData + "/gpt2/encoder.json"))}, {"merges", merges}};
+                {"vocab", nlohmann::json::parse(slurp(kData + "/gpt2/encoder.json"))}, {"merges", merges}};
   return j;
 }
 
@@ -108,7 +80,7 @@ TEST_F(TokenizerFiles, TrainedTokenizerSaveLoadReproducesItself) {
   tok.save(path("tok.json"));
   const Tokenizer back = Tokenizer::load(path("tok.json"));
   EXPECT_EQ(back.to_json(), tok.to_json());
-  EXPECT_EQ(read_all(path("tok.json")), tok.to_json());
+  EXPECT_EQ(slurp(path("tok.json")), tok.to_json());
   EXPECT_EQ(back.hash(), tok.hash());
   EXPECT_EQ(tok.hash().size(), 64u);
   EXPECT_EQ(back.special_id("<|pad|>"), tok.special_id("<|pad|>"));
@@ -140,7 +112,7 @@ TEST_F(TokenizerFiles, HuggingFaceJsonFromGpt2FilesEncodesLikeGpt2) {
 TEST_F(TokenizerFiles, SaveHfThenLoadRoundTrips) {
   for (const Tokenizer& tok : {gpt2(), small_trained()}) {
     tok.save_hf(path("tokenizer.json"));
-    const auto j = nlohmann::json::parse(read_all(path("tokenizer.json")));
+    const auto j = nlohmann::json::parse(slurp(path("tokenizer.json")));
     EXPECT_EQ(j.at("model").at("type"), "BPE");
     EXPECT_EQ(j.at("pre_tokenizer").at("type"), "ByteLevel");
     EXPECT_EQ(j.at("decoder").at("type"), "ByteLevel");
@@ -168,7 +140,7 @@ TEST_F(TokenizerFiles, HfSpecialTokenWithASpaceKeepsItsId) {
 
 TEST_F(TokenizerFiles, MissingAndUnreadableFiles) {
   EXPECT_NE(error_of([&] { Tokenizer::load(path("nope.json")); }).find("nope.json"), std::string::npos);
-  EXPECT_NE(error_of([&] { Tokenizer::load(dir_.string()); }).find("directory"), std::string::npos);
+  EXPECT_NE(error_of([&] { Tokenizer::load(dir_.path.string()); }).find("directory"), std::string::npos);
   EXPECT_NE(error_of([&] { Tokenizer::load_gpt2(path("encoder.json"), path("vocab.bpe")); }).find("encoder.json"),
             std::string::npos);
   const std::string enc = kData + "/gpt2/encoder.json";

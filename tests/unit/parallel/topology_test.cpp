@@ -6,9 +6,12 @@
 
 #include "core/error.h"
 #include "parallel/topology.h"
+#include "tests/unit/test_support.h"
 
 namespace tessera::parallel {
 namespace {
+
+using namespace testing_support;
 
 // Divisible by every tp up to 16 (the least common multiple of 1..16).
 constexpr int kHeads = 720720;
@@ -44,21 +47,13 @@ TEST(Topology, EveryRankOfSmallLayouts) {
 }
 
 TEST(Topology, InvalidLayoutsAreClearErrors) {
-  auto message = [](auto fn) {
-    try {
-      fn();
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  EXPECT_NE(message([] { Topology::make(6, 0, 4, 8, 8); }).find("world size (6 ranks) is not divisible by parallel.tp (4)"),
+  EXPECT_NE(error_of([] { Topology::make(6, 0, 4, 8, 8); }).find("world size (6 ranks) is not divisible by parallel.tp (4)"),
             std::string::npos);
-  EXPECT_NE(message([] { Topology::make(4, 0, 4, 6, 6); }).find("must divide model.n_head (6)"), std::string::npos);
-  EXPECT_NE(message([] { Topology::make(4, 0, 4, 8, 2); }).find("must divide the key/value heads (2)"),
+  EXPECT_NE(error_of([] { Topology::make(4, 0, 4, 6, 6); }).find("must divide model.n_head (6)"), std::string::npos);
+  EXPECT_NE(error_of([] { Topology::make(4, 0, 4, 8, 2); }).find("must divide the key/value heads (2)"),
             std::string::npos);
-  EXPECT_NE(message([] { Topology::make(4, 4, 1, 8, 8); }).find("outside a world of 4"), std::string::npos);
-  EXPECT_NE(message([] { Topology::make(4, 0, 0, 8, 8); }).find("at least 1"), std::string::npos);
+  EXPECT_NE(error_of([] { Topology::make(4, 4, 1, 8, 8); }).find("outside a world of 4"), std::string::npos);
+  EXPECT_NE(error_of([] { Topology::make(4, 0, 0, 8, 8); }).find("at least 1"), std::string::npos);
 }
 
 TEST(Topology, ShardRangesTileTheBufferEvenly) {
