@@ -50,6 +50,7 @@ void for_each_field(Config& c, F&& f) {
   f("parallel", "zero", FieldRef(&c.parallel.zero));
   f("parallel", "timeout_s", FieldRef(&c.parallel.timeout_s));
   f("parallel", "bucket_mb", FieldRef(&c.parallel.bucket_mb));
+  f("parallel", "overlap", FieldRef(&c.parallel.overlap));
   f("checkpoint", "every", FieldRef(&c.checkpoint.every));
   f("checkpoint", "keep", FieldRef(&c.checkpoint.keep));
 }

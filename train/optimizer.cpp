@@ -1,5 +1,6 @@
 #include "train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -32,30 +33,79 @@ void AdamW::step(double lr) {
   }
 }
 
-double global_norm(const core::ParamRegistry& grads) {
-  return core::dispatch_float(grads.dtype(), [&]<typename T>() {
-    const T* g = grads.flat().data<T>();
-    const int64_t n = grads.numel();
-    double sum = 0;
-#pragma omp parallel for reduction(+ : sum)
-    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(g[i]) * static_cast<double>(g[i]);
-    return std::sqrt(sum);
-  });
+namespace {
+
+template <typename T>
+double sum_squares(const T* x, int64_t n) {
+  double sum = 0;
+#pragma omp parallel for reduction(+ : sum) if (n >= (int64_t{1} << 15))
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  return sum;
 }
 
-void scale(core::ParamRegistry& grads, double factor) {
-  core::dispatch_float(grads.dtype(), [&]<typename T>() {
-    T* g = grads.flat().data<T>();
-    const int64_t n = grads.numel();
+void add_to(SquareSums& sums, bool split, double value) { (split ? sums.split : sums.replicated) += value; }
+
+}  // namespace
+
+SquareSums square_sums(const core::ParamRegistry& grads) {
+  SquareSums sums;
+  for (size_t i = 0; i < grads.size(); ++i) {
+    const core::Tensor& g = grads.tensor(i);
+    add_to(sums, grads.is_sharded(i),
+           core::dispatch_float(g.dtype(), [&]<typename T>() { return sum_squares(g.data<T>(), g.numel()); }));
+  }
+  return sums;
+}
+
+SquareSums square_sums(const core::ParamRegistry& grads, size_t flat_begin, const float* values, size_t count) {
+  SquareSums sums;
+  size_t start = 0;  // of parameter i in the flat layout
+  for (size_t i = 0; i < grads.size() && count > 0; ++i) {
+    const size_t end = start + static_cast<size_t>(grads.tensor(i).numel());
+    if (flat_begin < end) {
+      const size_t n = std::min(count, end - flat_begin);
+      add_to(sums, grads.is_sharded(i), sum_squares(values, static_cast<int64_t>(n)));
+      values += n;
+      flat_begin += n;
+      count -= n;
+    }
+    start = end;
+  }
+  TESSERA_CHECK(count == 0, "{} gradient values lie past the end of the flat layout", count);
+  return sums;
+}
+
+double global_norm(SquareSums local, parallel::Communicator* tp, parallel::Communicator* dp) {
+  if (tp) tp->all_reduce(&local.split, 1, core::DType::f64, parallel::ReduceOp::sum)->wait();
+  double total = local.split + local.replicated;
+  if (dp) dp->all_reduce(&total, 1, core::DType::f64, parallel::ReduceOp::sum)->wait();
+  return std::sqrt(total);
+}
+
+double global_norm(const core::ParamRegistry& grads, parallel::Communicator* tp) {
+  return global_norm(square_sums(grads), tp);
+}
+
+double clip_factor(double norm, double max_norm) {
+  return max_norm > 0 && norm > max_norm ? max_norm / (norm + 1e-6) : 1.0;
+}
+
+void scale(const core::Tensor& t, double factor) {
+  core::dispatch_float(t.dtype(), [&]<typename T>() {
+    T* g = t.data<T>();
+    const int64_t n = t.numel();
     const T f = static_cast<T>(factor);
-#pragma omp parallel for simd
+#pragma omp parallel for simd if (n >= (int64_t{1} << 15))
     for (int64_t i = 0; i < n; ++i) g[i] *= f;
   });
 }
 
-double clip_global_norm(core::ParamRegistry& grads, double max_norm) {
-  const double norm = global_norm(grads);
-  if (max_norm > 0 && norm > max_norm) scale(grads, max_norm / (norm + 1e-6));
+void scale(core::ParamRegistry& grads, double factor) { scale(grads.flat(), factor); }
+
+double clip_global_norm(core::ParamRegistry& grads, double max_norm, parallel::Communicator* tp) {
+  const double norm = global_norm(grads, tp);
+  const double factor = clip_factor(norm, max_norm);
+  if (factor != 1.0) scale(grads, factor);
   return norm;
 }
 

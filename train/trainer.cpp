@@ -16,6 +16,7 @@
 #include "parallel/grad_sync.h"
 #include "parallel/groups.h"
 #include "parallel/stragglers.h"
+#include "parallel/tp_group.h"
 #include "train/batches.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
@@ -74,13 +75,16 @@ class Loop {
                                            static_cast<int>(config.model.n_head),
                                            static_cast<int>(config.model.kv_heads()))),
         groups_(world, topology_, config.parallel.timeout_s),
+        tp_group_(groups_.tp()),
         data_(open_data(config)),
-        model_(config.model) {
-    TESSERA_CHECK(config.parallel.tp == 1, "tensor parallelism (parallel.tp = {}) is not available in this build; "
-                  "use data parallelism (parallel.tp = 1)", config.parallel.tp);
+        model_(config.model, core::DType::f32, &tp_group_) {
     model_.init_weights(config.train.seed);
+    // Gradient buckets over this rank's shards: every dp group holds one tp rank's shards.
     std::vector<size_t> sizes;
-    for (const auto& info : model_.params().infos()) sizes.push_back(static_cast<size_t>(info.numel()));
+    for (size_t i = 0; i < model_.grads().size(); ++i) {
+      sizes.push_back(static_cast<size_t>(model_.grads().tensor(i).numel()));
+    }
+    on_grad_ready_ = [this](size_t p) { mark_ready(p); };
     const bool zero = config.parallel.zero;
     grad_sync_ = std::make_unique<parallel::GradSync>(
         groups_.dp(), model_.grads().flat().data<float>(), sizes,
@@ -123,10 +127,10 @@ class Loop {
       const double lr = learning_rate(tc, step);
       double grad_norm;
       if (zero_optimizer_) {
-        grad_norm = zero_optimizer_->clip(tc.grad_clip);
+        grad_norm = clip_zero_shards(tc.grad_clip);
         zero_optimizer_->step(lr);
       } else {
-        grad_norm = clip_global_norm(model_.grads(), tc.grad_clip);
+        grad_norm = clip_global_norm(model_.grads(), tc.grad_clip, &groups_.tp());
         optimizer_->step(lr);
       }
       const double seconds = seconds_since(t0);
@@ -137,7 +141,7 @@ class Loop {
       result.last_loss = loss;
 
       nlohmann::json record = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
-                               {"tokens_per_s", tokens_per_step / seconds}};
+                               {"tokens_per_s", tokens_per_step / seconds}, {"sync_wait_s", sync_wait_s_}};
       const bool last = step + 1 == tc.steps;
       if (!data_.dir.empty() && ((tc.eval_interval > 0 && (step + 1) % tc.eval_interval == 0) || last)) {
         result.last_val_loss = validation_loss();
@@ -185,7 +189,9 @@ class Loop {
   }
 
   // Forward and backward of every micro-step, then gradients averaged over micro-steps and ranks.
-  // Returns the step's mean loss over all ranks.
+  // The last micro-step's backward hands each parameter to the gradient sync as soon as its
+  // gradient is final (parallel.overlap), so buckets are all-reduced while backward goes on.
+  // Returns the step's mean loss over all ranks (the same on tp peers).
   double train_step(int64_t) {
     const int64_t accum = config_.train.grad_accum;
     model_.zero_grad();
@@ -195,13 +201,45 @@ class Loop {
       core::Tensor inputs, targets;
       to_tensors(batch_, inputs, targets);
       loss += model_.forward(inputs, targets);
-      model_.backward();
+      const bool last = micro + 1 == accum;
+      if (last) {
+        grad_sync_->begin_sync();
+        marked_.assign(model_.grads().size(), false);
+      }
+      model_.backward(last && config_.parallel.overlap ? on_grad_ready_ : core::GradReadyFn{});
     }
-    if (accum > 1) scale(model_.grads(), 1.0 / static_cast<double>(accum));
-    grad_sync_->begin_sync();
-    for (size_t p = model_.params().size(); p-- > 0;) grad_sync_->mark_ready(p);
+    // Parameters backward did not hand over (overlap off) are final now; last ones first.
+    for (size_t p = model_.grads().size(); p-- > 0;) {
+      if (!marked_[p]) mark_ready(p);
+    }
+    const auto wait_start = Clock::now();
     grad_sync_->finish();
+    sync_wait_s_ = seconds_since(wait_start);
     return mean_over(groups_.dp(), loss / static_cast<double>(accum));
+  }
+
+  // Parameter p's summed gradient becomes the mean over micro-steps before its bucket is sent.
+  void mark_ready(size_t p) {
+    const int64_t accum = config_.train.grad_accum;
+    if (accum > 1) scale(model_.grads().tensor(p), 1.0 / static_cast<double>(accum));
+    marked_[p] = true;
+    grad_sync_->mark_ready(p);
+  }
+
+  // ZeRO-1: clips this rank's averaged gradient shards by the norm of the whole model's gradient
+  // (shards summed over dp, split parameters over tp); returns the norm before clipping.
+  double clip_zero_shards(double max_norm) {
+    std::vector<float>& shards = grad_sync_->shard_grads();
+    SquareSums sums;
+    for (const auto& b : grad_sync_->buckets()) {
+      sums += square_sums(model_.grads(), b.begin + b.shard.begin, shards.data() + b.shard_offset, b.shard.count);
+    }
+    const double norm = global_norm(sums, &groups_.tp(), &groups_.dp());
+    const auto factor = static_cast<float>(clip_factor(norm, max_norm));
+    if (factor != 1.0f) {
+      for (float& g : shards) g *= factor;
+    }
+    return norm;
   }
 
   double validation_loss() {
@@ -216,9 +254,11 @@ class Loop {
     return mean_over(groups_.dp(), sum / static_cast<double>(config_.train.eval_batches));
   }
 
-  // Greedy and sampled continuations of an end-of-text token (the start of a document); root only.
+  // Greedy and sampled continuations of an end-of-text token (the start of a document). Generation
+  // runs the model's tp collectives, so every rank of the first tp group (dp rank 0) takes part,
+  // with the same seed and so the same tokens; world rank 0 prints.
   void print_samples(int64_t step) {
-    if (!world_.is_root() || !data_.tokenizer) return;
+    if (topology_.dp_rank != 0 || !data_.tokenizer) return;
     const auto eot = static_cast<int32_t>(data_.tokenizer->eot_id());
     for (double temperature : {0.0, 0.8}) {
       SampleOptions o;
@@ -239,11 +279,15 @@ class Loop {
   const parallel::World& world_;
   parallel::Topology topology_;
   parallel::ProcessGroups groups_;
+  parallel::CommTpGroup tp_group_;  // the model's view of groups_.tp()
   Data data_;
   core::Transformer model_;
   std::unique_ptr<AdamW> optimizer_;           // replicated optimizer state, or
   std::unique_ptr<ZeroAdamW> zero_optimizer_;  // ZeRO-1: state sharded over the dp ranks
   std::unique_ptr<parallel::GradSync> grad_sync_;
+  core::GradReadyFn on_grad_ready_;  // hands a parameter to the gradient sync (mark_ready)
+  std::vector<bool> marked_;         // per parameter: handed over in this step
+  double sync_wait_s_ = 0;           // this step's wait for the gradient sync after backward
   std::unique_ptr<BatchSource> train_batches_;
   datasets::Batch batch_;
   std::optional<RunDir> run_dir_;

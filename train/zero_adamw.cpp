@@ -19,7 +19,7 @@ ZeroAdamW::ZeroAdamW(core::ParamRegistry& params, parallel::GradSync& sync, para
   hyper_.eps = eps;
   // Parameter p covers flat elements [starts[p], starts[p+1]).
   std::vector<size_t> starts = {0};
-  for (const auto& info : params.infos()) starts.push_back(starts.back() + static_cast<size_t>(info.numel()));
+  for (size_t i = 0; i < params.size(); ++i) starts.push_back(starts.back() + static_cast<size_t>(params.tensor(i).numel()));
   for (const auto& bucket : sync.buckets()) {
     size_t begin = bucket.begin + bucket.shard.begin;
     const size_t end = begin + bucket.shard.count;

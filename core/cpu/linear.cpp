@@ -23,6 +23,14 @@ void linear_forward(T* out, const T* inp, const T* weight, const T* bias, int64_
 }
 
 template <typename T>
+void add_bias(T* out, const T* bias, int64_t N, int64_t OC) {
+#pragma omp parallel for if (parallel_worth(N * OC))
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = 0; c < OC; ++c) out[n * OC + c] += bias[c];
+  }
+}
+
+template <typename T>
 void linear_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
                      int64_t N, int64_t C, int64_t OC) {
   // dinp (N,C) += dout (N,OC) @ weight (OC,C)
@@ -36,6 +44,8 @@ template void linear_forward<float>(float*, const float*, const float*, const fl
                                     int64_t, int64_t, bool);
 template void linear_forward<double>(double*, const double*, const double*, const double*, int64_t,
                                      int64_t, int64_t, bool);
+template void add_bias<float>(float*, const float*, int64_t, int64_t);
+template void add_bias<double>(double*, const double*, int64_t, int64_t);
 template void linear_backward<float>(float*, float*, float*, const float*, const float*,
                                      const float*, int64_t, int64_t, int64_t);
 template void linear_backward<double>(double*, double*, double*, const double*, const double*,

@@ -44,12 +44,15 @@ void initialize(ParamRegistry& params, uint64_t seed) {
       switch (info.init) {
         case InitKind::zeros: std::fill(data, data + n, T(0)); break;
         case InitKind::ones: std::fill(data, data + n, T(1)); break;
-        case InitKind::normal:
+        case InitKind::normal: {
+          // Drawn at the element's index in the full tensor, so a shard is exactly its slice.
+          const ShardIndexMap full(info, params.tp_rank(), params.tp_size());
 #pragma omp parallel for
           for (int64_t i = 0; i < n; ++i) {
-            data[i] = static_cast<T>(info.init_std * normal_at(key, static_cast<uint64_t>(i)));
+            data[i] = static_cast<T>(info.init_std * normal_at(key, static_cast<uint64_t>(full(i))));
           }
           break;
+        }
       }
     });
   }

@@ -15,7 +15,8 @@ uint64_t init_key(uint64_t seed, std::string_view name);
 // Standard normal sample number `index` of stream `key`.
 double normal_at(uint64_t key, uint64_t index);
 
-// Fills every parameter of `params` (full tensors) according to its ParamInfo.
+// Fills every parameter of `params` according to its ParamInfo. A tensor-parallel shard gets the
+// values of its elements' indices in the full tensor.
 void initialize(ParamRegistry& params, uint64_t seed);
 
 }  // namespace tessera::core

@@ -56,25 +56,49 @@ Shape shard_shape(const ParamInfo& info, int tp_size) {
   return s;
 }
 
-ParamRegistry::ParamRegistry(std::vector<ParamInfo> infos, DType dtype, Device device)
-    : infos_(std::move(infos)) {
+ShardIndexMap::ShardIndexMap(const ParamInfo& info, int tp_rank, int tp_size) : axis_(info.split_axis()) {
+  const int64_t rows = info.shape.empty() ? 1 : info.shape[0];
+  cols_ = rows == 0 ? 0 : info.numel() / rows;
+  for (const IndexRange& r : shard_ranges(info, tp_rank, tp_size)) {
+    for (int64_t k = 0; k < r.length; ++k) full_.push_back(r.start + k);
+  }
+}
+
+int64_t ShardIndexMap::operator()(int64_t i) const {
+  if (axis_ < 0) return i;
+  if (axis_ == 0) return full_[static_cast<size_t>(i / cols_)] * cols_ + i % cols_;
+  const auto local_cols = static_cast<int64_t>(full_.size());
+  return (i / local_cols) * cols_ + full_[static_cast<size_t>(i % local_cols)];
+}
+
+ParamRegistry::ParamRegistry(std::vector<ParamInfo> infos, DType dtype, Device device, int tp_rank, int tp_size)
+    : infos_(std::move(infos)), tp_rank_(tp_rank), tp_size_(tp_size) {
+  std::vector<Shape> shapes;
   int64_t total = 0;
   for (size_t i = 0; i < infos_.size(); ++i) {
     const auto [it, inserted] = index_.emplace(infos_[i].name, i);
     TESSERA_CHECK(inserted, "parameter '{}' registered twice", infos_[i].name);
-    total += infos_[i].numel();
+    shard_ranges(infos_[i], tp_rank, tp_size);  // checks the rank and that the split divides
+    shapes.push_back(shard_shape(infos_[i], tp_size));
+    total += shape_numel(shapes.back());
   }
   flat_ = Tensor::empty({total}, dtype, device);
   flat_.zero_();
   int64_t offset = 0;
-  for (const ParamInfo& info : infos_) {
-    tensors_.push_back(flat_.slice(0, offset, info.numel()).reshape(info.shape));
-    offset += info.numel();
+  for (const Shape& shape : shapes) {
+    tensors_.push_back(flat_.slice(0, offset, shape_numel(shape)).reshape(shape));
+    offset += shape_numel(shape);
   }
 }
 
 ParamRegistry ParamRegistry::like(const ParamRegistry& other, DType dtype) {
-  return ParamRegistry(other.infos_, dtype, other.flat_.device());
+  return ParamRegistry(other.infos_, dtype, other.flat_.device(), other.tp_rank_, other.tp_size_);
+}
+
+int64_t ParamRegistry::full_numel() const {
+  int64_t total = 0;
+  for (const ParamInfo& info : infos_) total += info.numel();
+  return total;
 }
 
 bool ParamRegistry::contains(std::string_view name) const {

@@ -5,6 +5,10 @@
 //
 // A registry owns one flat buffer; each parameter is a contiguous view into it, in registration
 // order. The gradient registry is a second registry with the same entries (ParamRegistry::like).
+// Under tensor parallelism a rank's registry holds its shard of each parameter: the views have
+// shard_shape (the rows, or columns, of shard_ranges concatenated in segment order) while the
+// ParamInfo keeps the full logical shape. This per-rank "local flat layout" is what checkpoints
+// map back to the full tensors.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -59,17 +63,40 @@ std::vector<IndexRange> shard_ranges(const ParamInfo& info, int tp_rank, int tp_
 // The shape of one rank's shard.
 Shape shard_shape(const ParamInfo& info, int tp_size);
 
+// Maps element i of rank tp_rank's shard (row-major, shard_shape) to its index in the full tensor
+// (row-major, info.shape). The tensor is seen as (shape[0], rest): axis 0 splits rows, axis 1
+// columns.
+class ShardIndexMap {
+ public:
+  ShardIndexMap(const ParamInfo& info, int tp_rank, int tp_size);
+  int64_t operator()(int64_t i) const;
+
+ private:
+  int axis_;
+  int64_t cols_;               // full columns of the 2-D view
+  std::vector<int64_t> full_;  // full positions along the split axis of the shard's positions
+};
+
 class ParamRegistry {
  public:
   ParamRegistry() = default;
-  // Allocates one buffer for all parameters (zero-filled) and views into it.
-  ParamRegistry(std::vector<ParamInfo> infos, DType dtype, Device device = Device::cpu);
-  // Same entries, a new zeroed buffer (gradients, optimizer moments).
+  // Allocates one buffer for the shards of tensor-parallel rank tp_rank of tp_size (zero-filled)
+  // and views into it. Throws tessera::Error when a split does not divide (shard_ranges).
+  ParamRegistry(std::vector<ParamInfo> infos, DType dtype, Device device = Device::cpu, int tp_rank = 0,
+                int tp_size = 1);
+  // Same entries and shards, a new zeroed buffer (gradients, optimizer moments).
   static ParamRegistry like(const ParamRegistry& other, DType dtype);
 
   size_t size() const { return infos_.size(); }
   const ParamInfo& info(size_t i) const { return infos_[i]; }
-  const Tensor& tensor(size_t i) const { return tensors_[i]; }
+  const Tensor& tensor(size_t i) const { return tensors_[i]; }  // this rank's shard
+  int tp_rank() const { return tp_rank_; }
+  int tp_size() const { return tp_size_; }
+  // True when tensor-parallel peers hold different parts of parameter i (a split parameter in a
+  // group of more than one); false when every peer holds all of it.
+  bool is_sharded(size_t i) const { return tp_size_ > 1 && infos_[i].split != TpSplit::replicated; }
+  // Elements of every parameter at full shape (the model's size, whatever the layout).
+  int64_t full_numel() const;
   const std::vector<ParamInfo>& infos() const { return infos_; }
 
   bool contains(std::string_view name) const;
@@ -77,7 +104,7 @@ class ParamRegistry {
   const Tensor& operator[](std::string_view name) const;  // throws for an unknown name
 
   const Tensor& flat() const { return flat_; }  // every parameter, 1-D, in registration order
-  int64_t numel() const { return flat_.numel(); }
+  int64_t numel() const { return flat_.numel(); }  // this rank's elements
   DType dtype() const { return flat_.dtype(); }
   void zero_() { flat_.zero_(); }
 
@@ -86,6 +113,7 @@ class ParamRegistry {
   std::vector<Tensor> tensors_;
   std::unordered_map<std::string, size_t> index_;
   Tensor flat_;
+  int tp_rank_ = 0, tp_size_ = 1;
 };
 
 }  // namespace tessera::core

@@ -13,6 +13,7 @@
 #include "core/cpu/rmsnorm.h"
 #include "core/cpu/rope.h"
 #include "core/model/init.h"
+#include "core/model/vocab_parallel.h"
 
 namespace tessera::core {
 
@@ -37,6 +38,32 @@ void validate(const ModelConfig& c) {
   TESSERA_CHECK(c.seq_len >= 1, "seq_len must be >= 1, got {}", c.seq_len);
   TESSERA_CHECK(c.vocab_size >= 1, "vocab_size must be >= 1, got {}", c.vocab_size);
   TESSERA_CHECK(c.ff_dim() >= 1, "d_ff must be >= 1, got {}", c.ff_dim());
+}
+
+void validate_tp(const ModelConfig& c, int tp) {
+  TESSERA_CHECK(c.n_head % tp == 0 && c.kv_heads() % tp == 0,
+                "{} tensor-parallel ranks do not divide n_head ({}) and the key/value heads ({})", tp, c.n_head,
+                c.kv_heads());
+  TESSERA_CHECK(c.ff_dim() % tp == 0, "{} tensor-parallel ranks do not divide the MLP width d_ff ({})", tp,
+                c.ff_dim());
+  TESSERA_CHECK(c.vocab_size % tp == 0, "{} tensor-parallel ranks do not divide vocab_size ({})", tp,
+                c.vocab_size);
+}
+
+// Row-parallel linear (attn.out, mlp.down): this rank holds K of the weight's input features and
+// the same K features of inp, so its product is a partial sum. The all-reduce completes it on
+// every rank (Megatron's "g": all-reduce forward, identity backward) and the replicated bias is
+// added once, after it. inp (N,K), w (OC,K), bias (OC) or null -> out (N,OC)
+template <typename F>
+void row_parallel_forward(F* out, const F* inp, const F* w, const F* bias, int64_t N, int64_t K, int64_t OC,
+                          bool batch_invariant, TpGroup& tp) {
+  if (tp.size() == 1) {
+    cpu::linear_forward<F>(out, inp, w, bias, N, K, OC, batch_invariant);
+    return;
+  }
+  cpu::linear_forward<F>(out, inp, w, nullptr, N, K, OC, batch_invariant);
+  tp.all_reduce_sum(out, N * OC);
+  if (bias) cpu::add_bias<F>(out, bias, N, OC);
 }
 
 // Where each parameter sits in the registry, resolved once.
@@ -92,19 +119,21 @@ std::vector<ParamInfo> build_param_infos(const ModelConfig& c) {
 
 }  // namespace
 
-// Everything forward keeps for backward, for one (B,T). Shapes with N = B*T rows.
+// Everything forward keeps for backward, for one (B,T). Shapes with N = B*T rows; under tensor
+// parallelism this rank's parts: NHl = NH/tp query heads, NKVl = NKV/tp kv heads, Fl = F/tp
+// hidden features, Vl = V/tp vocabulary entries. (N,C) tensors are replicated.
 struct Transformer::Activations {
   struct Layer {
     Tensor in;                           // (N,C) the residual stream entering the block (a view)
     Tensor n1, n1_mean, n1_rstd;         // (N,C), (N), (N) attention norm (mean: LayerNorm only)
-    Tensor qkv;                          // (N,(NH+2*NKV)*D), q and k after RoPE (llama)
-    Tensor att;                          // (B,NH,T,T) softmax probabilities
-    Tensor atty;                         // (N,NH*D) attention output before the projection
+    Tensor qkv;                          // (N,(NHl+2*NKVl)*D), q and k after RoPE (llama)
+    Tensor att;                          // (B,NHl,T,T) softmax probabilities
+    Tensor atty;                         // (N,NHl*D) attention output before the projection
     Tensor res1;                         // (N,C) in + attention
     Tensor n2, n2_mean, n2_rstd;         // (N,C), (N), (N) MLP norm
-    Tensor fc;                           // (N,F) gpt2: up projection before GELU
-    Tensor gate, up;                     // (N,F) llama: the two projections before SwiGLU
-    Tensor fch;                          // (N,F) activation output, input of the down projection
+    Tensor fc;                           // (N,Fl) gpt2: up projection before GELU
+    Tensor gate, up;                     // (N,Fl) llama: the two projections before SwiGLU
+    Tensor fch;                          // (N,Fl) activation output, input of the down projection
     Tensor res2;                         // (N,C) res1 + MLP: the block's output
   };
   int64_t B = 0, T = 0;
@@ -113,17 +142,24 @@ struct Transformer::Activations {
   Tensor x0;                             // (N,C) embeddings
   std::vector<Layer> layers;
   Tensor xf, xf_mean, xf_rstd;           // (N,C), (N), (N) final norm
-  Tensor logits;                         // (N,V) logits, or dlogits after forward with targets
+  Tensor logits;                         // (N,Vl) logits, or dlogits after forward with targets;
+                                         // (B,T,V) gathered after forward without targets
   std::vector<LayerIndex> index;         // per layer
   size_t wte = kAbsent, wpe = kAbsent, final_w = kAbsent, final_b = kAbsent, head = kAbsent;
+  cpu::VocabShard vocab;                 // this rank's rows of the token table and output head
 };
 
-Transformer::Transformer(const ModelConfig& config, DType dtype)
-    : config_(config), dtype_(dtype), acts_(std::make_unique<Activations>()) {
+Transformer::Transformer(const ModelConfig& config, DType dtype, TpGroup* tp)
+    : config_(config),
+      dtype_(dtype),
+      solo_(tp ? nullptr : std::make_unique<SoloTpGroup>()),
+      tp_(tp ? tp : solo_.get()),
+      acts_(std::make_unique<Activations>()) {
   validate(config_);
+  validate_tp(config_, tp_->size());
   TESSERA_CHECK(dtype == DType::f32 || dtype == DType::f64,
                 "the CPU model computes in f32 or f64, not {}", dtype_name(dtype));
-  params_ = ParamRegistry(build_param_infos(config_), dtype);
+  params_ = ParamRegistry(build_param_infos(config_), dtype, Device::cpu, tp_->rank(), tp_->size());
   grads_ = ParamRegistry::like(params_, dtype);
 
   auto find = [&](const std::string& name) { return params_.contains(name) ? params_.index_of(name) : kAbsent; };
@@ -133,6 +169,8 @@ Transformer::Transformer(const ModelConfig& config, DType dtype)
   a.final_w = find("final_norm.weight");
   a.final_b = find("final_norm.bias");
   a.head = config_.tie_embeddings ? a.wte : find("lm_head.weight");
+  a.vocab = {shard_ranges(params_.info(a.wte), tp_->rank(), tp_->size())[0].start,
+             params_.tensor(a.wte).size(0)};
   for (int64_t l = 0; l < config_.n_layer; ++l) {
     const std::string p = "blocks." + std::to_string(l) + ".";
     LayerIndex li;
@@ -186,9 +224,9 @@ double Transformer::forward(const Tensor& tokens, const Tensor& targets, const F
   return dispatch_float(dtype_, [&]<typename F>() { return forward_impl<F>(tokens, targets, options); });
 }
 
-void Transformer::backward() {
+void Transformer::backward(const GradReadyFn& on_ready) {
   TESSERA_CHECK(acts_->ready_for_backward, "backward() needs a forward with targets first");
-  dispatch_float(dtype_, [&]<typename F>() { backward_impl<F>(); });
+  dispatch_float(dtype_, [&]<typename F>() { backward_impl<F>(on_ready); });
   acts_->ready_for_backward = false;
 }
 
@@ -200,8 +238,9 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
   Activations& a = *acts_;
   const bool gpt2 = c.family == "gpt2";
   const int64_t B = tokens.size(0), T = tokens.size(1), N = B * T;
-  const int64_t C = c.d_model, NH = c.n_head, NKV = c.kv_heads(), D = c.head_dim();
-  const int64_t Fd = c.ff_dim(), V = c.vocab_size, QKV = (NH + 2 * NKV) * D;
+  const int64_t C = c.d_model, D = c.head_dim(), V = c.vocab_size, tp = tp_->size();
+  const int64_t NH = c.n_head / tp, NKV = c.kv_heads() / tp, Fd = c.ff_dim() / tp, Vl = a.vocab.rows;
+  const int64_t QKV = (NH + 2 * NKV) * D;  // this rank's heads and features (all of them when tp = 1)
   const DType dt = dtype_;
   const bool inv = options.batch_invariant;
   auto P = [&](size_t i) -> const F* { return i == kAbsent ? nullptr : params_.tensor(i).data<F>(); };
@@ -224,8 +263,14 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
   }
   const int32_t* tok = a.tokens.data<int32_t>();
 
+  // Vocab-parallel token embedding: this rank's rows of the table, zero rows for the other
+  // tokens; the all-reduce sums the shards into the full embeddings on every rank (exactly: the
+  // other shards add zeros). The replicated positions are added by rank 0 alone, so they count
+  // once.
   a.x0 = ar.alloc({N, C}, dt);
-  embedding_forward<F>(a.x0.data<F>(), tok, nullptr, P(a.wte), P(a.wpe), B, T, C, V, c.seq_len);
+  embedding_forward<F>(a.x0.data<F>(), tok, nullptr, P(a.wte), tp_->rank() == 0 ? P(a.wpe) : nullptr, B, T, C,
+                       V, c.seq_len, a.vocab);
+  tp_->all_reduce_sum(a.x0.data<F>(), N * C);
 
   a.layers.resize(static_cast<size_t>(c.n_layer));
   Tensor x = a.x0;
@@ -243,6 +288,9 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
       rmsnorm_forward<F>(L.n1.data<F>(), L.n1_rstd.data<F>(), x.data<F>(), P(li.attn_norm_w), N, C,
                          kNormEps);
     }
+    // Column-parallel QKV: this rank's rows of the fused weight are its query heads, then its
+    // kv heads (shard_ranges' q|k|v segments), so attention runs on its heads with no
+    // communication.
     L.qkv = ar.alloc({N, QKV}, dt);
     linear_forward<F>(L.qkv.data<F>(), L.n1.data<F>(), P(li.qkv_w), P(li.qkv_b), N, C, QKV, inv);
     if (!gpt2) {
@@ -253,9 +301,10 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
     L.atty = ar.alloc({N, NH * D}, dt);
     attention_forward<F>(L.atty.data<F>(), L.att.data<F>(), L.qkv.data<F>(), B, T, NH, NKV, D,
                          inv);
-    // res1 (N,C) = in + atty @ out^T + out_b
+    // res1 (N,C) = in + atty @ out^T + out_b; row-parallel over this rank's heads
     L.res1 = ar.alloc({N, C}, dt);
-    linear_forward<F>(L.res1.data<F>(), L.atty.data<F>(), P(li.out_w), P(li.out_b), N, NH * D, C, inv);
+    row_parallel_forward<F>(L.res1.data<F>(), L.atty.data<F>(), P(li.out_w), P(li.out_b), N, NH * D, C, inv,
+                            *tp_);
     residual_add<F>(L.res1.data<F>(), x.data<F>(), N * C);
 
     L.n2 = ar.alloc({N, C}, dt);
@@ -268,6 +317,7 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
       rmsnorm_forward<F>(L.n2.data<F>(), L.n2_rstd.data<F>(), L.res1.data<F>(), P(li.mlp_norm_w), N,
                          C, kNormEps);
     }
+    // Column-parallel up (and gate): this rank's Fd hidden features.
     L.fch = ar.alloc({N, Fd}, dt);
     if (gpt2) {
       L.fc = ar.alloc({N, Fd}, dt);
@@ -280,9 +330,10 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
       linear_forward<F>(L.up.data<F>(), L.n2.data<F>(), P(li.up_w), nullptr, N, C, Fd, inv);
       swiglu_forward<F>(L.fch.data<F>(), L.gate.data<F>(), L.up.data<F>(), N * Fd);
     }
-    // res2 (N,C) = res1 + fch @ down^T + down_b
+    // res2 (N,C) = res1 + fch @ down^T + down_b; row-parallel over this rank's hidden features
     L.res2 = ar.alloc({N, C}, dt);
-    linear_forward<F>(L.res2.data<F>(), L.fch.data<F>(), P(li.down_w), P(li.down_b), N, Fd, C, inv);
+    row_parallel_forward<F>(L.res2.data<F>(), L.fch.data<F>(), P(li.down_w), P(li.down_b), N, Fd, C, inv,
+                            *tp_);
     residual_add<F>(L.res2.data<F>(), L.res1.data<F>(), N * C);
     x = L.res2;
   }
@@ -296,33 +347,52 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
   } else {
     rmsnorm_forward<F>(a.xf.data<F>(), a.xf_rstd.data<F>(), x.data<F>(), P(a.final_w), N, C, kNormEps);
   }
-  // logits (N,V) = xf @ head^T (head: the token embedding when tied)
-  a.logits = ar.alloc({N, V}, dt);
-  linear_forward<F>(a.logits.data<F>(), a.xf.data<F>(), P(a.head), nullptr, N, C, V, inv);
+  // logits (N,Vl) = xf @ head^T (head: the token embedding when tied), this rank's vocabulary
+  a.logits = ar.alloc({N, Vl}, dt);
+  linear_forward<F>(a.logits.data<F>(), a.xf.data<F>(), P(a.head), nullptr, N, C, Vl, inv);
   if (!targets.defined()) {
+    if (tp > 1) {
+      const Tensor full = ar.alloc({N, V}, dt);
+      gather_vocab_shards<F>(full.data<F>(), a.logits.data<F>(), N, Vl, a.vocab.begin, *tp_);
+      a.logits = full;
+    }
     a.logits = a.logits.reshape({B, T, V});
     a.has_logits = true;
     return 0.0;
   }
-  // The logits buffer becomes dlogits: the gradient of the mean loss.
-  const double loss = softmax_cross_entropy<F>(a.logits.data<F>(), a.logits.data<F>(), nullptr,
-                                               a.targets.data<int32_t>(), N, V);
+  // The logits buffer becomes dlogits: the gradient of the mean loss. One rank holding the whole
+  // vocabulary runs the fused single-pass kernel.
+  const double loss =
+      tp == 1 ? softmax_cross_entropy<F>(a.logits.data<F>(), a.logits.data<F>(), nullptr, a.targets.data<int32_t>(),
+                                         N, V)
+              : vocab_parallel_cross_entropy<F>(a.logits.data<F>(), a.targets.data<int32_t>(), N, Vl,
+                                                a.vocab.begin, *tp_);
   a.ready_for_backward = true;
   return loss;
 }
 
 template <typename F>
-void Transformer::backward_impl() {
+void Transformer::backward_impl(const GradReadyFn& on_ready) {
   using namespace cpu;
   const ModelConfig& c = config_;
   Activations& a = *acts_;
   const bool gpt2 = c.family == "gpt2";
   const int64_t B = a.B, T = a.T, N = B * T;
-  const int64_t C = c.d_model, NH = c.n_head, NKV = c.kv_heads(), D = c.head_dim();
-  const int64_t Fd = c.ff_dim(), V = c.vocab_size, QKV = (NH + 2 * NKV) * D;
+  const int64_t C = c.d_model, D = c.head_dim(), tp = tp_->size();
+  const int64_t NH = c.n_head / tp, NKV = c.kv_heads() / tp, Fd = c.ff_dim() / tp, Vl = a.vocab.rows;
+  const int64_t QKV = (NH + 2 * NKV) * D;
   const DType dt = dtype_;
   auto P = [&](size_t i) -> const F* { return i == kAbsent ? nullptr : params_.tensor(i).data<F>(); };
   auto G = [&](size_t i) -> F* { return i == kAbsent ? nullptr : grads_.tensor(i).data<F>(); };
+  auto ready = [&](std::initializer_list<size_t> indices) {
+    if (!on_ready) return;
+    for (size_t i : indices) {
+      if (i != kAbsent) on_ready(i);
+    }
+  };
+  // The input gradient of column-parallel layers is a partial sum over this rank's output
+  // features: Megatron's "f" all-reduces it.
+  auto reduce_dn = [&](const Tensor& t) { tp_->all_reduce_sum(t.data<F>(), N * C); };
 
   grad_arena_.reset();
   Arena& ar = grad_arena_;
@@ -335,10 +405,12 @@ void Transformer::backward_impl() {
   Tensor dfc = ar.alloc({N, Fd}, dt);  // gpt2: before GELU; llama: gate
   Tensor dup = gpt2 ? Tensor() : ar.alloc({N, Fd}, dt);
 
-  // Output head and final norm.
+  // Output head (column-parallel over the vocabulary) and final norm.
   dn.zero_();
   linear_backward<F>(dn.data<F>(), G(a.head), nullptr, a.logits.data<F>(), a.xf.data<F>(), P(a.head),
-                     N, C, V);
+                     N, C, Vl);
+  reduce_dn(dn);
+  if (a.head != a.wte) ready({a.head});  // a tied head also gathers the embedding's gradient
   const Tensor& x_last = a.layers.back().res2;
   if (gpt2) {
     layernorm_backward<F>(dx.data<F>(), G(a.final_w), G(a.final_b), dn.data<F>(), x_last.data<F>(),
@@ -347,6 +419,7 @@ void Transformer::backward_impl() {
     rmsnorm_backward<F>(dx.data<F>(), G(a.final_w), dn.data<F>(), x_last.data<F>(), P(a.final_w),
                         a.xf_rstd.data<F>(), N, C);
   }
+  ready({a.final_w, a.final_b});
 
   for (int64_t l = c.n_layer - 1; l >= 0; --l) {
     const Activations::Layer& L = a.layers[l];
@@ -355,12 +428,14 @@ void Transformer::backward_impl() {
     dfch.zero_();
     linear_backward<F>(dfch.data<F>(), G(li.down_w), G(li.down_b), dx.data<F>(), L.fch.data<F>(),
                        P(li.down_w), N, Fd, C);
+    ready({li.down_w, li.down_b});
     dfc.zero_();
     dn.zero_();
     if (gpt2) {
       gelu_backward<F>(dfc.data<F>(), L.fc.data<F>(), dfch.data<F>(), N * Fd);
       linear_backward<F>(dn.data<F>(), G(li.up_w), G(li.up_b), dfc.data<F>(), L.n2.data<F>(),
                          P(li.up_w), N, C, Fd);
+      reduce_dn(dn);
       layernorm_backward<F>(dx.data<F>(), G(li.mlp_norm_w), G(li.mlp_norm_b), dn.data<F>(),
                             L.res1.data<F>(), P(li.mlp_norm_w), L.n2_mean.data<F>(),
                             L.n2_rstd.data<F>(), N, C);
@@ -372,13 +447,16 @@ void Transformer::backward_impl() {
                          P(li.gate_w), N, C, Fd);
       linear_backward<F>(dn.data<F>(), G(li.up_w), nullptr, dup.data<F>(), L.n2.data<F>(),
                          P(li.up_w), N, C, Fd);
+      reduce_dn(dn);
       rmsnorm_backward<F>(dx.data<F>(), G(li.mlp_norm_w), dn.data<F>(), L.res1.data<F>(),
                           P(li.mlp_norm_w), L.n2_rstd.data<F>(), N, C);
     }
+    ready({li.up_w, li.up_b, li.gate_w, li.mlp_norm_w, li.mlp_norm_b});
     // dx holds d(res1); the skip connection passes it on to d(in).
     datty.zero_();
     linear_backward<F>(datty.data<F>(), G(li.out_w), G(li.out_b), dx.data<F>(), L.atty.data<F>(),
                        P(li.out_w), N, NH * D, C);
+    ready({li.out_w, li.out_b});
     dqkv.zero_();
     attention_backward<F>(dqkv.data<F>(), datty.data<F>(), L.qkv.data<F>(), L.att.data<F>(), B, T,
                           NH, NKV, D);
@@ -389,6 +467,7 @@ void Transformer::backward_impl() {
     dn.zero_();
     linear_backward<F>(dn.data<F>(), G(li.qkv_w), G(li.qkv_b), dqkv.data<F>(), L.n1.data<F>(),
                        P(li.qkv_w), N, C, QKV);
+    reduce_dn(dn);
     if (gpt2) {
       layernorm_backward<F>(dx.data<F>(), G(li.attn_norm_w), G(li.attn_norm_b), dn.data<F>(),
                             L.in.data<F>(), P(li.attn_norm_w), L.n1_mean.data<F>(),
@@ -397,8 +476,11 @@ void Transformer::backward_impl() {
       rmsnorm_backward<F>(dx.data<F>(), G(li.attn_norm_w), dn.data<F>(), L.in.data<F>(),
                           P(li.attn_norm_w), L.n1_rstd.data<F>(), N, C);
     }
+    ready({li.qkv_w, li.qkv_b, li.attn_norm_w, li.attn_norm_b});
   }
-  embedding_backward<F>(G(a.wte), G(a.wpe), dx.data<F>(), a.tokens.data<int32_t>(), nullptr, B, T, C);
+  // dx is replicated: each rank adds into its vocabulary rows, and every rank into the positions.
+  embedding_backward<F>(G(a.wte), G(a.wpe), dx.data<F>(), a.tokens.data<int32_t>(), nullptr, B, T, C, a.vocab);
+  ready({a.wte, a.wpe});
 }
 
 }  // namespace tessera::core

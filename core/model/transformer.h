@@ -23,13 +23,27 @@
 //   blocks.{i}.mlp.down.weight (C, F)             row      (.bias (C) replicated, gpt2 only)
 //   final_norm.weight/.bias    (C)                replicated            (.bias gpt2 only)
 //   lm_head.weight             (V, C)             vocab                 untied only
+//
+// Tensor parallelism (Megatron-LM), over the TpGroup given at construction (none: a group of
+// one). Each rank's registries hold its shards (shard_shape); per block:
+//   attention: column-parallel QKV, a rank owning whole heads (its NH/tp query heads and NKV/tp
+//              key/value heads), attention on those heads alone, row-parallel output projection;
+//   MLP:       column-parallel up (and gate), F/tp hidden features per rank, row-parallel down.
+// The input of a column-parallel layer is replicated (Megatron's "f": identity forward, all-reduce
+// of its gradient backward); the output of a row-parallel layer is a partial sum (Megatron's "g":
+// all-reduce forward, identity backward), its bias added once after the reduction. Token
+// embedding and output head are split by vocabulary (vocab_parallel.h); norms and positions are
+// replicated. Collectives run on the group at fixed points: every rank of the group must call
+// forward and backward together with same-shaped inputs.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/model/params.h"
+#include "core/model/tensor_parallel.h"
 
 namespace tessera::core {
 
@@ -39,17 +53,22 @@ struct ForwardOptions {
   bool batch_invariant = false;
 };
 
+// Called by backward with a parameter's registry index as soon as its gradient is final.
+using GradReadyFn = std::function<void(size_t)>;
+
 class Transformer {
  public:
-  // Validates the config (throws tessera::Error naming the problem) and registers the
-  // parameters, zero-filled; call init_weights before training.
-  explicit Transformer(const ModelConfig& config, DType dtype = DType::f32);
+  // Validates the config (throws tessera::Error naming the problem) and registers this rank's
+  // parameter shards, zero-filled; call init_weights before training. tp: the tensor-parallel
+  // group, which must outlive the model; null: a group of one.
+  explicit Transformer(const ModelConfig& config, DType dtype = DType::f32, TpGroup* tp = nullptr);
   ~Transformer();
   Transformer(const Transformer&) = delete;
   Transformer& operator=(const Transformer&) = delete;
 
   const ModelConfig& config() const { return config_; }
   DType dtype() const { return dtype_; }
+  TpGroup& tp() const { return *tp_; }
   ParamRegistry& params() { return params_; }
   const ParamRegistry& params() const { return params_; }
   ParamRegistry& grads() { return grads_; }
@@ -61,18 +80,24 @@ class Transformer {
 
   // tokens (B,T) int32 in [0,V), T <= seq_len; targets (B,T) int32 in [0,V) or -1 (ignored), or
   // an undefined Tensor. With targets: returns the mean cross-entropy and prepares backward().
-  // Without: returns 0 and logits() holds (B,T,V). Bad shapes or ids throw tessera::Error.
+  // Without: returns 0 and logits() holds (B,T,V), gathered from the vocabulary shards under
+  // tensor parallelism (so every rank of the group must take part, generation included). Bad
+  // shapes or ids throw tessera::Error.
   double forward(const Tensor& tokens, const Tensor& targets = Tensor(),
                  const ForwardOptions& options = {});
   // (B,T,V) logits of the last forward without targets (throws otherwise); the memory is reused
   // by the next forward, so clone() what must outlive it.
   const Tensor& logits() const;
   // Gradients of the last forward's mean loss, ADDED to grads() (zero_grad() first; adding lets
-  // callers accumulate micro-batches).
-  void backward();
+  // callers accumulate micro-batches). on_ready, when given, is called once per parameter with
+  // its index as soon as its gradient is final: layers run in reverse, so the output head and
+  // the last blocks come first and the token embedding last (data-parallel sync overlaps the
+  // rest of backward this way).
+  void backward(const GradReadyFn& on_ready = {});
   void zero_grad() { grads_.zero_(); }
 
-  int64_t num_params() const { return params_.numel(); }
+  // Parameters of the whole model (full shapes), whatever the tensor-parallel layout.
+  int64_t num_params() const { return params_.full_numel(); }
   // Training FLOPs per token at sequence length T: 6 per parameter (forward + backward) plus the
   // attention score and weighted-sum products, 12 * n_layer * d_model * T (the count PyTorch-side
   // peers use, so figures compare).
@@ -82,10 +107,12 @@ class Transformer {
   struct Activations;
   template <typename T>
   double forward_impl(const Tensor& tokens, const Tensor& targets, const ForwardOptions& options);
-  template <typename T> void backward_impl();
+  template <typename T> void backward_impl(const GradReadyFn& on_ready);
 
   ModelConfig config_;
   DType dtype_;
+  std::unique_ptr<TpGroup> solo_;  // the group of one when none was given
+  TpGroup* tp_;
   ParamRegistry params_, grads_;
   Arena acts_arena_, grad_arena_;
   std::unique_ptr<Activations> acts_;

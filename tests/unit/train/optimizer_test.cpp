@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <thread>
 
+#include "parallel/in_process.h"
 #include "train/optimizer.h"
 
 namespace tessera::train {
@@ -31,6 +33,36 @@ TEST(Optimizer, GlobalNormAndClipping) {
   EXPECT_NEAR(g[0], 0.6f, 1e-6);
   EXPECT_NEAR(g[5], 0.8f, 1e-6);
   EXPECT_NEAR(clip_global_norm(grads, 0.0), 1.0, 1e-6);    // 0 disables clipping
+}
+
+// Under tensor parallelism each rank holds half of a column-split weight and all of a replicated
+// bias: the norm adds the weight halves over the tp group and counts the bias once, on every rank.
+TEST(Optimizer, GlobalNormOverTensorParallelShards) {
+  std::vector<core::ParamInfo> infos(2);
+  infos[0] = {"w", {4, 2}, core::TpSplit::column};
+  infos[1] = {"b", {2}, core::TpSplit::replicated};
+  auto comms = parallel::make_in_process_group(2, "tp");
+  std::vector<double> norms(2);
+  std::vector<std::thread> ranks;
+  for (int r = 0; r < 2; ++r) {
+    ranks.emplace_back([&, r] {
+      core::ParamRegistry grads(infos, core::DType::f32, core::Device::cpu, r, 2);
+      EXPECT_TRUE(grads.is_sharded(0));
+      EXPECT_FALSE(grads.is_sharded(1));
+      float* g = grads.flat().data<float>();  // (2,2) rows of w, then b
+      const float mine[2][6] = {{1, 1, 1, 1, 2, 2}, {3, 3, 3, 3, 2, 2}};
+      std::copy(mine[r], mine[r] + 6, g);
+      norms[r] = global_norm(grads, comms[r].get());
+      // Elements 3..5 of the flat layout: the last of w, then b.
+      const SquareSums part = square_sums(grads, 3, g + 3, 3);
+      EXPECT_DOUBLE_EQ(part.split, r == 0 ? 1.0 : 9.0);
+      EXPECT_DOUBLE_EQ(part.replicated, 8.0);
+    });
+  }
+  for (auto& t : ranks) t.join();
+  const double expected = std::sqrt(4 * 1.0 + 4 * 9.0 + 8.0);
+  EXPECT_NEAR(norms[0], expected, 1e-12);
+  EXPECT_NEAR(norms[1], expected, 1e-12);
 }
 
 TEST(Optimizer, FirstAdamWStepMovesByLrTimesSignAndDecaysOnlyWeights) {
