@@ -18,5 +18,9 @@ void add_tokenizer_command(CLI::App& app, Context& ctx);
 void add_prepare_command(CLI::App& app, Context& ctx);
 void add_bench_command(CLI::App& app, Context& ctx);
 void add_train_command(CLI::App& app, Context& ctx);
+void add_ckpt_command(CLI::App& app, Context& ctx);
+void add_generate_command(CLI::App& app, Context& ctx);
+// Subcommands of `tessera ckpt` that convert to and from other formats (GGUF, Hugging Face).
+void add_ckpt_export_commands(CLI::App& ckpt, Context& ctx);
 
 }  // namespace tessera::cli

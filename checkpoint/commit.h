@@ -1,0 +1,41 @@
+#pragma once
+// Atomic commit of checkpoint files in a checkpoints directory:
+//
+//   DIR/step-00000100.h5.tmp   written by every rank, closed, fsynced
+//   DIR/step-00000100.h5       the same file after rank 0's rename
+//   DIR/latest                 one line naming the newest committed checkpoint (temp + rename)
+//
+// A crash at any moment leaves `latest` naming a complete, fsynced checkpoint (or absent, before
+// the first one). These functions are local: the caller (save_checkpoint) runs them on rank 0.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tessera::checkpoint {
+
+void fsync_path(const std::filesystem::path& path);  // a file or a directory
+// Writes `path` through `path.tmp`, fsync and rename, then fsyncs the directory.
+void write_file_durably(const std::filesystem::path& path, const std::string& bytes);
+
+// The file name `latest` holds, or nothing when there is none (or it is empty).
+std::optional<std::string> read_latest(const std::filesystem::path& dir);
+// Renames `tmp` to `final_name` in `dir`, fsyncs the directory, then points `latest` at it.
+void commit(const std::filesystem::path& dir, const std::filesystem::path& tmp, const std::string& final_name);
+
+struct Listed {
+  int64_t step = 0;
+  std::filesystem::path path;
+};
+// Committed checkpoints (step-*.h5) of `dir`, by ascending step.
+std::vector<Listed> list_checkpoints(const std::filesystem::path& dir);
+
+// Deletes the oldest committed checkpoints beyond the newest `keep` (keep <= 0: none deleted),
+// never those in `pinned` (file names: tagged ones, the latest), and stale *.h5.tmp files.
+// Returns the deleted paths.
+std::vector<std::filesystem::path> prune(const std::filesystem::path& dir, int64_t keep,
+                                         const std::set<std::string>& pinned);
+
+}  // namespace tessera::checkpoint
