@@ -1,5 +1,6 @@
-// tessera train --config FILE [--run-dir DIR] [--set section.key=value ...]: trains a model; under
-// mpirun every rank runs it (dp = ranks / parallel.tp).
+// tessera train --config FILE [--run-dir DIR] [--set section.key=value ...] [--init-from REF]:
+// trains a model; under mpirun every rank runs it (dp = ranks / parallel.tp). A run directory with
+// checkpoints is resumed from its newest one that verifies.
 #include <cmath>
 
 #include "cli/command.h"
@@ -11,9 +12,10 @@ namespace tessera::cli {
 
 void add_train_command(CLI::App& app, Context& ctx) {
   struct Options {
-    std::string config, run_dir;
+    std::string config, run_dir, init_from;
     std::vector<std::string> overrides;
-    bool no_samples = false;
+    bool no_samples = false, no_resume = false;
+    int64_t stop_after = 0;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("train", "Train a model (under mpirun: data-parallel over the ranks)");
@@ -21,11 +23,19 @@ void add_train_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--run-dir", opts->run_dir, "Directory for metrics.jsonl, checkpoints and logs");
   cmd->add_option("--set", opts->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_flag("--no-samples", opts->no_samples, "Do not generate sample text at evaluations");
+  cmd->add_option("--init-from", opts->init_from,
+                  "Start from a checkpoint's weights with a new optimizer (FILE, RUN_DIR or RUN_DIR:TAG)");
+  cmd->add_flag("--no-resume", opts->no_resume, "Start afresh even if the run directory holds checkpoints");
+  cmd->add_option("--stop-after", opts->stop_after,
+                  "Stop cleanly after N steps of this run, with a checkpoint (resume later with the same command)");
   cmd->callback([&ctx, opts] {
     const Config config = parallel::load_config(ctx.world, opts->config, opts->overrides);
     train::TrainOptions options;
     if (!opts->run_dir.empty()) options.run_dir = opts->run_dir;
     options.samples = !opts->no_samples;
+    options.resume = !opts->no_resume;
+    if (!opts->init_from.empty()) options.init_from = opts->init_from;
+    if (opts->stop_after > 0) options.stop_after = opts->stop_after;
     const train::TrainResult r = train::train(config, ctx.world, options);
     log::info("trained {} steps: final loss {:.4f}, {:.0f} tokens/s", r.steps, r.last_loss, r.tokens_per_s);
     if (!std::isnan(r.last_val_loss) && !std::isnan(r.unigram_entropy)) {

@@ -9,6 +9,8 @@ class ShardBatches final : public BatchSource {
   ShardBatches(const std::string& dir, const std::string& split, const datasets::LoaderOptions& options)
       : loader_(datasets::Loader::for_split(dir, split, options)) {}
   void next(datasets::Batch& batch) override { loader_.next(batch); }
+  datasets::LoaderPosition position() const override { return loader_.position(); }
+  void restore(const datasets::LoaderPosition& position) override { loader_.restore(position); }
 
  private:
   datasets::Loader loader_;
@@ -44,6 +46,10 @@ class RandomBatches final : public BatchSource {
     }
     ++global_batch_;
   }
+
+  // Random batches have no epochs: the position is the global batch number.
+  datasets::LoaderPosition position() const override { return {0, global_batch_}; }
+  void restore(const datasets::LoaderPosition& position) override { global_batch_ = position.batch; }
 
  private:
   uint64_t vocab_;

@@ -15,6 +15,9 @@ class BatchSource {
  public:
   virtual ~BatchSource() = default;
   virtual void next(datasets::Batch& batch) = 0;  // (B, T) inputs and targets of this rank
+  // Where the next batch comes from; restoring it replays the same batches (checkpoints).
+  virtual datasets::LoaderPosition position() const = 0;
+  virtual void restore(const datasets::LoaderPosition& position) = 0;
 };
 
 // Shards of `split` ("train" or "val") in a prepared directory.

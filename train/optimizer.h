@@ -22,8 +22,9 @@ class AdamW {
   // One update of every parameter with learning rate lr; counts the step.
   void step(double lr);
   int64_t steps_taken() const { return step_; }
-  const core::ParamRegistry& m() const { return m_; }
-  const core::ParamRegistry& v() const { return v_; }
+  void set_steps_taken(int64_t steps) { step_ = steps; }  // resuming from a checkpoint
+  core::ParamRegistry& m() { return m_; }
+  core::ParamRegistry& v() { return v_; }
 
  private:
   core::ParamRegistry& params_;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "checkpoint/checkpoint.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/model/transformer.h"
@@ -50,6 +51,7 @@ struct Data {
   std::string dir;
   std::optional<datasets::Tokenizer> tokenizer;
   std::vector<std::string> val_shards;
+  std::vector<std::string> lineage;  // SHA-256 of every input of the prepared data
 };
 
 Data open_data(const Config& config) {
@@ -62,6 +64,7 @@ Data open_data(const Config& config) {
                 manifest.vocab_size, config.model.vocab_size);
   data.tokenizer = datasets::Tokenizer::load((std::filesystem::path(data.dir) / datasets::kTokenizerFile).string());
   data.val_shards = manifest.shard_paths(data.dir, "val");
+  for (const auto& input : manifest.inputs) data.lineage.push_back(input.sha256);
   return data;
 }
 
@@ -97,9 +100,22 @@ class Loop {
       optimizer_ = std::make_unique<AdamW>(model_.params(), model_.grads(), config.train.weight_decay);
     }
     train_batches_ = batches("train", /*shuffle=*/true);
-    if (options.run_dir && world.is_root()) {
-      run_dir_.emplace(*options.run_dir);
-      metrics_.emplace(run_dir_->metrics_path(), MetricsLog::Mode::fresh);
+    if (options.run_dir && world.is_root()) run_dir_.emplace(*options.run_dir);
+    world.barrier();  // the run directory exists for every rank
+    bool resumed = false;
+    if (options.run_dir && options.resume) {
+      if (const auto file = checkpoint::find_resumable(world, *options.run_dir)) {
+        resume_from(file->string());
+        resumed = true;
+      }
+    }
+    if (!resumed && options.init_from) {
+      const checkpoint::Meta meta = checkpoint::read_weights(world, topology_, *options.init_from, config,
+                                                             model_.params().infos(), weights());
+      log::info("initialised from {} (step {}): weights only, a new optimizer", *options.init_from, meta.step);
+    }
+    if (run_dir_) {
+      metrics_.emplace(run_dir_->metrics_path(), resumed ? MetricsLog::Mode::append : MetricsLog::Mode::fresh);
       std::ofstream(run_dir_->config_path()) << config.to_toml();
     }
   }
@@ -117,11 +133,12 @@ class Loop {
     }
     TrainResult result;
     Progress progress("train", static_cast<double>(tc.steps), "steps");
+    progress.update(static_cast<double>(start_step_));
     const auto start = Clock::now();
     std::vector<double> step_seconds;
     double interval_seconds = 0;
     int64_t interval_steps = 0;
-    for (int64_t step = 0; step < tc.steps; ++step) {
+    for (int64_t step = start_step_; step < tc.steps; ++step) {
       const auto t0 = Clock::now();
       const double loss = train_step(step);
       const double lr = learning_rate(tc, step);
@@ -142,9 +159,11 @@ class Loop {
 
       nlohmann::json record = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                                {"tokens_per_s", tokens_per_step / seconds}, {"sync_wait_s", sync_wait_s_}};
-      const bool last = step + 1 == tc.steps;
+      const bool stopping = options_.stop_after && step + 1 - start_step_ == *options_.stop_after;
+      const bool last = step + 1 == tc.steps || stopping;
+      std::optional<double> val_loss;
       if (!data_.dir.empty() && ((tc.eval_interval > 0 && (step + 1) % tc.eval_interval == 0) || last)) {
-        result.last_val_loss = validation_loss();
+        val_loss = result.last_val_loss = validation_loss();
         record["val_loss"] = result.last_val_loss;
         const auto times = parallel::gather_step_times(groups_.world(), interval_seconds / static_cast<double>(interval_steps));
         interval_seconds = 0;
@@ -157,14 +176,22 @@ class Loop {
         }
       }
       if (metrics_) metrics_->write(record);
+      const int64_t every = config_.checkpoint.every;
+      if (options_.run_dir && ((every > 0 && (step + 1) % every == 0) || last)) {
+        save(step + 1, static_cast<uint64_t>(tokens_per_step) * static_cast<uint64_t>(step + 1), val_loss);
+      }
+      if (stopping) {
+        result.steps = step + 1 - start_step_;
+        break;
+      }
       if (!options_.quiet) {
         progress.note(fmt::format("loss {:.4f} | {:.0f} tok/s", loss, tokens_per_step / seconds));
         progress.update(static_cast<double>(step + 1));
       }
     }
     if (!options_.quiet) progress.finish();
-    result.steps = tc.steps;
-    result.tokens_per_s = tokens_per_step * static_cast<double>(tc.steps) / seconds_since(start);
+    if (result.steps == 0) result.steps = tc.steps - start_step_;
+    result.tokens_per_s = tokens_per_step * static_cast<double>(result.steps) / seconds_since(start);
     if (!step_seconds.empty()) {
       std::nth_element(step_seconds.begin(), step_seconds.begin() + step_seconds.size() / 2, step_seconds.end());
       result.step_tokens_per_s = tokens_per_step / step_seconds[step_seconds.size() / 2];
@@ -175,6 +202,67 @@ class Loop {
   }
 
  private:
+  // This rank's weights (its tensor-parallel shards, one flat buffer) for checkpoints.
+  checkpoint::Holding weights() {
+    return checkpoint::Holding::whole(model_.params().flat().data<float>(), model_.params().numel());
+  }
+
+  // AdamW's moments as this rank holds them: whole registries, or ZeRO-1's bucket shards.
+  std::pair<checkpoint::Holding, checkpoint::Holding> moments() {
+    if (optimizer_) {
+      return {checkpoint::Holding::whole(optimizer_->m().flat().data<float>(), optimizer_->m().numel()),
+              checkpoint::Holding::whole(optimizer_->v().flat().data<float>(), optimizer_->v().numel())};
+    }
+    checkpoint::Holding m{{}, true}, v{{}, true};
+    for (const auto& b : grad_sync_->buckets()) {
+      const auto begin = static_cast<int64_t>(b.begin + b.shard.begin), count = static_cast<int64_t>(b.shard.count);
+      m.spans.push_back({begin, count, zero_optimizer_->m().data() + b.shard_offset});
+      v.spans.push_back({begin, count, zero_optimizer_->v().data() + b.shard_offset});
+    }
+    return {m, v};
+  }
+
+  int64_t optimizer_steps() const { return optimizer_ ? optimizer_->steps_taken() : zero_optimizer_->steps_taken(); }
+
+  // An atomic checkpoint of the whole training state after `step` steps (collective).
+  void save(int64_t step, uint64_t tokens_seen, std::optional<double> val_loss) {
+    checkpoint::SaveRequest request;
+    request.infos = model_.params().infos();
+    request.params = weights();
+    std::tie(request.m, request.v) = moments();
+    request.optim_step = optimizer_steps();
+    request.loader = train_batches_->position();
+    request.rng = {{"seed", config_.train.seed}, {"step", step}};
+    request.meta.config_json = config_.to_json();
+    request.meta.config_toml = config_.to_toml();
+    request.meta.step = step;
+    request.meta.tokens_seen = tokens_seen;
+    request.meta.tokenizer_hash = data_.tokenizer ? data_.tokenizer->hash() : "";
+    request.meta.lineage = data_.lineage;
+    request.meta.val_loss = val_loss;
+    checkpoint::SaveOptions options;
+    options.keep = config_.checkpoint.keep;
+    const auto file = checkpoint::save_checkpoint(world_, topology_, *options_.run_dir / "checkpoints", request, options);
+    log::info("checkpoint: {}", file.string());
+  }
+
+  // Weights, AdamW state, step and data position from a checkpoint (collective).
+  void resume_from(const std::string& file) {
+    checkpoint::LoadRequest request;
+    request.infos = model_.params().infos();
+    request.params = weights();
+    std::tie(request.m, request.v) = moments();
+    const checkpoint::TrainingState state = checkpoint::load_training_state(world_, topology_, file, config_, request);
+    if (optimizer_) {
+      optimizer_->set_steps_taken(state.optim_step);
+    } else {
+      zero_optimizer_->set_steps_taken(state.optim_step);
+    }
+    train_batches_->restore(state.loader);
+    start_step_ = state.meta.step;
+    log::info("resuming from {} at step {}", file, start_step_);
+  }
+
   std::unique_ptr<BatchSource> batches(const std::string& split, bool shuffle) const {
     datasets::LoaderOptions o;
     o.batch_size = static_cast<size_t>(config_.train.batch_size);
@@ -289,6 +377,7 @@ class Loop {
   std::vector<bool> marked_;         // per parameter: handed over in this step
   double sync_wait_s_ = 0;           // this step's wait for the gradient sync after backward
   std::unique_ptr<BatchSource> train_batches_;
+  int64_t start_step_ = 0;  // steps already done (resumed runs)
   datasets::Batch batch_;
   std::optional<RunDir> run_dir_;
   std::optional<MetricsLog> metrics_;

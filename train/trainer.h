@@ -6,6 +6,8 @@
 // scaled by 1/grad_accum and averaged over the data-parallel group in buckets, global-norm
 // clipping, the learning rate of the schedule, AdamW. Every eval_interval steps and at the end:
 // the validation loss (eval_batches batches, averaged over ranks) and, with a tokenizer, samples.
+// Every checkpoint.every steps and at the end (with a run directory): an HDF5 checkpoint of the
+// weights, AdamW state and data position, from which a later run resumes bit for bit.
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -28,7 +30,14 @@ struct TrainResult {
 };
 
 struct TrainOptions {
-  std::optional<std::filesystem::path> run_dir;  // where metrics and samples go (rank 0); none: no files
+  // Where metrics and checkpoints go; none: no files. A run directory that holds a checkpoint that
+  // verifies is resumed from it (the newest), unless resume is false.
+  std::optional<std::filesystem::path> run_dir;
+  bool resume = true;
+  std::optional<std::string> init_from;          // checkpoint reference: start from its weights, new optimizer
+  // Stop cleanly after this many steps of this run (with a checkpoint when there is a run
+  // directory); the schedule still follows train.steps, so a later run resumes where this stopped.
+  std::optional<int64_t> stop_after;
   bool samples = true;                           // generate text at evaluations
   bool quiet = false;                            // no progress line or log lines (benchmarks)
 };

@@ -37,22 +37,6 @@ ZeroAdamW::ZeroAdamW(core::ParamRegistry& params, parallel::GradSync& sync, para
   v_.assign(sync.shard_grads().size(), 0.0f);
 }
 
-double ZeroAdamW::grad_norm() const {
-  double sum = 0;
-  for (float g : sync_.shard_grads()) sum += static_cast<double>(g) * static_cast<double>(g);
-  dp_.all_reduce(&sum, 1, core::DType::f64, parallel::ReduceOp::sum)->wait();
-  return std::sqrt(sum);
-}
-
-double ZeroAdamW::clip(double max_norm) {
-  const double norm = grad_norm();
-  if (max_norm > 0 && norm > max_norm) {
-    const auto factor = static_cast<float>(max_norm / (norm + 1e-6));
-    for (float& g : sync_.shard_grads()) g *= factor;
-  }
-  return norm;
-}
-
 void ZeroAdamW::step(double lr) {
   hyper_.lr = lr;
   hyper_.step = ++step_;

@@ -19,15 +19,12 @@ class ZeroAdamW {
   ZeroAdamW(core::ParamRegistry& params, parallel::GradSync& sync, parallel::Communicator& dp, double weight_decay,
             double beta1 = 0.9, double beta2 = 0.95, double eps = 1e-8);
 
-  // The L2 norm of the whole averaged gradient (shards summed over ranks).
-  double grad_norm() const;
-  // Clips the shard gradients to max_norm of the whole (0: never); returns the norm before clipping.
-  double clip(double max_norm);
   // Updates this rank's shard and all-gathers the parameters.
   void step(double lr);
   int64_t steps_taken() const { return step_; }
-  const std::vector<float>& m() const { return m_; }  // (shard elements,)
-  const std::vector<float>& v() const { return v_; }
+  void set_steps_taken(int64_t steps) { step_ = steps; }  // resuming from a checkpoint
+  std::vector<float>& m() { return m_; }  // (shard elements,): bucket b's part at its shard_offset
+  std::vector<float>& v() { return v_; }
 
  private:
   // A stretch of this rank's shard inside one parameter: same weight-decay rule throughout.

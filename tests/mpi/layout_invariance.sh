@@ -24,7 +24,7 @@ run() {
     --set model.family="$family" --set model.n_kv_head="$kv_heads" --set parallel.tp="$tp" \
     --set data.dir="$work/data" --set model.vocab_size=320 \
     --set train.eval_batches=1 --set train.batch_size="$batch" --set train.grad_accum="$accum" \
-    --set parallel.zero="$zero" --set parallel.bucket_mb=0.01 >"$work/$name.log" 2>&1 || { echo "FAIL: $name exited non-zero:"; tail -5 "$work/$name.log"; failures=$((failures + 1)); }
+    --set parallel.zero="$zero" --set parallel.bucket_mb=0.01 --set parallel.overlap=true >"$work/$name.log" 2>&1 || { echo "FAIL: $name exited non-zero:"; tail -5 "$work/$name.log"; failures=$((failures + 1)); }
 }
 
 names=""  # every run but the reference, compared with it below

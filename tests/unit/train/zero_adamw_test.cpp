@@ -1,5 +1,5 @@
 // ZeRO-1 over in-process groups: the sharded update equals the replicated AdamW update exactly
-// (AdamW is elementwise), each rank keeps 1/dp of the state, and clipping sees the whole gradient.
+// (AdamW is elementwise) and each rank keeps 1/dp of the state.
 #include <gtest/gtest.h>
 
 #include <numeric>
@@ -34,7 +34,6 @@ TEST(ZeroAdamW, ShardedUpdateEqualsReplicatedAdamW) {
   AdamW adam(ref, ref_grads, 0.1);
   for (int step = 0; step < 3; ++step) {
     for (int64_t i = 0; i < ref.numel(); ++i) ref_grads.flat().data<float>()[i] = grad_value(static_cast<size_t>(i), step);
-    EXPECT_NEAR(clip_global_norm(ref_grads, 10.0), global_norm(ref_grads), 0.0);
     adam.step(0.01);
   }
 
@@ -60,7 +59,6 @@ TEST(ZeroAdamW, ShardedUpdateEqualsReplicatedAdamW) {
           sync.begin_sync();
           for (size_t p = sizes.size(); p-- > 0;) sync.mark_ready(p);
           sync.finish();
-          zero.clip(10.0);
           zero.step(0.01);
         }
         results[r].assign(params.flat().data<float>(), params.flat().data<float>() + params.numel());
