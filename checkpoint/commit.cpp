@@ -11,6 +11,7 @@
 
 #include "checkpoint/format.h"
 #include "core/error.h"
+#include "core/sha256.h"
 
 namespace fs = std::filesystem;
 
@@ -51,7 +52,25 @@ std::optional<std::string> read_latest(const fs::path& dir) {
   return name;
 }
 
+fs::path digest_path(const fs::path& file) {
+  fs::path p = file;
+  p += ".sha256";
+  return p;
+}
+
+void check_file_digest(const fs::path& file) {
+  std::ifstream in(digest_path(file));
+  if (!in) return;
+  std::string recorded;
+  in >> recorded;
+  TESSERA_CHECK(recorded.size() == 64, "{}: unreadable digest file {}", file.string(), digest_path(file).string());
+  TESSERA_CHECK(sha256_file(file.string()) == recorded,
+                "{}: the file does not match the SHA-256 recorded in {} (it is corrupt or truncated)", file.string(),
+                digest_path(file).string());
+}
+
 void commit(const fs::path& dir, const fs::path& tmp, const std::string& final_name) {
+  write_file_durably(digest_path(dir / final_name), sha256_file(tmp.string()) + "  " + final_name + "\n");
   std::error_code ec;
   fs::rename(tmp, dir / final_name, ec);
   TESSERA_CHECK(!ec, "cannot rename {} to {}: {}", tmp.string(), (dir / final_name).string(), ec.message());
@@ -75,7 +94,9 @@ std::vector<fs::path> prune(const fs::path& dir, int64_t keep, const std::set<st
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.ends_with(".h5.tmp") && fs::remove(entry.path(), ec)) deleted.push_back(entry.path());
+    if ((name.ends_with(".h5.tmp") || name.ends_with(".h5.sha256.tmp")) && fs::remove(entry.path(), ec)) {
+      deleted.push_back(entry.path());
+    }
   }
   if (keep <= 0) return deleted;
   const auto listed = list_checkpoints(dir);
@@ -84,6 +105,7 @@ std::vector<fs::path> prune(const fs::path& dir, int64_t keep, const std::set<st
     const auto& p = listed[static_cast<size_t>(i)].path;
     if (pinned.count(p.filename().string())) continue;
     if (fs::remove(p, ec)) deleted.push_back(p);
+    fs::remove(digest_path(p), ec);
   }
   return deleted;
 }

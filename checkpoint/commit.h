@@ -3,6 +3,9 @@
 //
 //   DIR/step-00000100.h5.tmp   written by every rank, closed, fsynced
 //   DIR/step-00000100.h5       the same file after rank 0's rename
+//   DIR/step-00000100.h5.sha256  the whole file's SHA-256 (sha256sum format), written before the
+//                              rename: a damaged file is refused before HDF5 parses it (HDF5 is
+//                              not hardened against corrupt metadata)
 //   DIR/latest                 one line naming the newest committed checkpoint (temp + rename)
 //
 // A crash at any moment leaves `latest` naming a complete, fsynced checkpoint (or absent, before
@@ -22,8 +25,15 @@ void write_file_durably(const std::filesystem::path& path, const std::string& by
 
 // The file name `latest` holds, or nothing when there is none (or it is empty).
 std::optional<std::string> read_latest(const std::filesystem::path& dir);
-// Renames `tmp` to `final_name` in `dir`, fsyncs the directory, then points `latest` at it.
+// Records `tmp`'s SHA-256 beside `final_name`, renames `tmp` to `final_name` in `dir`, fsyncs the
+// directory, then points `latest` at it.
 void commit(const std::filesystem::path& dir, const std::filesystem::path& tmp, const std::string& final_name);
+
+// The sidecar that holds a checkpoint file's SHA-256: FILE.sha256.
+std::filesystem::path digest_path(const std::filesystem::path& file);
+// When FILE.sha256 exists, checks the whole file against it; throws tessera::Error naming the file
+// when they differ (corrupt or truncated). Files without one (written elsewhere) pass unchecked.
+void check_file_digest(const std::filesystem::path& file);
 
 struct Listed {
   int64_t step = 0;
@@ -33,7 +43,8 @@ struct Listed {
 std::vector<Listed> list_checkpoints(const std::filesystem::path& dir);
 
 // Deletes the oldest committed checkpoints beyond the newest `keep` (keep <= 0: none deleted),
-// never those in `pinned` (file names: tagged ones, the latest), and stale *.h5.tmp files.
+// never those in `pinned` (file names: tagged ones, the latest), and stale *.h5.tmp files; a
+// deleted checkpoint's digest goes with it.
 // Returns the deleted paths.
 std::vector<std::filesystem::path> prune(const std::filesystem::path& dir, int64_t keep,
                                          const std::set<std::string>& pinned);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "checkpoint/attributes.h"
+#include "checkpoint/commit.h"
 #include "checkpoint/h5io.h"
 
 namespace tessera::checkpoint {
@@ -41,6 +42,7 @@ bool same_tensors(const std::vector<core::ParamInfo>& a, const std::vector<core:
 }  // namespace
 
 Header read_header(const std::string& path) {
+  check_file_digest(path);  // before HDF5 parses a byte of it
   datasets::h5::QuietErrors quiet;
   Header h;
   h.path = path;
