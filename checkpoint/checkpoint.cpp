@@ -46,12 +46,25 @@ std::vector<std::string> model_differences(const std::string& file_config_json, 
   return diffs;
 }
 
-// Resolves, reads the header and checks it against the model, agreed by every rank.
-Header open_checked(const parallel::World& world, const std::string& ref, const Config& config,
-                    const std::vector<core::ParamInfo>& infos, bool need_optim) {
+// The file a reference names, agreed by every rank.
+std::string resolve_agreed(const parallel::World& world, const std::string& ref) {
+  std::string path;
+  agree(&world, [&] { path = resolve(ref).string(); });
+  return path;
+}
+
+// Reads the header and checks it against the model, agreed by every rank. Unless the caller has
+// verified the file already, rank 0 checks its whole-file digest before any rank parses it.
+Header open_checked(const parallel::World& world, const std::string& path, const Config& config,
+                    const std::vector<core::ParamInfo>& infos, bool need_optim, bool verified) {
+  if (!verified) {
+    agree(&world, [&] {
+      if (world.is_root()) check_file_digest(path);
+    });
+  }
   Header header;
   agree(&world, [&] {
-    header = read_header(resolve(ref).string());
+    header = read_header(path, /*digest_checked=*/true);
     const auto diffs = model_differences(header.meta.config_json, config, header.path);
     TESSERA_CHECK(diffs.empty(), "{} was saved from a different model: {}", header.path, fmt::join(diffs, "; "));
     check_tensors(header, infos);
@@ -120,8 +133,9 @@ TrainingState load_training_state(const parallel::World& world, const parallel::
   agree(&world, [&] {
     TESSERA_CHECK(request.m.has_value() == request.v.has_value(), "checkpoint load: ask for both moments or neither");
   });
-  const Header header = open_checked(world, ref, config, request.infos, request.m.has_value());
-  if (request.verify) verify_or_throw(&world, header.path);
+  const std::string path = resolve_agreed(world, ref);
+  if (request.verify) verify_or_throw(&world, path);
+  const Header header = open_checked(world, path, config, request.infos, request.m.has_value(), request.verify);
   read_tensors(&world, topo, header.path, "model", request.infos, request.params);
   if (request.m) {
     read_tensors(&world, topo, header.path, "optim/m", request.infos, *request.m);
@@ -145,16 +159,17 @@ TrainingState load_training_state(const parallel::World& world, const parallel::
 
 Meta read_weights(const parallel::World& world, const parallel::Topology& topo, const std::string& ref,
                   const Config& config, const std::vector<core::ParamInfo>& infos, const Holding& params, bool verify) {
-  const Header header = open_checked(world, ref, config, infos, false);
-  if (verify) verify_or_throw(&world, header.path);
+  const std::string path = resolve_agreed(world, ref);
+  if (verify) verify_or_throw(&world, path);
+  const Header header = open_checked(world, path, config, infos, false, verify);
   read_tensors(&world, topo, header.path, "model", infos, params);
   return header.meta;
 }
 
 Weights load_weights(const std::string& ref, bool verify) {
   const fs::path path = resolve(ref);
-  const Header header = read_header(path.string());
-  if (verify) verify_or_throw(nullptr, header.path);
+  if (verify) verify_or_throw(nullptr, path.string());  // the digest, then every dataset
+  const Header header = read_header(path.string(), /*digest_checked=*/verify);
   Weights w{path, header.meta, Config::parse(header.meta.config_toml, path.string() + " (config_toml)"),
             core::ParamRegistry(header.model, core::DType::f32)};
   read_tensors(nullptr, parallel::Topology{}, header.path, "model", header.model,

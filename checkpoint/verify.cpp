@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "checkpoint/agree.h"
+#include "checkpoint/commit.h"
 #include "checkpoint/h5io.h"
 #include "checkpoint/reader.h"
 
@@ -22,7 +24,7 @@ namespace {
 nlohmann::json check_share(const std::string& path, int size, int rank, std::vector<Job>& jobs) {
   nlohmann::json out;
   try {
-    const Header header = read_header(path);
+    const Header header = read_header(path, /*digest_checked=*/true);
     jobs = header.datasets;
     datasets::h5::QuietErrors quiet;
     const auto file = h5io::open_file(path, false, nullptr);
@@ -54,6 +56,15 @@ VerifyResult verify_file(const std::string& path, const parallel::World* world) 
   VerifyResult r;
   r.path = path;
   const bool shared = world && world->size() > 1;
+  // The whole-file digest first, once (rank 0), agreed before any rank lets HDF5 parse the file.
+  try {
+    agree(shared ? world : nullptr, [&] {
+      if (!shared || world->is_root()) check_file_digest(path);
+    });
+  } catch (const Error& e) {
+    r.problems = {e.what()};
+    return r;
+  }
   std::vector<Job> jobs;
   const nlohmann::json mine = check_share(path, shared ? world->size() : 1, shared ? world->rank() : 0, jobs);
   std::vector<nlohmann::json> all;
