@@ -3,6 +3,8 @@
 //   bench gradsync:  bucketed gradient sync beside one raw MPI_Allreduce of the same bytes.
 //   bench train:     training steps of a config: tokens/s, GFLOP/s and the fraction of the sgemm
 //                    peak measured in the same process.
+//   bench overlap:   data-parallel training steps with the gradient sync overlapped with backward
+//                    and not, alternating in one run: step times and how much of the sync is hidden.
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -99,6 +101,63 @@ void add_train(CLI::App& bench, Context& ctx) {
   });
 }
 
+// Median steps of rounds of runs alternating overlap off and on. The wait for the gradient sync
+// after backward is all of the sync (plus the ranks' skew) when not overlapped, and what is left of
+// it when overlapped; their difference over the sync's own time (measured alone, same buckets) is
+// the fraction of the communication hidden behind backward.
+void add_overlap(CLI::App& bench, Context& ctx) {
+  struct Options {
+    std::string config;
+    std::vector<std::string> overrides;
+    int64_t steps = 6;
+    int rounds = 3;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = bench.add_subcommand("overlap", "Data-parallel steps with and without overlapping the gradient sync");
+  cmd->add_option("--config,-c", opts->config, "TOML config file (random tokens unless it names data)")->required();
+  cmd->add_option("--set", opts->overrides, "Override a config key: section.key=value (repeatable)");
+  cmd->add_option("--steps", opts->steps, "Training steps per run (default 6; the median step counts)");
+  cmd->add_option("--rounds", opts->rounds, "Pairs of runs, overlap off then on (default 3)");
+  cmd->callback([&ctx, opts] {
+    TESSERA_CHECK(opts->rounds >= 1 && opts->steps >= 2, "need --rounds >= 1 and --steps >= 2");
+    train::TrainOptions options;
+    options.quiet = true;
+    options.samples = false;
+    std::vector<double> step[2], wait[2];
+    for (int round = 0; round < opts->rounds; ++round) {
+      for (int on = 0; on < 2; ++on) {
+        std::vector<std::string> overrides = opts->overrides;
+        overrides.push_back(fmt::format("train.steps={}", opts->steps));
+        overrides.push_back("train.eval_interval=0");
+        overrides.push_back(fmt::format("parallel.overlap={}", on ? "true" : "false"));
+        const Config config = parallel::load_config(ctx.world, opts->config, overrides);
+        TESSERA_CHECK(ctx.world.size() / config.parallel.tp > 1, "bench overlap needs data parallelism: run it "
+                      "under mpirun with more ranks than parallel.tp");
+        const train::TrainResult r = train::train(config, ctx.world, options);
+        step[on].push_back(r.step_seconds * 1e3);
+        wait[on].push_back(r.sync_wait_s * 1e3);
+        log::info("round {} overlap {:>3}: step {:8.1f} ms, sync wait {:7.2f} ms", round + 1, on ? "on" : "off",
+                  step[on].back(), wait[on].back());
+      }
+    }
+    const auto mid = [](std::vector<double> v) {
+      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+      return v[v.size() / 2];
+    };
+    const double step_off = mid(step[0]), step_on = mid(step[1]), wait_off = mid(wait[0]), wait_on = mid(wait[1]);
+    const Config config = parallel::load_config(ctx.world, opts->config, opts->overrides);
+    const auto sync = parallel::bench_grad_sync(ctx.world, static_cast<int>(config.model.n_layer),
+                                                static_cast<int>(config.model.d_model),
+                                                static_cast<int>(config.model.vocab_size),
+                                                static_cast<size_t>(config.parallel.bucket_mb * (1 << 20)), 1.0);
+    log::info("gradient sync alone: {:.1f} MiB in {} buckets, {:.2f} ms", static_cast<double>(sync.bytes) / (1 << 20),
+              sync.buckets, sync.sync_ms);
+    log::info("ranks={} step_off_ms={:.1f} step_on_ms={:.1f} step_ratio={:.3f} wait_off_ms={:.2f} wait_on_ms={:.2f} "
+              "sync_ms={:.2f} hidden_fraction={:.3f}", ctx.world.size(), step_off, step_on, step_on / step_off,
+              wait_off, wait_on, sync.sync_ms, (wait_off - wait_on) / sync.sync_ms);
+  });
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& app, Context& ctx) {
@@ -107,6 +166,7 @@ void add_bench_command(CLI::App& app, Context& ctx) {
   add_allreduce(*bench, ctx);
   add_gradsync(*bench, ctx);
   add_train(*bench, ctx);
+  add_overlap(*bench, ctx);
 }
 
 }  // namespace tessera::cli

@@ -41,7 +41,33 @@ struct Pending {
   std::condition_variable cv;
   bool done = false;
   std::exception_ptr error;
+
+  void finish(std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(mutex);
+    error = std::move(e);
+    done = true;
+    cv.notify_all();
+  }
 };
+
+// Starts a collective's nonblocking MPI calls (a large buffer is several calls, in order). It owns
+// the calls' count arrays, which MPI reads until completion, so it lives until then.
+using Start = std::function<std::vector<MPI_Request>()>;
+
+struct Queued {
+  Start start;
+  std::shared_ptr<Pending> pending;
+};
+
+struct InFlight {
+  Start start;
+  std::vector<MPI_Request> requests;
+  std::shared_ptr<Pending> pending;
+};
+
+// How long the worker sleeps between progress polls while no thread waits on the group. Polling
+// instead of blocking in MPI leaves the cores to computation while collectives run behind it.
+constexpr auto kIdlePoll = std::chrono::microseconds(50);
 
 class MpiCommunicator;
 
@@ -82,7 +108,7 @@ class MpiCommunicator final : public Communicator {
     }
     cv_.notify_all();
     if (abandoned_) {
-      worker_.detach();  // blocked in MPI for good; MPI_Abort ends the process
+      worker_.detach();  // its collective never completes; MPI_Abort ends the process
       return;
     }
     worker_.join();
@@ -96,86 +122,127 @@ class MpiCommunicator final : public Communicator {
   double timeout_s() const { return timeout_s_; }
   void abandon() { abandoned_ = true; }
 
+  // A thread blocks in Work::wait: the worker polls without sleeping until it leaves.
+  void waiting(int delta) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      waiters_ += delta;
+    }
+    cv_.notify_all();
+  }
+
   std::unique_ptr<Work> all_reduce(void* data, size_t count, core::DType dtype, ReduceOp op) override {
     return submit("all_reduce", [=, this] {
+      std::vector<MPI_Request> requests;
       const size_t elem = core::dtype_size(dtype);
       for (size_t done = 0; done < count;) {  // MPI counts are ints: large buffers go in chunks
         const int n = static_cast<int>(std::min<size_t>(count - done, INT_MAX / 2));
-        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, static_cast<char*>(data) + done * elem, n, mpi_datatype(dtype),
-                                mpi_op(dtype, op), comm_));
+        MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, static_cast<char*>(data) + done * elem, n, mpi_datatype(dtype),
+                                 mpi_op(dtype, op), comm_, &requests.emplace_back()));
         done += static_cast<size_t>(n);
       }
+      return requests;
     });
   }
 
   std::unique_ptr<Work> reduce_scatter(const void* send, void* recv, size_t count, core::DType dtype,
                                        ReduceOp op) override {
     TESSERA_CHECK(count <= INT_MAX, "reduce_scatter of {} elements exceeds MPI's int counts", count);
-    return submit("reduce_scatter", [=, this] {
-      const std::vector<int> counts = shard_counts(count);
-      MPI_CHECK(MPI_Reduce_scatter(send, recv, counts.data(), mpi_datatype(dtype), mpi_op(dtype, op), comm_));
+    return submit("reduce_scatter", [=, this, counts = shard_counts(count)] {
+      std::vector<MPI_Request> requests(1);
+      MPI_CHECK(MPI_Ireduce_scatter(send, recv, counts.data(), mpi_datatype(dtype), mpi_op(dtype, op), comm_,
+                                    &requests[0]));
+      return requests;
     });
   }
 
   std::unique_ptr<Work> all_gather(const void* send, void* recv, size_t count, core::DType dtype) override {
     TESSERA_CHECK(count <= INT_MAX, "all_gather of {} elements exceeds MPI's int counts", count);
-    return submit("all_gather", [=, this] {
-      const std::vector<int> counts = shard_counts(count);
-      std::vector<int> displs(counts.size());
-      for (int r = 0; r < size_; ++r) displs[r] = static_cast<int>(shard_range(count, size_, r).begin);
-      MPI_CHECK(MPI_Allgatherv(send, counts[rank_], mpi_datatype(dtype), recv, counts.data(), displs.data(),
-                               mpi_datatype(dtype), comm_));
+    std::vector<int> displs(static_cast<size_t>(size_));
+    for (int r = 0; r < size_; ++r) displs[r] = static_cast<int>(shard_range(count, size_, r).begin);
+    return submit("all_gather", [=, this, counts = shard_counts(count), displs = std::move(displs)] {
+      std::vector<MPI_Request> requests(1);
+      MPI_CHECK(MPI_Iallgatherv(send, counts[rank_], mpi_datatype(dtype), recv, counts.data(), displs.data(),
+                                mpi_datatype(dtype), comm_, &requests[0]));
+      return requests;
     });
   }
 
   std::unique_ptr<Work> broadcast(void* data, size_t count, core::DType dtype, int root) override {
     TESSERA_CHECK(root >= 0 && root < size_, "broadcast root {} is outside group '{}' of {}", root, name_, size_);
     return submit("broadcast", [=, this] {
+      std::vector<MPI_Request> requests;
       const size_t elem = core::dtype_size(dtype);
       for (size_t done = 0; done < count;) {
         const int n = static_cast<int>(std::min<size_t>(count - done, INT_MAX / 2));
-        MPI_CHECK(MPI_Bcast(static_cast<char*>(data) + done * elem, n, mpi_datatype(dtype), root, comm_));
+        MPI_CHECK(MPI_Ibcast(static_cast<char*>(data) + done * elem, n, mpi_datatype(dtype), root, comm_,
+                             &requests.emplace_back()));
         done += static_cast<size_t>(n);
       }
+      return requests;
     });
   }
 
   void barrier() override {
-    submit("barrier", [this] { MPI_CHECK(MPI_Barrier(comm_)); })->wait();
+    submit("barrier", [this] {
+      std::vector<MPI_Request> requests(1);
+      MPI_CHECK(MPI_Ibarrier(comm_, &requests[0]));
+      return requests;
+    })->wait();
   }
 
  private:
-  std::unique_ptr<Work> submit(const char* op, std::function<void()> call) {
+  std::unique_ptr<Work> submit(const char* op, Start start) {
     auto pending = std::make_shared<Pending>();
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      queue_.push_back([pending, call = std::move(call)] {
-        try {
-          call();
-        } catch (...) {
-          pending->error = std::current_exception();
-        }
-        std::lock_guard<std::mutex> done_lock(pending->mutex);
-        pending->done = true;
-        pending->cv.notify_all();
-      });
+      queue_.push_back({std::move(start), pending});
     }
-    cv_.notify_one();
+    cv_.notify_all();
     return std::make_unique<MpiWork>(std::move(pending), this, op);
   }
 
+  // Starts queued collectives in call order and polls those in flight until they complete.
   void run_worker() {
+    std::vector<InFlight> in_flight;
     for (;;) {
-      std::function<void()> task;
+      std::deque<Queued> started;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping with nothing left to do
-        task = std::move(queue_.front());
-        queue_.pop_front();
+        const auto woken = [this] { return stopping_ || !queue_.empty() || waiters_ > 0; };
+        if (in_flight.empty()) {
+          cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+          if (queue_.empty()) return;  // stopping with nothing left to do
+        } else if (waiters_ == 0) {
+          cv_.wait_for(lock, kIdlePoll, woken);
+        }
+        started.swap(queue_);
       }
-      task();
+      for (Queued& q : started) start(q, in_flight);
+      std::erase_if(in_flight, [](InFlight& f) { return poll(f); });
     }
+  }
+
+  void start(Queued& q, std::vector<InFlight>& in_flight) {
+    try {
+      std::vector<MPI_Request> requests = q.start();
+      in_flight.push_back({std::move(q.start), std::move(requests), q.pending});
+    } catch (...) {
+      q.pending->finish(std::current_exception());
+    }
+  }
+
+  // True once f's requests have completed (or failed); its waiter is then told.
+  static bool poll(InFlight& f) {
+    int flag = 0;
+    try {
+      MPI_CHECK(MPI_Testall(static_cast<int>(f.requests.size()), f.requests.data(), &flag, MPI_STATUSES_IGNORE));
+    } catch (...) {
+      f.pending->finish(std::current_exception());
+      return true;
+    }
+    if (flag) f.pending->finish(nullptr);
+    return flag != 0;
   }
 
   std::vector<int> shard_counts(size_t count) const {
@@ -198,15 +265,20 @@ class MpiCommunicator final : public Communicator {
   std::thread worker_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
+  std::deque<Queued> queue_;
+  int waiters_ = 0;
   bool stopping_ = false;
   bool abandoned_ = false;
 };
 
 void MpiWork::wait() {
+  comm_->waiting(+1);
   std::unique_lock<std::mutex> lock(pending_->mutex);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(comm_->timeout_s());
-  if (!pending_->cv.wait_until(lock, deadline, [&] { return pending_->done; })) {
+  const bool done = pending_->cv.wait_until(lock, deadline, [&] { return pending_->done; });
+  lock.unlock();
+  comm_->waiting(-1);
+  if (!done) {
     comm_->abandon();
     TESSERA_FAIL("{} on group '{}' (rank {} of {}) did not complete within {:.1f} s: a peer rank failed or hung",
                  op_, comm_->name(), comm_->rank(), comm_->size(), comm_->timeout_s());

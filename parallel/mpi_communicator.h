@@ -1,8 +1,10 @@
 #pragma once
-// MPI communicator for CPU buffers. Collectives run as blocking MPI calls on a worker thread of
-// their own (one per group, in call order), so they overlap with computation on the calling
-// thread; Work::wait() waits with the group's deadline. A timed-out group is abandoned: its worker
-// stays blocked in MPI until main stops the job with MPI_Abort.
+// MPI communicator for CPU buffers. Collectives run as nonblocking MPI calls started, in call
+// order, by a worker thread of their own (one per group), which polls them to completion: it
+// sleeps between polls while the calling thread computes, so communication runs behind
+// computation without taking its core, and polls without pause while a thread waits on the group.
+// Work::wait() waits with the group's deadline. A timed-out group is abandoned: its collective
+// never completes, and main stops the job with MPI_Abort.
 #include <mpi.h>
 
 #include <memory>

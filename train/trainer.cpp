@@ -32,6 +32,12 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// The upper median of a non-empty list.
+double median(std::vector<double> values) {
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  return values[values.size() / 2];
+}
+
 // The (B, T) int32 tensors of a batch.
 void to_tensors(const datasets::Batch& batch, core::Tensor& inputs, core::Tensor& targets) {
   const int64_t B = static_cast<int64_t>(batch.batch_size), T = static_cast<int64_t>(batch.seq_len);
@@ -135,7 +141,7 @@ class Loop {
     Progress progress("train", static_cast<double>(tc.steps), "steps");
     progress.update(static_cast<double>(start_step_));
     const auto start = Clock::now();
-    std::vector<double> step_seconds;
+    std::vector<double> step_seconds, sync_waits;
     double interval_seconds = 0;
     int64_t interval_steps = 0;
     for (int64_t step = start_step_; step < tc.steps; ++step) {
@@ -152,6 +158,7 @@ class Loop {
       }
       const double seconds = seconds_since(t0);
       step_seconds.push_back(seconds);
+      sync_waits.push_back(sync_wait_s_);
       interval_seconds += seconds;
       ++interval_steps;
       result.losses.push_back(loss);
@@ -193,8 +200,9 @@ class Loop {
     if (result.steps == 0) result.steps = tc.steps - start_step_;
     result.tokens_per_s = tokens_per_step * static_cast<double>(result.steps) / seconds_since(start);
     if (!step_seconds.empty()) {
-      std::nth_element(step_seconds.begin(), step_seconds.begin() + step_seconds.size() / 2, step_seconds.end());
-      result.step_tokens_per_s = tokens_per_step / step_seconds[step_seconds.size() / 2];
+      result.step_seconds = median(step_seconds);
+      result.step_tokens_per_s = tokens_per_step / result.step_seconds;
+      result.sync_wait_s = median(sync_waits);
     }
     result.flops_per_token = model_.train_flops_per_token(config_.model.seq_len);
     if (!data_.val_shards.empty()) result.unigram_entropy = datasets::unigram_entropy(data_.val_shards);

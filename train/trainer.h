@@ -24,7 +24,9 @@ struct TrainResult {
   double last_val_loss = NAN;    // NaN when there is no validation data
   double unigram_entropy = NAN;  // of the validation tokens; NaN without data
   double tokens_per_s = 0;       // mean over the run, all ranks together
-  double step_tokens_per_s = 0;  // the median step's rate (steady state: no warm-up, no evaluation)
+  double step_seconds = 0;       // the median step's time on this rank (steady state: no evaluation)
+  double step_tokens_per_s = 0;  // the median step's rate, all ranks together
+  double sync_wait_s = 0;        // median wait for the data-parallel gradient sync after backward
   double flops_per_token = 0;    // training FLOPs per token of the model (forward + backward)
   std::vector<double> losses;    // per step (the global mean), for tests and reports
 };
