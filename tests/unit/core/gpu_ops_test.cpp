@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -70,7 +71,11 @@ void expect_close(const Vec& got, const Vec& want, double rel, const char* what)
 class GpuOps : public ::testing::TestWithParam<DType> {
  protected:
   void SetUp() override {
-    if (tessera::visible_gpus().empty()) GTEST_SKIP() << "no GPU visible";
+    if (tessera::visible_gpus().empty()) {
+      // scripts/gpu-check.sh sets TESSERA_REQUIRE_GPU: there a missing GPU is a failure, not a skip.
+      if (std::getenv("TESSERA_REQUIRE_GPU")) FAIL() << "no GPU visible, and TESSERA_REQUIRE_GPU is set";
+      GTEST_SKIP() << "no GPU visible";
+    }
     ctx = std::make_unique<cuda::GpuContext>(0);
   }
   DType dt() const { return GetParam(); }
