@@ -141,7 +141,7 @@ class Loop {
     Progress progress("train", static_cast<double>(tc.steps), "steps");
     progress.update(static_cast<double>(start_step_));
     const auto start = Clock::now();
-    std::vector<double> step_seconds, sync_waits;
+    std::vector<double> step_seconds;
     double interval_seconds = 0;
     int64_t interval_steps = 0;
     for (int64_t step = start_step_; step < tc.steps; ++step) {
@@ -158,7 +158,7 @@ class Loop {
       }
       const double seconds = seconds_since(t0);
       step_seconds.push_back(seconds);
-      sync_waits.push_back(sync_wait_s_);
+      result.sync_waits.push_back(sync_wait_s_);
       interval_seconds += seconds;
       ++interval_steps;
       result.losses.push_back(loss);
@@ -202,7 +202,6 @@ class Loop {
     if (!step_seconds.empty()) {
       result.step_seconds = median(step_seconds);
       result.step_tokens_per_s = tokens_per_step / result.step_seconds;
-      result.sync_wait_s = median(sync_waits);
     }
     result.flops_per_token = model_.train_flops_per_token(config_.model.seq_len);
     if (!data_.val_shards.empty()) result.unigram_entropy = datasets::unigram_entropy(data_.val_shards);

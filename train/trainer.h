@@ -26,7 +26,8 @@ struct TrainResult {
   double tokens_per_s = 0;       // mean over the run, all ranks together
   double step_seconds = 0;       // the median step's time on this rank (steady state: no evaluation)
   double step_tokens_per_s = 0;  // the median step's rate, all ranks together
-  double sync_wait_s = 0;        // median wait for the data-parallel gradient sync after backward
+  std::vector<double> sync_waits;  // per step, this rank's wait for the data-parallel gradient sync
+                                   // after backward (s)
   double flops_per_token = 0;    // training FLOPs per token of the model (forward + backward)
   std::vector<double> losses;    // per step (the global mean), for tests and reports
 };
