@@ -19,18 +19,26 @@ AdamW::AdamW(core::ParamRegistry& params, core::ParamRegistry& grads, double wei
   hyper_.beta1 = beta1;
   hyper_.beta2 = beta2;
   hyper_.eps = eps;
+  // Each parameter is a contiguous view of its registry's flat buffer, at the same place in every
+  // registry of the layout.
+  int64_t begin = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    TESSERA_CHECK(params.tensor(i).numel() == grads.tensor(i).numel(),
+                  "gradient {} has {} elements, its parameter {}", i, grads.tensor(i).numel(),
+                  params.tensor(i).numel());
+    const int64_t end = begin + params.tensor(i).numel();
+    segments_.push_back({begin, end, params.info(i).weight_decay});
+    begin = end;
+  }
 }
 
 void AdamW::step(double lr) {
   hyper_.lr = lr;
   hyper_.step = ++step_;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const bool decay = params_.info(i).weight_decay;
-    core::dispatch_float(params_.dtype(), [&]<typename T>() {
-      core::cpu::adamw_update<T>(params_.tensor(i).data<T>(), grads_.tensor(i).data<T>(), m_.tensor(i).data<T>(),
-                                 v_.tensor(i).data<T>(), params_.tensor(i).numel(), hyper_, decay);
-    });
-  }
+  core::dispatch_float(params_.dtype(), [&]<typename T>() {
+    core::cpu::adamw_update<T>(params_.flat().data<T>(), grads_.flat().data<T>(), m_.flat().data<T>(),
+                               v_.flat().data<T>(), segments_, hyper_);
+  });
 }
 
 namespace {

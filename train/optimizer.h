@@ -7,6 +7,7 @@
 // replicated ones, which are the same on every tp peer (counted once). Collectives on the tp
 // (and, for ZeRO-1 shards, dp) group, called in the same order on every rank.
 #include <cstdint>
+#include <vector>
 
 #include "core/cpu/adamw.h"
 #include "core/model/params.h"
@@ -31,6 +32,7 @@ class AdamW {
   core::ParamRegistry& grads_;
   core::ParamRegistry m_, v_;
   core::cpu::AdamWHyper hyper_;
+  std::vector<core::cpu::AdamWSegment> segments_;  // each parameter's place in the flat buffers
   int64_t step_ = 0;
 };
 

@@ -13,14 +13,22 @@ template <typename T>
 void linear_forward(T* out, const T* inp, const T* weight, const T* bias, int64_t N, int64_t C,
                     int64_t OC, bool batch_invariant = false);
 
+// The same with a residual added in the same pass: out (N,OC) = residual (N,OC) + inp @ weight^T
+// + bias (bias may be null). out must not alias residual.
+template <typename T>
+void linear_forward_residual(T* out, const T* inp, const T* weight, const T* bias,
+                             const T* residual, int64_t N, int64_t C, int64_t OC,
+                             bool batch_invariant = false);
+
 // out (N,OC) += bias (OC) on every row. A row-parallel linear (tensor parallelism) adds its bias
 // this way, once, after the reduction of the ranks' partial products.
 template <typename T>
 void add_bias(T* out, const T* bias, int64_t N, int64_t OC);
 
 // dout (N,OC) -> dinp (N,C) +=, dweight (OC,C) +=, dbias (OC) +=; any output may be null (skipped).
+// add_to_dinp = false overwrites dinp instead (a scratch gradient then needs no zeroing first).
 template <typename T>
 void linear_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
-                     int64_t N, int64_t C, int64_t OC);
+                     int64_t N, int64_t C, int64_t OC, bool add_to_dinp = true);
 
 }  // namespace tessera::core::cpu

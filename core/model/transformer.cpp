@@ -50,20 +50,23 @@ void validate_tp(const ModelConfig& c, int tp) {
                 c.vocab_size);
 }
 
-// Row-parallel linear (attn.out, mlp.down): this rank holds K of the weight's input features and
-// the same K features of inp, so its product is a partial sum. The all-reduce completes it on
-// every rank (Megatron's "g": all-reduce forward, identity backward) and the replicated bias is
-// added once, after it. inp (N,K), w (OC,K), bias (OC) or null -> out (N,OC)
+// Row-parallel linear (attn.out, mlp.down) closing a residual branch: this rank holds K of the
+// weight's input features and the same K features of inp, so its product is a partial sum. The
+// all-reduce completes it on every rank (Megatron's "g": all-reduce forward, identity backward);
+// the replicated bias and the residual are added once, after it. With one rank everything is one
+// GEMM accumulating onto residual + bias.
+// inp (N,K), w (OC,K), bias (OC) or null, residual (N,OC) -> out (N,OC)
 template <typename F>
-void row_parallel_forward(F* out, const F* inp, const F* w, const F* bias, int64_t N, int64_t K, int64_t OC,
-                          bool batch_invariant, TpGroup& tp) {
+void row_parallel_forward(F* out, const F* inp, const F* w, const F* bias, const F* residual, int64_t N,
+                          int64_t K, int64_t OC, bool batch_invariant, TpGroup& tp) {
   if (tp.size() == 1) {
-    cpu::linear_forward<F>(out, inp, w, bias, N, K, OC, batch_invariant);
+    cpu::linear_forward_residual<F>(out, inp, w, bias, residual, N, K, OC, batch_invariant);
     return;
   }
   cpu::linear_forward<F>(out, inp, w, nullptr, N, K, OC, batch_invariant);
   tp.all_reduce_sum(out, N * OC);
   if (bias) cpu::add_bias<F>(out, bias, N, OC);
+  cpu::residual_add<F>(out, residual, N * OC);
 }
 
 // Where each parameter sits in the registry, resolved once.
@@ -303,9 +306,8 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
                          inv);
     // res1 (N,C) = in + atty @ out^T + out_b; row-parallel over this rank's heads
     L.res1 = ar.alloc({N, C}, dt);
-    row_parallel_forward<F>(L.res1.data<F>(), L.atty.data<F>(), P(li.out_w), P(li.out_b), N, NH * D, C, inv,
-                            *tp_);
-    residual_add<F>(L.res1.data<F>(), x.data<F>(), N * C);
+    row_parallel_forward<F>(L.res1.data<F>(), L.atty.data<F>(), P(li.out_w), P(li.out_b), x.data<F>(), N,
+                            NH * D, C, inv, *tp_);
 
     L.n2 = ar.alloc({N, C}, dt);
     L.n2_rstd = ar.alloc({N}, dt);
@@ -332,9 +334,8 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
     }
     // res2 (N,C) = res1 + fch @ down^T + down_b; row-parallel over this rank's hidden features
     L.res2 = ar.alloc({N, C}, dt);
-    row_parallel_forward<F>(L.res2.data<F>(), L.fch.data<F>(), P(li.down_w), P(li.down_b), N, Fd, C, inv,
-                            *tp_);
-    residual_add<F>(L.res2.data<F>(), L.res1.data<F>(), N * C);
+    row_parallel_forward<F>(L.res2.data<F>(), L.fch.data<F>(), P(li.down_w), P(li.down_b), L.res1.data<F>(), N,
+                            Fd, C, inv, *tp_);
     x = L.res2;
   }
 
@@ -396,7 +397,8 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
 
   grad_arena_.reset();
   Arena& ar = grad_arena_;
-  // Scratch gradients, reused by every layer; kernels add into them, so each is zeroed before use.
+  // Scratch gradients, reused by every layer. A GEMM writing one first overwrites it
+  // (add_to_dinp = false); the ones other kernels add into are zeroed before use.
   Tensor dx = ar.zeros({N, C}, dt);  // gradient of the residual stream at the current depth
   Tensor dn = ar.alloc({N, C}, dt);  // gradient of a norm's output
   Tensor dqkv = ar.alloc({N, QKV}, dt);
@@ -406,9 +408,8 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
   Tensor dup = gpt2 ? Tensor() : ar.alloc({N, Fd}, dt);
 
   // Output head (column-parallel over the vocabulary) and final norm.
-  dn.zero_();
   linear_backward<F>(dn.data<F>(), G(a.head), nullptr, a.logits.data<F>(), a.xf.data<F>(), P(a.head),
-                     N, C, Vl);
+                     N, C, Vl, /*add_to_dinp=*/false);
   reduce_dn(dn);
   if (a.head != a.wte) ready({a.head});  // a tied head also gathers the embedding's gradient
   const Tensor& x_last = a.layers.back().res2;
@@ -425,16 +426,14 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
     const Activations::Layer& L = a.layers[l];
     const LayerIndex& li = a.index[l];
     // dx holds d(res2); the skip connection passes it on to d(res1) unchanged.
-    dfch.zero_();
     linear_backward<F>(dfch.data<F>(), G(li.down_w), G(li.down_b), dx.data<F>(), L.fch.data<F>(),
-                       P(li.down_w), N, Fd, C);
+                       P(li.down_w), N, Fd, C, /*add_to_dinp=*/false);
     ready({li.down_w, li.down_b});
     dfc.zero_();
-    dn.zero_();
     if (gpt2) {
       gelu_backward<F>(dfc.data<F>(), L.fc.data<F>(), dfch.data<F>(), N * Fd);
       linear_backward<F>(dn.data<F>(), G(li.up_w), G(li.up_b), dfc.data<F>(), L.n2.data<F>(),
-                         P(li.up_w), N, C, Fd);
+                         P(li.up_w), N, C, Fd, /*add_to_dinp=*/false);
       reduce_dn(dn);
       layernorm_backward<F>(dx.data<F>(), G(li.mlp_norm_w), G(li.mlp_norm_b), dn.data<F>(),
                             L.res1.data<F>(), P(li.mlp_norm_w), L.n2_mean.data<F>(),
@@ -444,7 +443,7 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
       swiglu_backward<F>(dfc.data<F>(), dup.data<F>(), dfch.data<F>(), L.gate.data<F>(),
                          L.up.data<F>(), N * Fd);
       linear_backward<F>(dn.data<F>(), G(li.gate_w), nullptr, dfc.data<F>(), L.n2.data<F>(),
-                         P(li.gate_w), N, C, Fd);
+                         P(li.gate_w), N, C, Fd, /*add_to_dinp=*/false);
       linear_backward<F>(dn.data<F>(), G(li.up_w), nullptr, dup.data<F>(), L.n2.data<F>(),
                          P(li.up_w), N, C, Fd);
       reduce_dn(dn);
@@ -453,9 +452,8 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
     }
     ready({li.up_w, li.up_b, li.gate_w, li.mlp_norm_w, li.mlp_norm_b});
     // dx holds d(res1); the skip connection passes it on to d(in).
-    datty.zero_();
     linear_backward<F>(datty.data<F>(), G(li.out_w), G(li.out_b), dx.data<F>(), L.atty.data<F>(),
-                       P(li.out_w), N, NH * D, C);
+                       P(li.out_w), N, NH * D, C, /*add_to_dinp=*/false);
     ready({li.out_w, li.out_b});
     dqkv.zero_();
     attention_backward<F>(dqkv.data<F>(), datty.data<F>(), L.qkv.data<F>(), L.att.data<F>(), B, T,
@@ -464,9 +462,8 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
       rope_backward<F>(dqkv.data<F>(), nullptr, B, T, NH, D, QKV, kRopeTheta);
       rope_backward<F>(dqkv.data<F>() + NH * D, nullptr, B, T, NKV, D, QKV, kRopeTheta);
     }
-    dn.zero_();
     linear_backward<F>(dn.data<F>(), G(li.qkv_w), G(li.qkv_b), dqkv.data<F>(), L.n1.data<F>(),
-                       P(li.qkv_w), N, C, QKV);
+                       P(li.qkv_w), N, C, QKV, /*add_to_dinp=*/false);
     reduce_dn(dn);
     if (gpt2) {
       layernorm_backward<F>(dx.data<F>(), G(li.attn_norm_w), G(li.attn_norm_b), dn.data<F>(),

@@ -45,16 +45,19 @@ void BM_TrainStep(benchmark::State& state, const std::string& family) {
   ParamRegistry v = ParamRegistry::like(model.params(), DType::f32);
   const Tensor tokens = random_tokens(B, T, 8192, 1), targets = random_tokens(B, T, 8192, 2);
   cpu::AdamWHyper hp;
+  std::vector<cpu::AdamWSegment> segments;  // every parameter, one update pass (as train::AdamW)
+  for (size_t i = 0, begin = 0; i < model.params().size(); ++i) {
+    const auto n = static_cast<size_t>(model.params().tensor(i).numel());
+    segments.push_back({static_cast<int64_t>(begin), static_cast<int64_t>(begin + n),
+                        model.params().info(i).weight_decay});
+    begin += n;
+  }
   auto step = [&] {
     model.zero_grad();
     const double loss = model.forward(tokens, targets);
     model.backward();
-    for (size_t i = 0; i < model.params().size(); ++i) {
-      cpu::adamw_update<float>(model.params().tensor(i).data<float>(),
-                               model.grads().tensor(i).data<float>(), m.tensor(i).data<float>(),
-                               v.tensor(i).data<float>(), model.params().tensor(i).numel(), hp,
-                               model.params().info(i).weight_decay);
-    }
+    cpu::adamw_update<float>(model.params().flat().data<float>(), model.grads().flat().data<float>(),
+                             m.flat().data<float>(), v.flat().data<float>(), segments, hp);
     ++hp.step;
     return loss;
   };

@@ -217,8 +217,9 @@ TEST(Rope, GradientMatchesFiniteDifferences) {
   expect_gradient(x, dx, loss, "dx");
 }
 
-TEST(Attention, GroupedQueryGradientsMatchFiniteDifferences) {
-  const int64_t B = 2, T = 4, NH = 4, NKV = 2, D = 3, QKV = (NH + 2 * NKV) * D;
+// Checks the probabilities and dqkv of attention at (B, T, NH, NKV, D) against finite differences.
+static void check_attention_gradients(int64_t B, int64_t T, int64_t NH, int64_t NKV, int64_t D) {
+  const int64_t QKV = (NH + 2 * NKV) * D;
   Vec qkv = randn(B * T * QKV, 1), g = randn(B * T * NH * D, 2);
   auto loss = [&] {
     Vec out(B * T * NH * D), att(B * NH * T * T);
@@ -239,6 +240,11 @@ TEST(Attention, GroupedQueryGradientsMatchFiniteDifferences) {
   expect_gradient(qkv, dqkv, loss, "dqkv");
 }
 
+TEST(Attention, GroupedQueryGradientsMatchFiniteDifferences) { check_attention_gradients(2, 4, 4, 2, 3); }
+
+// T = 150 spans two full blocks of query rows and a partial one.
+TEST(Attention, BlockedGradientsMatchFiniteDifferences) { check_attention_gradients(1, 150, 2, 1, 2); }
+
 TEST(Attention, SingleTokenReturnsItsValue) {
   const int64_t NH = 4, NKV = 2, D = 5, QKV = (NH + 2 * NKV) * D;
   Vec qkv = randn(QKV, 3), out(NH * D), att(NH);
@@ -250,7 +256,7 @@ TEST(Attention, SingleTokenReturnsItsValue) {
 }
 
 TEST(Attention, FloatMatchesDouble) {
-  const int64_t B = 2, T = 17, NH = 4, NKV = 1, D = 8, QKV = (NH + 2 * NKV) * D;
+  const int64_t B = 2, T = 150, NH = 4, NKV = 1, D = 8, QKV = (NH + 2 * NKV) * D;
   Vec qkv = randn(B * T * QKV, 4), g = randn(B * T * NH * D, 5);
   Vec out(B * T * NH * D), att(B * NH * T * T), dqkv(B * T * QKV, 0.0);
   attention_forward<double>(out.data(), att.data(), qkv.data(), B, T, NH, NKV, D);
@@ -261,6 +267,11 @@ TEST(Attention, FloatMatchesDouble) {
   attention_backward<float>(fd.data(), fg.data(), fq.data(), fa.data(), B, T, NH, NKV, D);
   for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(fo[i], out[i], 1e-5) << i;
   for (size_t i = 0; i < dqkv.size(); ++i) ASSERT_NEAR(fd[i], dqkv[i], 1e-4) << i;
+  // The fixed-order path computes the same attention.
+  std::vector<float> io(out.size()), ia(att.size());
+  attention_forward<float>(io.data(), ia.data(), fq.data(), B, T, NH, NKV, D, true);
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(io[i], out[i], 1e-5) << i;
+  for (size_t i = 0; i < att.size(); ++i) ASSERT_NEAR(ia[i], att[i], 1e-6) << i;
 }
 
 TEST(CrossEntropy, UniformLogitsGiveLogV) {
