@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include "core/cpu/parallel.h"
+#include "core/cpu/vec_math.h"
 #include "core/error.h"
 
 namespace tessera::core::cpu {
@@ -31,10 +32,9 @@ Coefficients<T> coefficients(const AdamWHyper& hp) {
           static_cast<T>(hp.weight_decay)};
 }
 
-// Scalar code: without -fno-math-errno, GCC does not vectorise a loop calling std::sqrt; the
-// update is bound by memory traffic (four streams in, three out) anyway.
+// Vectorised (the build passes -fno-math-errno, so std::sqrt is an instruction) and cloned per ISA.
 template <typename T>
-void update_chunk(T* param, const T* grad, T* m, T* v, int64_t n, const Coefficients<T>& k,
+TESSERA_SIMD_CLONES void update_chunk(T* param, const T* grad, T* m, T* v, int64_t n, const Coefficients<T>& k,
                   bool decay) {
   const T b1 = k.b1, b2 = k.b2, c1 = k.c1, c2 = k.c2, lr = k.lr, eps = k.eps;
   const T wd = decay ? k.wd : T(0);

@@ -4,8 +4,9 @@
 // where op(A) is A (M,K) with leading dimension lda, or A^T for A stored (K,M) when trans_a.
 //
 // float runs oneDNN's sgemm (dnnl_sgemm): it picks its kernels from the CPU's ISA at run time
-// (AVX-512/AMX here) with no environment variables, and threads with the same OpenMP pool as the
-// other kernels. double runs a plain reference loop (gradient checks and oracles only).
+// (AVX-512/AMX here) with no environment variables; large calls are split over the OpenMP
+// threads (one single-threaded oneDNN call per part of C), small ones threaded by oneDNN itself.
+// double runs a plain reference loop (gradient checks and oracles only).
 //
 // Batch invariance: BLAS kernels, oneDNN's included, pick their blocking from M, so one row's
 // result may change (in the last bits) with the number of rows in the call. Inference paths that

@@ -51,6 +51,28 @@ TEST(Linear, FloatAndBatchInvariantPathsAgree) {
   }
 }
 
+// Shapes large enough that the float GEMMs split their output over threads (rows, then columns),
+// narrowing (transposed weight) and widening (transposed weight gradient) layers; the weight
+// gradient accumulates onto a nonzero one.
+TEST(Linear, FloatMatchesDoubleOnLargeShapes) {
+  struct Shape { int64_t N, C, OC; };
+  for (const Shape& sh : {Shape{300, 20, 40}, Shape{70, 20, 300}, Shape{70, 300, 20}}) {
+    const int64_t N = sh.N, C = sh.C, OC = sh.OC;
+    Vec inp = randn(N * C, 8), w = randn(OC * C, 9), g = randn(N * OC, 10), dw = randn(OC * C, 11);
+    Vec out(N * OC), dinp(N * C);
+    linear_forward<double>(out.data(), inp.data(), w.data(), nullptr, N, C, OC);
+    std::vector<float> fi(inp.begin(), inp.end()), fw(w.begin(), w.end()), fg(g.begin(), g.end());
+    std::vector<float> fdw(dw.begin(), dw.end()), fout(N * OC), fdinp(N * C);
+    linear_forward<float>(fout.data(), fi.data(), fw.data(), nullptr, N, C, OC);
+    linear_backward<double>(dinp.data(), dw.data(), nullptr, g.data(), inp.data(), w.data(), N, C, OC);
+    linear_backward<float>(fdinp.data(), fdw.data(), nullptr, fg.data(), fi.data(), fw.data(), N, C, OC);
+    // fp32 sums of up to 300 products of unit normals: errors ~1e-5
+    for (int64_t i = 0; i < N * OC; ++i) ASSERT_NEAR(fout[i], out[i], 1e-3) << N << " " << C << " " << OC;
+    for (int64_t i = 0; i < N * C; ++i) ASSERT_NEAR(fdinp[i], dinp[i], 1e-3) << N << " " << C << " " << OC;
+    for (int64_t i = 0; i < OC * C; ++i) ASSERT_NEAR(fdw[i], dw[i], 1e-3) << N << " " << C << " " << OC;
+  }
+}
+
 TEST(Embedding, ForwardAndGradients) {
   const int64_t B = 2, T = 3, C = 4, V = 5, P = 4;
   std::vector<int32_t> tok{1, 4, 1, 0, 2, 1};  // token 1 repeats: its gradient sums three rows
