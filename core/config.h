@@ -47,7 +47,7 @@ struct ParallelConfig {
   bool zero = false;  // ZeRO-1: shard optimizer state across data-parallel ranks
   double timeout_s = 300;     // a collective not done by then stops the job
   double bucket_mb = 4;       // data-parallel gradient bucket size (MiB)
-  bool overlap = false;       // launch gradient buckets during backward (false: after it)
+  bool overlap = true;        // launch gradient buckets during backward (false: after it)
 };
 
 struct CheckpointConfig {
