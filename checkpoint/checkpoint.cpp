@@ -1,9 +1,12 @@
 #include "checkpoint/checkpoint.h"
 
+#include <future>
+
 #include <fmt/format.h>
 
 #include "checkpoint/agree.h"
 #include "checkpoint/commit.h"
+#include "checkpoint/digest_check.h"
 #include "checkpoint/reader.h"
 #include "checkpoint/reference.h"
 #include "checkpoint/tags.h"
@@ -53,15 +56,10 @@ std::string resolve_agreed(const parallel::World& world, const std::string& ref)
   return path;
 }
 
-// Reads the header and checks it against the model, agreed by every rank. Unless the caller has
-// verified the file already, rank 0 checks its whole-file digest before any rank parses it.
+// Reads the header and checks it against the model, agreed by every rank; the file's digest has
+// been checked (check_before_parsing).
 Header open_checked(const parallel::World& world, const std::string& path, const Config& config,
-                    const std::vector<core::ParamInfo>& infos, bool need_optim, bool verified) {
-  if (!verified) {
-    agree(&world, [&] {
-      if (world.is_root()) check_file_digest(path);
-    });
-  }
+                    const std::vector<core::ParamInfo>& infos, bool need_optim) {
   Header header;
   agree(&world, [&] {
     header = read_header(path, /*digest_checked=*/true);
@@ -79,6 +77,16 @@ void verify_or_throw(const parallel::World* world, const std::string& path) {
   const std::string message = fmt::format("checkpoint {} failed verification: {}", path, fmt::join(r.problems, "; "));
   if (world && world->size() > 1) throw CollectiveError(message);
   throw Error(message);
+}
+
+// The file's bytes checked against its digest by all the ranks before any lets HDF5 parse it, and
+// with `verify` every dataset against its checksum too.
+void check_before_parsing(const parallel::World& world, const std::string& path, bool verify) {
+  if (verify) {
+    verify_or_throw(&world, path);
+  } else {
+    check_file_digest(&world, path);
+  }
 }
 
 }  // namespace
@@ -112,19 +120,32 @@ fs::path save_checkpoint(const parallel::World& world, const parallel::Topology&
   const std::string name = file_name_for_step(meta.step);
   fs::path tmp = dir / name;
   tmp += ".tmp";
+  Timings timings;
   write_file(world, topo, tmp.string(), content);
+  timings.lap("write");
+  // Rank 0 makes the data durable while the ranks hash it; the fsync after the checksums then has
+  // only their attributes left to write.
+  std::future<void> data_synced;
+  if (world.is_root()) data_synced = std::async(std::launch::async, [&tmp] { fsync_path(tmp); });
+  std::vector<DigestRange> datasets = record_checksums(world, tmp.string(), content);
+  timings.lap("checksums");
   agree(&world, [&] {
-    if (world.is_root()) fsync_path(tmp);
+    if (!world.is_root()) return;
+    data_synced.get();
+    fsync_path(tmp);
   });
+  timings.lap("fsync");
   if (options.before_commit) options.before_commit(tmp);
   world.barrier();
   agree(&world, [&] {
     if (!world.is_root()) return;
-    commit(dir, tmp, name);
+    commit(dir, tmp, name, std::move(datasets));
     std::set<std::string> pinned{name};
     for (const auto& [tag, file] : read_tags(dir)) pinned.insert(file);
     for (const auto& gone : prune(dir, options.keep, pinned)) log::info("checkpoint: removed {}", gone.string());
   });
+  timings.lap("commit");
+  if (options.timings) *options.timings = timings;
   return dir / name;
 }
 
@@ -133,9 +154,12 @@ TrainingState load_training_state(const parallel::World& world, const parallel::
   agree(&world, [&] {
     TESSERA_CHECK(request.m.has_value() == request.v.has_value(), "checkpoint load: ask for both moments or neither");
   });
+  Timings timings;
   const std::string path = resolve_agreed(world, ref);
-  if (request.verify) verify_or_throw(&world, path);
-  const Header header = open_checked(world, path, config, request.infos, request.m.has_value(), request.verify);
+  check_before_parsing(world, path, request.verify);
+  timings.lap(request.verify ? "verify" : "digest");
+  const Header header = open_checked(world, path, config, request.infos, request.m.has_value());
+  timings.lap("header");
   read_tensors(&world, topo, header.path, "model", request.infos, request.params);
   if (request.m) {
     read_tensors(&world, topo, header.path, "optim/m", request.infos, *request.m);
@@ -154,14 +178,16 @@ TrainingState load_training_state(const parallel::World& world, const parallel::
       TESSERA_FAIL("{}: /state is not valid JSON: {}", header.path, e.what());
     }
   });
+  timings.lap("read");
+  if (request.timings) *request.timings = timings;
   return state;
 }
 
 Meta read_weights(const parallel::World& world, const parallel::Topology& topo, const std::string& ref,
                   const Config& config, const std::vector<core::ParamInfo>& infos, const Holding& params, bool verify) {
   const std::string path = resolve_agreed(world, ref);
-  if (verify) verify_or_throw(&world, path);
-  const Header header = open_checked(world, path, config, infos, false, verify);
+  check_before_parsing(world, path, verify);
+  const Header header = open_checked(world, path, config, infos, false);
   read_tensors(&world, topo, header.path, "model", infos, params);
   return header.meta;
 }

@@ -21,6 +21,7 @@
 
 #include "checkpoint/format.h"
 #include "checkpoint/pieces.h"
+#include "checkpoint/timings.h"
 #include "core/config.h"
 #include "core/model/params.h"
 #include "datasets/loader.h"
@@ -46,6 +47,7 @@ struct SaveOptions {
   // Called on every rank after the temporary file is complete and synced, before the rename:
   // tests inject crashes here.
   std::function<void(const std::filesystem::path& tmp)> before_commit;
+  Timings* timings = nullptr;  // when set, receives the phases: write, checksums, fsync, commit
 };
 
 // Writes checkpoints_dir/step-NNNNNNNN.h5 (meta.step) atomically, moves `latest`, prunes; returns
@@ -59,6 +61,7 @@ struct LoadRequest {
   Holding params;                      // filled in
   std::optional<Holding> m, v;         // filled in when given (the file must hold moments)
   bool verify = true;                  // check every dataset's SHA-256 first (the ranks share it)
+  Timings* timings = nullptr;          // when set, receives the phases: verify or digest, header, read
 };
 
 struct TrainingState {

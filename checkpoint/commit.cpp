@@ -7,11 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "checkpoint/format.h"
 #include "core/error.h"
-#include "core/sha256.h"
 
 namespace fs = std::filesystem;
 
@@ -52,25 +50,8 @@ std::optional<std::string> read_latest(const fs::path& dir) {
   return name;
 }
 
-fs::path digest_path(const fs::path& file) {
-  fs::path p = file;
-  p += ".sha256";
-  return p;
-}
-
-void check_file_digest(const fs::path& file) {
-  std::ifstream in(digest_path(file));
-  if (!in) return;
-  std::string recorded;
-  in >> recorded;
-  TESSERA_CHECK(recorded.size() == 64, "{}: unreadable digest file {}", file.string(), digest_path(file).string());
-  TESSERA_CHECK(sha256_file(file.string()) == recorded,
-                "{}: the file does not match the SHA-256 recorded in {} (it is corrupt or truncated)", file.string(),
-                digest_path(file).string());
-}
-
-void commit(const fs::path& dir, const fs::path& tmp, const std::string& final_name) {
-  write_file_durably(digest_path(dir / final_name), sha256_file(tmp.string()) + "  " + final_name + "\n");
+void commit(const fs::path& dir, const fs::path& tmp, const std::string& final_name, std::vector<DigestRange> known) {
+  write_file_durably(digest_path(dir / final_name), digest_file(tmp, final_name, std::move(known)).text());
   std::error_code ec;
   fs::rename(tmp, dir / final_name, ec);
   TESSERA_CHECK(!ec, "cannot rename {} to {}: {}", tmp.string(), (dir / final_name).string(), ec.message());

@@ -3,7 +3,7 @@
 //
 //   DIR/step-00000100.h5.tmp   written by every rank, closed, fsynced
 //   DIR/step-00000100.h5       the same file after rank 0's rename
-//   DIR/step-00000100.h5.sha256  the whole file's SHA-256 (sha256sum format), written before the
+//   DIR/step-00000100.h5.sha256  the whole file's digest (file_digest.h), written before the
 //                              rename: a damaged file is refused before HDF5 parses it (HDF5 is
 //                              not hardened against corrupt metadata)
 //   DIR/latest                 one line naming the newest committed checkpoint (temp + rename)
@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint/file_digest.h"
+
 namespace tessera::checkpoint {
 
 void fsync_path(const std::filesystem::path& path);  // a file or a directory
@@ -25,15 +27,11 @@ void write_file_durably(const std::filesystem::path& path, const std::string& by
 
 // The file name `latest` holds, or nothing when there is none (or it is empty).
 std::optional<std::string> read_latest(const std::filesystem::path& dir);
-// Records `tmp`'s SHA-256 beside `final_name`, renames `tmp` to `final_name` in `dir`, fsyncs the
-// directory, then points `latest` at it.
-void commit(const std::filesystem::path& dir, const std::filesystem::path& tmp, const std::string& final_name);
-
-// The sidecar that holds a checkpoint file's SHA-256: FILE.sha256.
-std::filesystem::path digest_path(const std::filesystem::path& file);
-// When FILE.sha256 exists, checks the whole file against it; throws tessera::Error naming the file
-// when they differ (corrupt or truncated). Files without one (written elsewhere) pass unchecked.
-void check_file_digest(const std::filesystem::path& file);
+// Records `tmp`'s digest beside `final_name` (the datasets' ranges already hashed in `known`, the
+// rest hashed now), renames `tmp` to `final_name` in `dir`, fsyncs the directory, then points
+// `latest` at it.
+void commit(const std::filesystem::path& dir, const std::filesystem::path& tmp, const std::string& final_name,
+            std::vector<DigestRange> known);
 
 struct Listed {
   int64_t step = 0;

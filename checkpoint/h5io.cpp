@@ -112,9 +112,10 @@ Transfer prepare(hid_t dset, const core::Shape& shape, const std::vector<Piece>&
   return t;
 }
 
-Handle transfer_properties(bool collective) {
+Handle transfer_properties(Io io) {
   auto dxpl = checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, "transfer properties");
-  if (collective) check(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), "collective transfer");
+  if (io != Io::serial) check(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), "collective transfer");
+  if (io == Io::direct) check(H5Pset_dxpl_mpio_collective_opt(dxpl.get(), H5FD_MPIO_INDIVIDUAL_IO), "independent I/O");
   return dxpl;
 }
 
@@ -313,22 +314,25 @@ double read_double_attr(hid_t loc, const std::string& name, const std::string& w
   return value;
 }
 
-void write_pieces(hid_t dset, const core::Shape& shape, const std::vector<Piece>& pieces, bool collective,
-                  const std::string& what) {
+Io io_for(const parallel::World* world, const core::ParamInfo& info, int tp) {
+  if (!world || !world->uses_mpi()) return Io::serial;
+  return info.split == core::TpSplit::row && tp > 1 ? Io::two_phase : Io::direct;
+}
+
+void write_pieces(hid_t dset, const core::Shape& shape, const std::vector<Piece>& pieces, Io io, const std::string& what) {
   Transfer t = prepare(dset, shape, pieces, what);
   if (!t.staging.empty() && !t.runs.empty()) {
     float* out = t.buffer;
     for (const Run& r : t.runs) out = std::copy_n(r.data, r.count, out);
   }
-  auto dxpl = transfer_properties(collective);
+  auto dxpl = transfer_properties(io);
   check(H5Dwrite(dset, H5T_NATIVE_FLOAT, t.mem_space.get(), t.file_space.get(), dxpl.get(), t.buffer),
         fmt::format("cannot write {}", what));
 }
 
-void read_pieces(hid_t dset, const core::Shape& shape, const std::vector<Piece>& pieces, bool collective,
-                 const std::string& what) {
+void read_pieces(hid_t dset, const core::Shape& shape, const std::vector<Piece>& pieces, Io io, const std::string& what) {
   Transfer t = prepare(dset, shape, pieces, what);
-  auto dxpl = transfer_properties(collective);
+  auto dxpl = transfer_properties(io);
   check(H5Dread(dset, H5T_NATIVE_FLOAT, t.mem_space.get(), t.file_space.get(), dxpl.get(), t.buffer),
         fmt::format("cannot read {}", what));
   if (!t.staging.empty() && !t.runs.empty()) {
@@ -377,6 +381,19 @@ std::string dataset_sha256(hid_t dset, const std::string& what) {
     sha.update(buf.data(), buf.size());
   }
   return sha.hex_digest();
+}
+
+std::optional<ByteRange> contiguous_extent(hid_t dset, const std::string& what) {
+  auto dcpl = checked(H5Dget_create_plist(dset), H5Pclose, what);
+  if (H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS || H5Pget_external_count(dcpl.get()) != 0) return std::nullopt;
+  const haddr_t offset = H5Dget_offset(dset);
+  if (offset == HADDR_UNDEF) return std::nullopt;
+  auto type = checked(H5Dget_type(dset), H5Tclose, what);
+  auto space = checked(H5Dget_space(dset), H5Sclose, what);
+  const hssize_t npoints = H5Sget_simple_extent_npoints(space.get());
+  const hsize_t stored = H5Dget_storage_size(dset);
+  if (npoints < 0 || stored != static_cast<hsize_t>(npoints) * H5Tget_size(type.get())) return std::nullopt;
+  return ByteRange{offset, stored};
 }
 
 }  // namespace tessera::checkpoint::h5io

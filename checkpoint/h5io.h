@@ -8,10 +8,12 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "checkpoint/pieces.h"
+#include "core/sha256.h"
 #include "core/tensor.h"
 #include "datasets/hdf5_handle.h"
 #include "parallel/world.h"
@@ -53,14 +55,25 @@ std::string read_string_attr(hid_t loc, const std::string& name, const std::stri
 int64_t read_int_attr(hid_t loc, const std::string& name, const std::string& what);
 double read_double_attr(hid_t loc, const std::string& name, const std::string& what);
 
+// How the ranks move a tensor's bytes. serial: one process alone. direct: a collective call in
+// which each rank transfers its own selection with independent MPI-IO, for pieces that are whole
+// rows (large contiguous blocks of the file). two_phase: MPI-IO collective buffering, which gathers
+// strided selections (the column ranges of a tensor-parallel row split) into large requests.
+enum class Io { serial, direct, two_phase };
+// The transfer for a tensor's pieces at tensor-parallel degree tp; world nullptr or not MPI: serial.
+Io io_for(const parallel::World* world, const core::ParamInfo& info, int tp);
+
 // Writes (reads) this rank's pieces of one tensor dataset. Collective on parallel files: every
-// rank calls it for every dataset, with no pieces when it holds nothing of that tensor.
-void write_pieces(hid_t dset, const core::Shape& shape, const std::vector<Piece>& pieces, bool collective,
-                  const std::string& what);
-void read_pieces(hid_t dset, const core::Shape& shape, const std::vector<Piece>& pieces, bool collective,
-                 const std::string& what);
+// rank calls it for every dataset, with the same `io` and no pieces when it holds nothing of
+// that tensor.
+void write_pieces(hid_t dset, const core::Shape& shape, const std::vector<Piece>& pieces, Io io, const std::string& what);
+void read_pieces(hid_t dset, const core::Shape& shape, const std::vector<Piece>& pieces, Io io, const std::string& what);
 
 // SHA-256 (hex) of a dataset's elements in row-major order, in the file's own byte order and type.
 std::string dataset_sha256(hid_t dset, const std::string& what);
+
+// Where a dataset's elements lie in the file when they are one allocated block of bytes in
+// row-major order (contiguous layout, in this file): the SHA-256 of those bytes is dataset_sha256.
+std::optional<ByteRange> contiguous_extent(hid_t dset, const std::string& what);
 
 }  // namespace tessera::checkpoint::h5io

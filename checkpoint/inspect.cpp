@@ -58,7 +58,7 @@ std::vector<float> read_full(hid_t file, const std::string& name, const core::Sh
   std::vector<float> data(static_cast<size_t>(core::shape_numel(shape)));
   const Dims2 d = dims2(shape);
   auto dset = datasets::h5::checked(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose, name);
-  h5io::read_pieces(dset.get(), shape, {{0, 0, 0, d.rows, d.cols, data.data(), d.cols}}, false, name);
+  h5io::read_pieces(dset.get(), shape, {{0, 0, 0, d.rows, d.cols, data.data(), d.cols}}, h5io::Io::serial, name);
   return data;
 }
 

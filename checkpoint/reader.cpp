@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "checkpoint/attributes.h"
-#include "checkpoint/commit.h"
+#include "checkpoint/digest_check.h"
 #include "checkpoint/h5io.h"
 
 namespace tessera::checkpoint {
@@ -42,7 +42,7 @@ bool same_tensors(const std::vector<core::ParamInfo>& a, const std::vector<core:
 }  // namespace
 
 Header read_header(const std::string& path, bool digest_checked) {
-  if (!digest_checked) check_file_digest(path);  // before HDF5 parses a byte of it
+  if (!digest_checked) check_file_digest(nullptr, path);  // before HDF5 parses a byte of it
   datasets::h5::QuietErrors quiet;
   Header h;
   h.path = path;
@@ -98,14 +98,13 @@ void read_tensors(const parallel::World* world, const parallel::Topology& topo, 
                   const std::string& group, const std::vector<core::ParamInfo>& infos, const Holding& holding) {
   std::vector<std::vector<Piece>> by_tensor(infos.size());
   for (const Piece& p : pieces_of(infos, topo.tp_rank, topo.tp, holding.spans)) by_tensor[p.tensor].push_back(p);
-  const bool parallel_io = world && world->uses_mpi();
   datasets::h5::QuietErrors quiet;
-  const auto file = h5io::open_file(path, false, parallel_io ? world : nullptr);
+  const auto file = h5io::open_file(path, false, world && world->uses_mpi() ? world : nullptr);
   for (size_t i = 0; i < infos.size(); ++i) {
     const std::string name = "/" + group + "/" + infos[i].name;
     const std::string what = path + ": " + name;
     auto dset = datasets::h5::checked(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, what);
-    h5io::read_pieces(dset.get(), infos[i].shape, by_tensor[i], parallel_io, what);
+    h5io::read_pieces(dset.get(), infos[i].shape, by_tensor[i], h5io::io_for(world, infos[i], topo.tp), what);
   }
 }
 

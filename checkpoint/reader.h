@@ -27,7 +27,7 @@ struct Header {
 
 // Throws tessera::Error naming the file and the problem: not HDF5, truncated, not a checkpoint,
 // a missing or malformed dataset or attribute, moment tensors that differ from the weights.
-// First checks the whole-file digest (commit.h), unless the caller already did: a collective
+// First checks the file's digest (digest_check.h), unless the caller already did: a collective
 // operation checks it once, on one rank, before any rank parses the file.
 Header read_header(const std::string& path, bool digest_checked = false);
 

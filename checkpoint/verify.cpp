@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/agree.h"
-#include "checkpoint/commit.h"
+#include "checkpoint/digest_check.h"
 #include "checkpoint/h5io.h"
 #include "checkpoint/reader.h"
 
@@ -20,8 +20,18 @@ std::string VerifyResult::summary() const {
 
 namespace {
 
+// A dataset's SHA-256: when the file digest has a range that is exactly the dataset's bytes, that
+// range's digest (already checked against the file); otherwise computed now.
+std::string dataset_digest(hid_t dset, const FileDigest* digest, const std::string& what) {
+  if (digest) {
+    const auto extent = h5io::contiguous_extent(dset, what);
+    if (const DigestRange* range = extent ? digest->find(extent->offset, extent->length) : nullptr) return range->sha256;
+  }
+  return h5io::dataset_sha256(dset, what);
+}
+
 // This rank's share: {"header": error} or {"results": {"INDEX": "" | problem}}.
-nlohmann::json check_share(const std::string& path, int size, int rank, std::vector<Job>& jobs) {
+nlohmann::json check_share(const std::string& path, int size, int rank, const FileDigest* digest, std::vector<Job>& jobs) {
   nlohmann::json out;
   try {
     const Header header = read_header(path, /*digest_checked=*/true);
@@ -36,7 +46,7 @@ nlohmann::json check_share(const std::string& path, int size, int rank, std::vec
         auto dset = datasets::h5::checked(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, name);
         TESSERA_CHECK(h5io::has_attr(dset.get(), "sha256"), "{}: no sha256 attribute", name);
         const std::string stored = h5io::read_string_attr(dset.get(), "sha256", name);
-        const std::string actual = h5io::dataset_sha256(dset.get(), name);
+        const std::string actual = dataset_digest(dset.get(), digest, name);
         TESSERA_CHECK(stored == actual, "{}: checksum mismatch (stored {}, computed {})", name, stored.substr(0, 12),
                       actual.substr(0, 12));
       } catch (const std::exception& e) {
@@ -56,17 +66,17 @@ VerifyResult verify_file(const std::string& path, const parallel::World* world) 
   VerifyResult r;
   r.path = path;
   const bool shared = world && world->size() > 1;
-  // The whole-file digest first, once (rank 0), agreed before any rank lets HDF5 parse the file.
+  // The file's digest first (the ranks share it), agreed before any rank lets HDF5 parse the file.
+  std::optional<FileDigest> digest;
   try {
-    agree(shared ? world : nullptr, [&] {
-      if (!shared || world->is_root()) check_file_digest(path);
-    });
+    digest = check_file_digest(shared ? world : nullptr, path);
   } catch (const Error& e) {
     r.problems = {e.what()};
     return r;
   }
   std::vector<Job> jobs;
-  const nlohmann::json mine = check_share(path, shared ? world->size() : 1, shared ? world->rank() : 0, jobs);
+  const nlohmann::json mine =
+      check_share(path, shared ? world->size() : 1, shared ? world->rank() : 0, digest ? &*digest : nullptr, jobs);
   std::vector<nlohmann::json> all;
   if (shared) {
     for (const std::string& s : world->all_gather(mine.dump())) all.push_back(nlohmann::json::parse(s));

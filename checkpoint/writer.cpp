@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -10,6 +11,7 @@
 #include "checkpoint/attributes.h"
 #include "checkpoint/h5io.h"
 #include "checkpoint/schedule.h"
+#include "core/sha256.h"
 
 namespace tessera::checkpoint {
 
@@ -82,6 +84,30 @@ std::vector<Job> hash_jobs(const FileContent& c) {
   return jobs;
 }
 
+// This rank's share of the datasets (assign), each one's bytes hashed in place: lines
+// "INDEX SHA256 OFFSET LENGTH".
+std::vector<std::string> hash_share(const parallel::World& world, const std::string& path, const std::vector<Job>& jobs) {
+  const std::vector<size_t> share = assign(jobs, world.size(), world.rank());
+  std::vector<ByteRange> extents;
+  {
+    datasets::h5::QuietErrors quiet;
+    const auto file = h5io::open_file(path, false, nullptr);
+    for (size_t j : share) {
+      const std::string what = path + ": " + jobs[j].name;
+      auto dset = datasets::h5::checked(H5Dopen2(file.get(), jobs[j].name.c_str(), H5P_DEFAULT), H5Dclose, what);
+      const auto extent = h5io::contiguous_extent(dset.get(), what);
+      TESSERA_CHECK(extent.has_value(), "{} is not stored as one contiguous block", what);
+      extents.push_back(*extent);
+    }
+  }
+  const std::vector<std::string> digests = sha256_file_ranges(path, extents);
+  std::vector<std::string> lines;
+  for (size_t k = 0; k < share.size(); ++k) {
+    lines.push_back(fmt::format("{} {} {} {}", share[k], digests[k], extents[k].offset, extents[k].length));
+  }
+  return lines;
+}
+
 void close_checked(h5io::Handle& file, const std::string& path) {
   datasets::h5::check(H5Fclose(file.release()), fmt::format("cannot close {} (disk full?)", path));
 }
@@ -96,8 +122,7 @@ void write_file(const parallel::World& world, const parallel::Topology& topo, co
   });
   agree(&world, [&] { check_coverage(world, c, pieces); });
 
-  const bool parallel_io = world.uses_mpi();
-  const parallel::World* w = parallel_io ? &world : nullptr;
+  const parallel::World* w = world.uses_mpi() ? &world : nullptr;
   {
     datasets::h5::QuietErrors quiet;
     auto file = h5io::create_file(path, w);
@@ -115,7 +140,7 @@ void write_file(const parallel::World& world, const parallel::Topology& topo, co
         const std::string what = fmt::format("{}: /{}/{}", path, c.sets[s].group, c.infos[i].name);
         auto dset = h5io::create_tensor(group, c.infos[i].name, c.infos[i].shape, what);
         attributes::write_tensor(dset.get(), c.infos[i], what);
-        h5io::write_pieces(dset.get(), c.infos[i].shape, pieces[s][i], parallel_io, what);
+        h5io::write_pieces(dset.get(), c.infos[i].shape, pieces[s][i], h5io::io_for(w, c.infos[i], topo.tp), what);
       }
     }
     if (c.optim_step) h5io::write_int_dataset(groups.at("optim").get(), "step", *c.optim_step, w, path);
@@ -125,27 +150,30 @@ void write_file(const parallel::World& world, const parallel::Topology& topo, co
     close_checked(file, path);
   }
   world.barrier();
+}
 
+std::vector<DigestRange> record_checksums(const parallel::World& world, const std::string& path, const FileContent& c) {
   // Digests of the bytes as they lie in the file, whatever layout wrote them.
   const std::vector<Job> jobs = hash_jobs(c);
   std::vector<std::string> mine;
-  agree(&world, [&] {
-    const auto file = h5io::open_file(path, false, nullptr);
-    for (size_t j : assign(jobs, world.size(), world.rank())) {
-      auto dset = datasets::h5::checked(H5Dopen2(file.get(), jobs[j].name.c_str(), H5P_DEFAULT), H5Dclose, jobs[j].name);
-      mine.push_back(std::to_string(j) + " " + h5io::dataset_sha256(dset.get(), path + ": " + jobs[j].name));
-    }
-  });
-  const std::vector<std::string> digests = gather_results(world, mine, jobs.size());
+  agree(&world, [&] { mine = hash_share(world, path, jobs); });
+  std::vector<DigestRange> ranges;
+  for (const std::string& result : gather_results(world, mine, jobs.size())) {
+    DigestRange r;
+    std::istringstream(result) >> r.sha256 >> r.offset >> r.length;
+    r.label = jobs[ranges.size()].name;
+    ranges.push_back(std::move(r));
+  }
   {
     datasets::h5::QuietErrors quiet;
-    auto file = h5io::open_file(path, true, w);
+    auto file = h5io::open_file(path, true, world.uses_mpi() ? &world : nullptr);
     for (size_t j = 0; j < jobs.size(); ++j) {
       auto dset = datasets::h5::checked(H5Dopen2(file.get(), jobs[j].name.c_str(), H5P_DEFAULT), H5Dclose, jobs[j].name);
-      h5io::write_attr(dset.get(), "sha256", digests[j], path + ": " + jobs[j].name);
+      h5io::write_attr(dset.get(), "sha256", ranges[j].sha256, path + ": " + jobs[j].name);
     }
     close_checked(file, path);
   }
+  return ranges;
 }
 
 }  // namespace tessera::checkpoint

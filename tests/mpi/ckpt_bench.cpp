@@ -5,6 +5,8 @@
 // ZERO 1: the moments are ZeRO-1 shards (each dp rank holds 1/dp of them), as a dp > 1 run holds
 // them. The raw write is measured before and after the save; the faster one is the reference.
 // Load rates count the bytes the ranks receive (replicated weights are read by every dp rank).
+// Each operation's phases follow its line (checkpoint/timings.h). OpenMP threads per rank: cores /
+// ranks on the node, as `tessera` sets them.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "core/log.h"
+#include "core/threads.h"
 #include "parallel/guard.h"
 
 namespace fs = std::filesystem;
@@ -107,8 +110,9 @@ int run(const parallel::World& world, int argc, char** argv) {
   req.v = moments(v);
   req.meta.config_json = Config().to_json();
   req.meta.config_toml = Config().to_toml();
+  Timings save_phases, verified_phases, plain_phases;
   auto t0 = Clock::now();
-  const fs::path file = save_checkpoint(world, topo, dir, req, {.keep = 1});
+  const fs::path file = save_checkpoint(world, topo, dir, req, {.keep = 1, .timings = &save_phases});
   const double save = std::chrono::duration<double>(Clock::now() - t0).count();
 
   LoadRequest load;
@@ -116,11 +120,13 @@ int run(const parallel::World& world, int argc, char** argv) {
   load.params = req.params;
   load.m = req.m;
   load.v = req.v;
+  load.timings = &verified_phases;
   world.barrier();
   t0 = Clock::now();
   load_training_state(world, topo, file.string(), Config(), load);
   const double load_verified = std::chrono::duration<double>(Clock::now() - t0).count();
   load.verify = false;
+  load.timings = &plain_phases;
   world.barrier();
   t0 = Clock::now();
   load_training_state(world, topo, file.string(), Config(), load);
@@ -133,11 +139,14 @@ int run(const parallel::World& world, int argc, char** argv) {
             static_cast<double>(total) / 1e6, bytes / 1e6, received / 1e6);
   log::info("  raw sequential write + fsync: {:.2f} s  {:.0f} MB/s", raw, mbps(raw));
   log::info("  save (write, hash, commit):   {:.2f} s  {:.0f} MB/s  {:.2f} of raw", save, mbps(save), raw / save);
+  log::info("    {}", save_phases.summary());
   const double raw_rate = mbps(raw);
   log::info("  load, verified:               {:.2f} s  {:.0f} MB/s received  {:.2f} of raw", load_verified,
             received / load_verified / 1e6, received / load_verified / 1e6 / raw_rate);
+  log::info("    {}", verified_phases.summary());
   log::info("  load, unverified:             {:.2f} s  {:.0f} MB/s received  {:.2f} of raw", load_plain,
             received / load_plain / 1e6, received / load_plain / 1e6 / raw_rate);
+  log::info("    {}", plain_phases.summary());
   if (world.is_root()) fs::remove_all(dir);
   return 0;
 }
@@ -147,5 +156,6 @@ int run(const parallel::World& world, int argc, char** argv) {
 int main(int argc, char** argv) {
   auto& world = parallel::World::init(&argc, &argv);
   log::set_rank(world.rank(), world.size());
+  configure_threads(world.local_size());
   return parallel::run_guarded(world, [&] { return run(world, argc, argv); });
 }

@@ -227,11 +227,13 @@ TEST(Checkpoint, CorruptFilesAreRejectedAndResumeFallsBack) {
   const fs::path good = save(s, run, 10);
   const fs::path bad = save(s, run, 20);
   ASSERT_TRUE(fs::exists(digest_path(bad)));
-  // A flipped byte inside a tensor's data: the whole-file digest refuses it before HDF5 reads it.
+  // A flipped byte inside a tensor's data: the file digest refuses it before HDF5 reads it, naming
+  // the bytes and the tensor they hold.
   flip_byte(bad, find_float(bad, ckpt_fixture::value(6, 17, 0)));
   const auto r = verify_file(bad.string());
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.summary().find("does not match the SHA-256 recorded in"), std::string::npos) << r.summary();
+  EXPECT_NE(r.summary().find("(/model/blocks.0.mlp.up.weight) do not match the SHA-256 recorded in"), std::string::npos)
+      << r.summary();
   EXPECT_EQ(find_resumable(world(), run), good);
   // Without its digest file (a copy made elsewhere), the per-dataset checksums name the tensor.
   fs::remove(digest_path(bad));
