@@ -52,6 +52,7 @@ void for_each_field(Config& c, F&& f) {
   f("parallel", "bucket_mb", FieldRef(&c.parallel.bucket_mb));
   f("parallel", "overlap", FieldRef(&c.parallel.overlap));
   f("checkpoint", "every", FieldRef(&c.checkpoint.every));
+  f("checkpoint", "every_minutes", FieldRef(&c.checkpoint.every_minutes));
   f("checkpoint", "keep", FieldRef(&c.checkpoint.keep));
 }
 
@@ -240,6 +241,7 @@ void Config::validate(const std::string& source) const {
           fmt::format("({}) must divide model.n_head ({}) and the key/value heads ({})", parallel.tp, m.n_head,
                       m.kv_heads()));
   require(checkpoint.every >= 0, "checkpoint.every", "must not be negative (0 disables periodic checkpoints)");
+  require(checkpoint.every_minutes >= 0, "checkpoint.every_minutes", "must not be negative (0 disables them)");
   require(checkpoint.keep >= 1, "checkpoint.keep", "must be at least 1");
 }
 

@@ -52,6 +52,7 @@ struct ParallelConfig {
 
 struct CheckpointConfig {
   int64_t every = 0;  // steps between checkpoints; 0 disables periodic checkpoints
+  double every_minutes = 0;  // wall time between checkpoints (rank 0's clock); 0 disables
   int64_t keep = 3;   // newest checkpoints kept
 };
 

@@ -183,9 +183,9 @@ class Loop {
         }
       }
       if (metrics_) metrics_->write(record);
-      const int64_t every = config_.checkpoint.every;
-      if (options_.run_dir && ((every > 0 && (step + 1) % every == 0) || last)) {
+      if (options_.run_dir && (checkpoint_due(step + 1) || last)) {
         save(step + 1, static_cast<uint64_t>(tokens_per_step) * static_cast<uint64_t>(step + 1), val_loss);
+        last_save_ = Clock::now();
       }
       if (stopping) {
         result.steps = step + 1 - start_step_;
@@ -281,6 +281,18 @@ class Loop {
     o.grad_accum = shuffle ? static_cast<size_t>(config_.train.grad_accum) : 1;
     if (data_.dir.empty()) return random_batches(config_.model.vocab_size, o);
     return shard_batches(data_.dir, split, o);
+  }
+
+  // A periodic checkpoint after `steps` steps: every checkpoint.every steps, or once
+  // checkpoint.every_minutes have passed since the last save (or the start) on rank 0's clock,
+  // whose verdict every rank receives, since saving is collective.
+  bool checkpoint_due(int64_t steps) {
+    const CheckpointConfig& c = config_.checkpoint;
+    if (c.every > 0 && steps % c.every == 0) return true;
+    if (c.every_minutes <= 0) return false;
+    int32_t due = world_.is_root() && seconds_since(last_save_) >= c.every_minutes * 60 ? 1 : 0;
+    groups_.world().broadcast(&due, 1, core::DType::i32, 0)->wait();
+    return due != 0;
   }
 
   // Forward and backward of every micro-step, then gradients averaged over micro-steps and ranks.
@@ -382,6 +394,7 @@ class Loop {
   std::unique_ptr<parallel::GradSync> grad_sync_;
   core::GradReadyFn on_grad_ready_;  // hands a parameter to the gradient sync (mark_ready)
   std::vector<bool> marked_;         // per parameter: handed over in this step
+  Clock::time_point last_save_ = Clock::now();  // or the start of training
   double sync_wait_s_ = 0;           // this step's wait for the gradient sync after backward
   std::unique_ptr<BatchSource> train_batches_;
   int64_t start_step_ = 0;  // steps already done (resumed runs)
