@@ -18,10 +18,12 @@
 #include "checkpoint/reference.h"
 #include "checkpoint/tags.h"
 #include "checkpoint/verify.h"
+#include "tests/unit/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace tessera;
 using namespace tessera::checkpoint;
+using testing_support::flip_byte;
 
 namespace {
 
@@ -69,15 +71,6 @@ fs::path save(Source& s, const fs::path& run, int64_t step, int64_t keep = 3) {
   return save_checkpoint(world(), parallel::Topology{}, run / "checkpoints", s.request(step), {.keep = keep});
 }
 
-void flip_byte(const fs::path& path, uintmax_t offset) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  f.read(&c, 1);
-  c = static_cast<char>(c ^ 0x5a);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.write(&c, 1);
-}
 
 // Offset of the first occurrence of `value` (as f32 bytes) in the file: a tensor's data.
 uintmax_t find_float(const fs::path& path, float value) {

@@ -19,10 +19,13 @@
 #include "checkpoint/verify.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "tests/unit/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace tessera;
 using namespace tessera::checkpoint;
+using testing_support::flip_byte;
+using testing_support::spit;
 
 namespace {
 
@@ -33,19 +36,6 @@ std::string read_text(const fs::path& path) {
   return out.str();
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
-
-void flip_byte(const fs::path& path, uint64_t offset) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c = 0;
-  f.read(&c, 1);
-  c = static_cast<char>(c ^ 0x5a);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.write(&c, 1);
-}
 
 // The message of check_file_digest on `file` (empty when it passes).
 std::string digest_error(const fs::path& file) {
@@ -77,7 +67,7 @@ class CommittedCheckpoint : public ::testing::Test {
     digest_ = FileDigest::parse(read_text(digest_path(file_)), "digest");
   }
   void TearDown() override { fs::remove_all(dir_); }
-  void restore() { write_text(file_, bytes_); }
+  void restore() { spit(file_, bytes_); }
 
   std::vector<core::ParamInfo> infos_ = ckpt_fixture::infos();
   std::vector<float> w_ = ckpt_fixture::local_flat(infos_, 0, 1, 0);
@@ -132,7 +122,7 @@ TEST(FileDigest, MalformedDigestFilesAreRejected) {
 
 TEST(FileDigest, DigestFileHashesTheGapsBetweenKnownRanges) {
   const fs::path file = fs::temp_directory_path() / ("tessera_digest_gaps_" + std::to_string(::getpid()));
-  write_text(file, "0123456789abcdefghij");
+  spit(file, "0123456789abcdefghij");
   const FileDigest d = digest_file(file, "x", {{12, 4, "given", "/d2"}, {2, 5, "given", "/d1"}});
   ASSERT_EQ(d.ranges.size(), 5u);
   const uint64_t offsets[] = {0, 2, 7, 12, 16};
@@ -203,7 +193,7 @@ TEST_F(CommittedCheckpoint, TruncatedOrExtendedFilesAreRefused) {
 TEST_F(CommittedCheckpoint, ADamagedDigestFileIsRefused) {
   std::string text = read_text(digest_path(file_));
   text[text.find(" 0 ") + 1] = '1';  // the first range's offset
-  write_text(digest_path(file_), text);
+  spit(digest_path(file_), text);
   EXPECT_NE(digest_error(file_).find(digest_path(file_).string()), std::string::npos);
   fs::remove(digest_path(file_));
   EXPECT_EQ(digest_error(file_), "");  // no digest file: passes unchecked (the per-dataset checksums remain)
@@ -226,7 +216,7 @@ TEST_F(CommittedCheckpoint, AChecksumAttributeThatDisagreesWithTheVerifiedBytesI
   for (const DigestRange& r : digest_.ranges) {
     if (r.label != kMetadataLabel) datasets.push_back(r);
   }
-  write_text(digest_path(file_), digest_file(file_, file_.filename().string(), datasets).text());
+  spit(digest_path(file_), digest_file(file_, file_.filename().string(), datasets).text());
   EXPECT_EQ(digest_error(file_), "");
   const VerifyResult r = verify_file(file_.string());
   ASSERT_EQ(r.problems.size(), 1u) << r.summary();
