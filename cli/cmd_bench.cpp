@@ -71,6 +71,31 @@ void add_gradsync(CLI::App& bench, Context& ctx) {
   });
 }
 
+// A timed training run: the config with `extra` overrides after the user's, `steps` steps, no
+// evaluation, nothing printed by the trainer.
+struct TimedRun {
+  Config config;
+  train::TrainResult result;
+};
+TimedRun timed_run(Context& ctx, const std::string& path, std::vector<std::string> overrides, int64_t steps,
+                   const std::vector<std::string>& extra = {}) {
+  overrides.push_back(fmt::format("train.steps={}", steps));
+  overrides.push_back("train.eval_interval=0");
+  overrides.insert(overrides.end(), extra.begin(), extra.end());
+  TimedRun run{parallel::load_config(ctx.world, path, overrides), {}};
+  train::TrainOptions options;
+  options.quiet = true;
+  options.samples = false;
+  run.result = train::train(run.config, ctx.world, options);
+  return run;
+}
+
+// The upper median of a non-empty list.
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
 void add_train(CLI::App& bench, Context& ctx) {
   struct Options {
     std::string config;
@@ -83,15 +108,8 @@ void add_train(CLI::App& bench, Context& ctx) {
   cmd->add_option("--set", opts->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_option("--steps", opts->steps, "Training steps to time (default 10; the median step counts)");
   cmd->callback([&ctx, opts] {
-    std::vector<std::string> overrides = opts->overrides;
-    overrides.push_back(fmt::format("train.steps={}", opts->steps));
-    overrides.push_back("train.eval_interval=0");
-    const Config config = parallel::load_config(ctx.world, opts->config, overrides);
     const double peak = core::cpu::sgemm_peak_gflops();
-    train::TrainOptions options;
-    options.quiet = true;
-    options.samples = false;
-    const train::TrainResult r = train::train(config, ctx.world, options);
+    const auto [config, r] = timed_run(ctx, opts->config, opts->overrides, opts->steps);
     const double gflops = r.step_tokens_per_s * r.flops_per_token / 1e9;
     // Peak per rank x ranks: each rank measured the peak with its own threads.
     const double peak_total = peak * ctx.world.size();
@@ -114,8 +132,7 @@ double exposed_sync_ms(const parallel::World& world, const std::vector<double>& 
     const auto* theirs = reinterpret_cast<const double*>(bytes.data());
     for (size_t i = 0; i < least.size(); ++i) least[i] = std::min(least[i], theirs[i]);
   }
-  std::nth_element(least.begin(), least.begin() + least.size() / 2, least.end());
-  return least[least.size() / 2] * 1e3;
+  return median(least) * 1e3;
 }
 
 // Rounds of runs alternating overlap off and on. Not overlapped, the exposed sync is all of it;
@@ -135,32 +152,23 @@ void add_overlap(CLI::App& bench, Context& ctx) {
   cmd->add_option("--rounds", opts->rounds, "Pairs of runs, overlap off then on (default 3)");
   cmd->callback([&ctx, opts] {
     TESSERA_CHECK(opts->rounds >= 1 && opts->steps >= 2, "need --rounds >= 1 and --steps >= 2");
-    train::TrainOptions options;
-    options.quiet = true;
-    options.samples = false;
+    const Config config = parallel::load_config(ctx.world, opts->config, opts->overrides);
+    TESSERA_CHECK(ctx.world.size() / config.parallel.tp > 1, "bench overlap needs data parallelism: run it "
+                  "under mpirun with more ranks than parallel.tp");
     std::vector<double> step[2], wait[2];
     for (int round = 0; round < opts->rounds; ++round) {
       for (int on = 0; on < 2; ++on) {
-        std::vector<std::string> overrides = opts->overrides;
-        overrides.push_back(fmt::format("train.steps={}", opts->steps));
-        overrides.push_back("train.eval_interval=0");
-        overrides.push_back(fmt::format("parallel.overlap={}", on ? "true" : "false"));
-        const Config config = parallel::load_config(ctx.world, opts->config, overrides);
-        TESSERA_CHECK(ctx.world.size() / config.parallel.tp > 1, "bench overlap needs data parallelism: run it "
-                      "under mpirun with more ranks than parallel.tp");
-        const train::TrainResult r = train::train(config, ctx.world, options);
+        const train::TrainResult r = timed_run(ctx, opts->config, opts->overrides, opts->steps,
+                                               {fmt::format("parallel.overlap={}", on ? "true" : "false")})
+                                         .result;
         step[on].push_back(r.step_seconds * 1e3);
         wait[on].push_back(exposed_sync_ms(ctx.world, r.sync_waits));
         log::info("round {} overlap {:>3}: step {:8.1f} ms, exposed sync {:7.2f} ms", round + 1, on ? "on" : "off",
                   step[on].back(), wait[on].back());
       }
     }
-    const auto mid = [](std::vector<double> v) {
-      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-      return v[v.size() / 2];
-    };
-    const double step_off = mid(step[0]), step_on = mid(step[1]), wait_off = mid(wait[0]), wait_on = mid(wait[1]);
-    const Config config = parallel::load_config(ctx.world, opts->config, opts->overrides);
+    const double step_off = median(step[0]), step_on = median(step[1]);
+    const double wait_off = median(wait[0]), wait_on = median(wait[1]);
     const auto sync = parallel::bench_grad_sync(ctx.world, static_cast<int>(config.model.n_layer),
                                                 static_cast<int>(config.model.d_model),
                                                 static_cast<int>(config.model.vocab_size),
