@@ -53,17 +53,4 @@ template <> inline float vtanh<float>(float x) { return 1.0f - 2.0f / (exp_appro
 
 template <typename T> inline T vsigmoid(T x) { return T(1) / (T(1) + vexp(-x)); }
 
-// sum of x[0..n) in double, in 8 interleaved partial sums combined in a fixed order: vectorised,
-// and the same result whatever the caller's threading.
-template <typename T>
-inline double sum_as_double(const T* x, int64_t n) {
-  double acc[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int l = 0; l < 8; ++l) acc[l] += static_cast<double>(x[i + l]);
-  }
-  for (; i < n; ++i) acc[0] += static_cast<double>(x[i]);
-  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-}
-
 }  // namespace tessera::core::cpu
