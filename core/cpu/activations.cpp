@@ -37,7 +37,7 @@ TESSERA_SIMD_CLONES void gelu_backward_chunk(T* dinp, const T* inp, const T* dou
     const T th = vtanh(a * (x + b * x * x * x));
     const T sech2 = T(1) - th * th;
     const T grad = T(0.5) * (T(1) + th) + T(0.5) * x * sech2 * a * (T(1) + T(3) * b * x * x);
-    dinp[i] += grad * dout[i];
+    dinp[i] = grad * dout[i];
   }
 }
 
@@ -51,10 +51,10 @@ TESSERA_SIMD_CLONES void swiglu_backward_chunk(T* dgate, T* dup, const T* dout, 
                                                const T* up, int64_t n) {
   // d silu(g)/dg = s (1 + g (1 - s)), s = sigmoid(g)
   for (int64_t i = 0; i < n; ++i) {
-    const T g = gate[i];
+    const T g = gate[i], d = dout[i];  // read before dgate (which may be dout) is written
     const T s = vsigmoid(g);
-    dgate[i] += dout[i] * up[i] * s * (T(1) + g * (T(1) - s));
-    dup[i] += dout[i] * g * s;
+    dgate[i] = d * up[i] * s * (T(1) + g * (T(1) - s));
+    dup[i] = d * g * s;
   }
 }
 

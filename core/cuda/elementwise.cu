@@ -28,7 +28,7 @@ __global__ void gelu_backward_kernel(T* dinp, const T* inp, const T* dout, int64
     const float th = tanhf(kSqrt2OverPi * (x + kGeluCubic * x * x * x));
     const float grad = 0.5f * (1.0f + th) +
                        0.5f * x * (1.0f - th * th) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * x * x);
-    dinp[i] = from_f32<T>(to_f32(dinp[i]) + grad * to_f32(dout[i]));
+    dinp[i] = from_f32<T>(grad * to_f32(dout[i]));
   }
 }
 
@@ -46,8 +46,8 @@ __global__ void swiglu_backward_kernel(T* dgate, T* dup, const T* dout, const T*
   TESSERA_GRID_STRIDE(i, n) {
     const float g = to_f32(gate[i]), u = to_f32(up[i]), d = to_f32(dout[i]);
     const float s = 1.0f / (1.0f + expf(-g));
-    dgate[i] = from_f32<T>(to_f32(dgate[i]) + d * u * s * (1.0f + g * (1.0f - s)));
-    dup[i] = from_f32<T>(to_f32(dup[i]) + d * g * s);
+    dgate[i] = from_f32<T>(d * u * s * (1.0f + g * (1.0f - s)));
+    dup[i] = from_f32<T>(d * g * s);
   }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // GPU kernels for the model's ops, mirroring core/cpu/ (same shapes, same conventions: backward
-// kernels ADD into their gradient outputs). Tensors are CUDA tensors of one compute dtype, f32 or
+// kernels ADD into their gradient outputs, except the activations', which write). Tensors are CUDA tensors of one compute dtype, f32 or
 // bf16, accumulated in f32; saved statistics (mean, rstd), attention probabilities and AdamW state
 // are f32. The CPU kernels are the oracle: tests/unit/core/gpu_ops_test.cpp compares the two.
 //
@@ -64,7 +64,8 @@ void rmsnorm_forward(GpuContext& ctx, const Tensor& out, const Tensor& rstd, con
 void rmsnorm_backward(GpuContext& ctx, const Tensor& dinp, const Tensor& dweight, const Tensor& dout,
                       const Tensor& inp, const Tensor& weight, const Tensor& rstd);
 
-// Elementwise, any shape (same numel).
+// Elementwise, any shape (same numel). The backward kernels write dinp / dgate and dup, and may
+// run in place (dinp or dgate being dout).
 void gelu_forward(GpuContext& ctx, const Tensor& out, const Tensor& inp);
 void gelu_backward(GpuContext& ctx, const Tensor& dinp, const Tensor& inp, const Tensor& dout);
 void swiglu_forward(GpuContext& ctx, const Tensor& out, const Tensor& gate, const Tensor& up);

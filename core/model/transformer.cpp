@@ -403,8 +403,7 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
   Tensor dn = ar.alloc({N, C}, dt);  // gradient of a norm's output
   Tensor dqkv = ar.alloc({N, QKV}, dt);
   Tensor datty = ar.alloc({N, NH * D}, dt);
-  Tensor dfch = ar.alloc({N, Fd}, dt);
-  Tensor dfc = ar.alloc({N, Fd}, dt);  // gpt2: before GELU; llama: gate
+  Tensor dfch = ar.alloc({N, Fd}, dt);  // d(fch), then in place d(fc) (gpt2) or d(gate) (llama)
   Tensor dup = gpt2 ? Tensor() : ar.alloc({N, Fd}, dt);
 
   // Output head (column-parallel over the vocabulary) and final norm.
@@ -429,20 +428,18 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
     linear_backward<F>(dfch.data<F>(), G(li.down_w), G(li.down_b), dx.data<F>(), L.fch.data<F>(),
                        P(li.down_w), N, Fd, C, /*add_to_dinp=*/false);
     ready({li.down_w, li.down_b});
-    dfc.zero_();
     if (gpt2) {
-      gelu_backward<F>(dfc.data<F>(), L.fc.data<F>(), dfch.data<F>(), N * Fd);
-      linear_backward<F>(dn.data<F>(), G(li.up_w), G(li.up_b), dfc.data<F>(), L.n2.data<F>(),
+      gelu_backward<F>(dfch.data<F>(), L.fc.data<F>(), dfch.data<F>(), N * Fd);
+      linear_backward<F>(dn.data<F>(), G(li.up_w), G(li.up_b), dfch.data<F>(), L.n2.data<F>(),
                          P(li.up_w), N, C, Fd, /*add_to_dinp=*/false);
       reduce_dn(dn);
       layernorm_backward<F>(dx.data<F>(), G(li.mlp_norm_w), G(li.mlp_norm_b), dn.data<F>(),
                             L.res1.data<F>(), P(li.mlp_norm_w), L.n2_mean.data<F>(),
                             L.n2_rstd.data<F>(), N, C);
     } else {
-      dup.zero_();
-      swiglu_backward<F>(dfc.data<F>(), dup.data<F>(), dfch.data<F>(), L.gate.data<F>(),
+      swiglu_backward<F>(dfch.data<F>(), dup.data<F>(), dfch.data<F>(), L.gate.data<F>(),
                          L.up.data<F>(), N * Fd);
-      linear_backward<F>(dn.data<F>(), G(li.gate_w), nullptr, dfc.data<F>(), L.n2.data<F>(),
+      linear_backward<F>(dn.data<F>(), G(li.gate_w), nullptr, dfch.data<F>(), L.n2.data<F>(),
                          P(li.gate_w), N, C, Fd, /*add_to_dinp=*/false);
       linear_backward<F>(dn.data<F>(), G(li.up_w), nullptr, dup.data<F>(), L.n2.data<F>(),
                          P(li.up_w), N, C, Fd);

@@ -167,12 +167,15 @@ TEST(Gelu, ValuesAndGradient) {
     gelu_forward<double>(out.data(), x.data(), static_cast<int64_t>(x.size()));
     return dot(out, g);
   };
-  Vec out(x.size()), dx(x.size(), 0.0);
+  Vec out(x.size()), dx(x.size(), 7.0);  // backward writes dinp: what it held does not count
   gelu_forward<double>(out.data(), x.data(), 20);
   EXPECT_EQ(out[0], 0.0);
   EXPECT_NEAR(out[1], 0.8411919906082768, 1e-15);  // 0.5 (1 + tanh(sqrt(2/pi) 1.044715))
   gelu_backward<double>(dx.data(), x.data(), g.data(), 20);
   expect_gradient(x, dx, loss, "dinp");
+  Vec inplace = g;  // dinp aliasing dout
+  gelu_backward<double>(inplace.data(), x.data(), inplace.data(), 20);
+  EXPECT_EQ(inplace, dx);
 }
 
 TEST(SwiGlu, ValuesAndGradients) {
@@ -182,12 +185,16 @@ TEST(SwiGlu, ValuesAndGradients) {
     swiglu_forward<double>(out.data(), gate.data(), up.data(), 12);
     return dot(out, g);
   };
-  Vec out(12), dgate(12, 0.0), dup(12, 0.0);
+  Vec out(12), dgate(12, 7.0), dup(12, -3.0);  // backward writes both: what they held does not count
   swiglu_forward<double>(out.data(), gate.data(), up.data(), 12);
   EXPECT_NEAR(out[0], gate[0] / (1 + std::exp(-gate[0])) * up[0], 1e-15);
   swiglu_backward<double>(dgate.data(), dup.data(), g.data(), gate.data(), up.data(), 12);
   expect_gradient(gate, dgate, loss, "dgate");
   expect_gradient(up, dup, loss, "dup");
+  Vec inplace = g, dup2(12, 0.0);  // dgate aliasing dout
+  swiglu_backward<double>(inplace.data(), dup2.data(), inplace.data(), gate.data(), up.data(), 12);
+  EXPECT_EQ(inplace, dgate);
+  EXPECT_EQ(dup2, dup);
 }
 
 TEST(Rope, PreservesNormsAndIsIdentityAtPositionZero) {
@@ -332,6 +339,19 @@ TEST(CrossEntropy, LargeLogitsStayFinite) {
   EXPECT_NEAR(softmax_cross_entropy<float>(logits.data(), logits.data(), nullptr, y.data(), 1, 3),
               1000.0, 1e-3);
   EXPECT_NEAR(logits[0], 1.0f, 1e-6);
+}
+
+TEST(CrossEntropy, FloatMatchesDoubleOnAWideVocabulary) {
+  // A vocabulary wider than the float partial sums' blocks, with a partial last block.
+  const int64_t N = 3, V = 8192 + 37;
+  const Vec logits = randn(N * V, 12, 3.0);
+  const std::vector<int32_t> y{5, V - 1, 4000};
+  Vec d(N * V);
+  const double loss = softmax_cross_entropy<double>(logits.data(), d.data(), nullptr, y.data(), N, V);
+  std::vector<float> fd(logits.begin(), logits.end());
+  const double floss = softmax_cross_entropy<float>(fd.data(), fd.data(), nullptr, y.data(), N, V);
+  EXPECT_NEAR(floss, loss, 1e-5 * loss);
+  for (int64_t i = 0; i < N * V; ++i) ASSERT_NEAR(fd[i], d[i], 1e-5 * std::abs(d[i]) + 1e-12) << i;
 }
 
 TEST(AdamW, FirstStepMovesByLearningRateTimesSign) {
