@@ -64,17 +64,20 @@ void BM_RowwiseNT(benchmark::State& state) {
 BENCHMARK(BM_Sgemm)
     ->ArgNames({"M", "N", "K", "ta", "tb"})
     ->Args({2048, 2048, 2048, 0, 0})  // the peak shape itself
-    // forward: inp (2048,C) @ W^T
+    // forward: inp (2048,C) @ W^T; a narrowing layer (mlp.down) runs on W transposed first (NN)
     ->Args({2048, 768, 256, 0, 1})    // qkv
     ->Args({2048, 256, 256, 0, 1})    // attn.out
     ->Args({2048, 1024, 256, 0, 1})   // mlp.up
-    ->Args({2048, 256, 1024, 0, 1})   // mlp.down
+    ->Args({2048, 256, 1024, 0, 0})   // mlp.down, and dinp of mlp.up
     ->Args({2048, 8192, 256, 0, 1})   // lm head
-    // backward: dinp = dout @ W, dW = dout^T @ inp
-    ->Args({2048, 256, 1024, 0, 0})   // dinp of mlp.up
-    ->Args({1024, 256, 2048, 1, 0})   // dW of mlp.up
+    // backward: dinp = dout @ W (NN); dW = dout^T @ inp (TN), or for a widening layer
+    // dW^T = inp^T @ dout (TN, then added back transposed)
+    ->Args({2048, 256, 768, 0, 0})    // dinp of qkv
+    ->Args({2048, 1024, 256, 0, 0})   // dinp of mlp.down
     ->Args({2048, 256, 8192, 0, 0})   // dinp of lm head
-    ->Args({8192, 256, 2048, 1, 0})   // dW of lm head
+    ->Args({256, 768, 2048, 1, 0})    // dW^T of qkv
+    ->Args({256, 1024, 2048, 1, 0})   // dW^T of mlp.up, dW of mlp.down
+    ->Args({256, 8192, 2048, 1, 0})   // dW^T of lm head
     // attention, per (sequence, head): T=256, D=64
     ->Args({256, 256, 64, 0, 1})      // scores q @ k^T
     ->Args({256, 64, 256, 0, 0})      // p @ v
