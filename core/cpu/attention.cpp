@@ -26,9 +26,7 @@ constexpr int64_t kBlock = 64;
 // Causal softmax of one score row in place: entries [0, n) normalised, [n, Tlen) zeroed.
 template <typename T>
 TESSERA_SIMD_CLONES static void causal_softmax_row(T* row, int64_t n, int64_t Tlen) {
-  T mx = row[0];
-#pragma omp simd reduction(max : mx)
-  for (int64_t j = 1; j < n; ++j) mx = std::max(mx, row[j]);
+  const T mx = max_lanes(row, n);
   T sum = 0;
 #pragma omp simd reduction(+ : sum)
   for (int64_t j = 0; j < n; ++j) {

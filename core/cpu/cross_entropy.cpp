@@ -46,10 +46,7 @@ TESSERA_SIMD_CLONES double exp_sum_row(const T* x, T* d, T mx, int64_t V) {
 
 template <typename T>
 TESSERA_SIMD_CLONES T max_row(const T* x, int64_t V) {
-  T mx = x[0];
-#pragma omp simd reduction(max : mx)
-  for (int64_t i = 1; i < V; ++i) mx = std::max(mx, x[i]);
-  return mx;
+  return max_lanes(x, V);
 }
 
 template <typename T>

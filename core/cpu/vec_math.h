@@ -53,4 +53,25 @@ template <> inline float vtanh<float>(float x) { return 1.0f - 2.0f / (exp_appro
 
 template <typename T> inline T vsigmoid(T x) { return T(1) / (T(1) + vexp(-x)); }
 
+// max of x[0..n), n >= 1, in 16 lanes: GCC turns `omp simd reduction(max)` over std::max into a
+// serial chain of scalar maxima, but vectorises independent lanes written as a comparison.
+// Inline into cloned callers.
+template <typename T>
+inline T max_lanes(const T* x, int64_t n) {
+  constexpr int kLanes = 16;
+  if (n < kLanes) return *std::max_element(x, x + n);
+  T acc[kLanes];
+  std::copy(x, x + kLanes, acc);
+  int64_t i = kLanes;
+  for (; i + kLanes <= n; i += kLanes) {
+#pragma omp simd
+    for (int l = 0; l < kLanes; ++l) acc[l] = x[i + l] > acc[l] ? x[i + l] : acc[l];
+  }
+  for (; i < n; ++i) acc[0] = std::max(acc[0], x[i]);
+  for (int width = kLanes / 2; width > 0; width /= 2) {
+    for (int l = 0; l < width; ++l) acc[l] = std::max(acc[l], acc[l + width]);
+  }
+  return acc[0];
+}
+
 }  // namespace tessera::core::cpu
