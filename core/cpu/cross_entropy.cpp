@@ -15,7 +15,7 @@ namespace {
 // One row: writes e^(x_i - mx) into d (which may be x itself) and returns their sum, in one pass.
 // Each block of kSumBlock values is summed in kLanes fixed partial sums of T (16 terms each, all
 // at most 1: relative error below 1e-6 in float), and the blocks' totals in double. The order is
-// fixed, so the sum depends only on the row, not on the ISA or the threading.
+// fixed, so a row's sum does not depend on the batch or the threading.
 template <typename T>
 TESSERA_SIMD_CLONES double exp_sum_row(const T* x, T* d, T mx, int64_t V) {
   constexpr int kLanes = 16;
