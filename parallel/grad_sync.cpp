@@ -81,6 +81,7 @@ void GradSync::finish() {
   for (auto& w : work_) w->wait();
   work_.clear();
   syncing_ = false;
+  if (dp_.size() == 1) return;  // the sum is the mean: no pass over the gradients
   const float scale = 1.0f / static_cast<float>(dp_.size());
   if (mode_ == Mode::all_reduce) {
     for (const Bucket& b : buckets_) {
