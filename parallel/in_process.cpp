@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <memory>
 #include <mutex>
 
 #include "core/error.h"
@@ -56,13 +57,18 @@ class InProcessCommunicator final : public Communicator {
   const std::string& name() const override { return shared_->name; }
 
   std::unique_ptr<Work> all_reduce(void* data, size_t count, core::DType dtype, ReduceOp op) override {
+    if (size() == 1) {  // a group of one (a single-process run): data is already the result
+      collective("all_reduce", data, [] {});
+      return std::make_unique<DoneWork>();
+    }
+    // Peers read `data` until the second rendezvous, so the result is built aside.
     const size_t bytes = count * core::dtype_size(dtype);
-    std::vector<char> result(bytes);
+    const auto result = std::make_unique_for_overwrite<char[]>(bytes);
     collective("all_reduce", data, [&] {
-      std::memcpy(result.data(), shared_->inputs[0], bytes);
-      for (int r = 1; r < size(); ++r) reduce_into(result.data(), shared_->inputs[r], count, dtype, op);
+      std::memcpy(result.get(), shared_->inputs[0], bytes);
+      for (int r = 1; r < size(); ++r) reduce_into(result.get(), shared_->inputs[r], count, dtype, op);
     });
-    std::memcpy(data, result.data(), bytes);
+    std::memcpy(data, result.get(), bytes);
     return std::make_unique<DoneWork>();
   }
 
