@@ -104,8 +104,7 @@ void add_train(CLI::App& bench, Context& ctx) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = bench.add_subcommand("train", "Training-step speed of a config beside the sgemm peak of this process");
-  cmd->add_option("--config,-c", opts->config, "TOML config file (random tokens unless it names data)")->required();
-  cmd->add_option("--set", opts->overrides, "Override a config key: section.key=value (repeatable)");
+  add_config_options(*cmd, opts->config, opts->overrides, "TOML config file (random tokens unless it names data)");
   cmd->add_option("--steps", opts->steps, "Training steps to time (default 10; the median step counts)");
   cmd->callback([&ctx, opts] {
     const double peak = core::cpu::sgemm_peak_gflops();
@@ -146,8 +145,7 @@ void add_overlap(CLI::App& bench, Context& ctx) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = bench.add_subcommand("overlap", "Data-parallel steps with and without overlapping the gradient sync");
-  cmd->add_option("--config,-c", opts->config, "TOML config file (random tokens unless it names data)")->required();
-  cmd->add_option("--set", opts->overrides, "Override a config key: section.key=value (repeatable)");
+  add_config_options(*cmd, opts->config, opts->overrides, "TOML config file (random tokens unless it names data)");
   cmd->add_option("--steps", opts->steps, "Training steps per run (default 6; the median step counts)");
   cmd->add_option("--rounds", opts->rounds, "Pairs of runs, overlap off then on (default 3)");
   cmd->callback([&ctx, opts] {

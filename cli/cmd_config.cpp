@@ -14,8 +14,7 @@ void add_config_command(CLI::App& app, Context& ctx) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("config", "Validate a run config and print it with every default filled in");
-  cmd->add_option("--config,-c", opts->config, "TOML config file")->required();
-  cmd->add_option("--set", opts->overrides, "Override a key: section.key=value (repeatable)");
+  add_config_options(*cmd, opts->config, opts->overrides);
   cmd->add_flag("--json", opts->json, "Print JSON instead of TOML");
   cmd->callback([&ctx, opts] {
     const Config config = parallel::load_config(ctx.world, opts->config, opts->overrides);

@@ -19,9 +19,8 @@ void add_train_command(CLI::App& app, Context& ctx) {
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("train", "Train a model (under mpirun: data-parallel over the ranks)");
-  cmd->add_option("--config,-c", opts->config, "TOML config file")->required();
+  add_config_options(*cmd, opts->config, opts->overrides);
   cmd->add_option("--run-dir", opts->run_dir, "Directory for metrics.jsonl, checkpoints and logs");
-  cmd->add_option("--set", opts->overrides, "Override a config key: section.key=value (repeatable)");
   cmd->add_flag("--no-samples", opts->no_samples, "Do not generate sample text at evaluations");
   cmd->add_option("--init-from", opts->init_from,
                   "Start from a checkpoint's weights with a new optimizer (FILE, RUN_DIR or RUN_DIR:TAG)");

@@ -2,6 +2,8 @@
 // The `tessera` subcommands. Each file cmd_<name>.cpp adds one subcommand to the root app; its
 // callback does the work and stores its exit status in the context. Thin: no algorithms here.
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 #include "parallel/world.h"
 
@@ -22,5 +24,13 @@ void add_ckpt_command(CLI::App& app, Context& ctx);
 void add_generate_command(CLI::App& app, Context& ctx);
 // Subcommands of `tessera ckpt` that convert to and from other formats (GGUF, Hugging Face).
 void add_ckpt_export_commands(CLI::App& ckpt, Context& ctx);
+
+// The options of every command that runs a config: --config FILE (required) and repeatable
+// --set section.key=value overrides.
+inline void add_config_options(CLI::App& cmd, std::string& config, std::vector<std::string>& overrides,
+                               const std::string& config_help = "TOML config file") {
+  cmd.add_option("--config,-c", config, config_help)->required();
+  cmd.add_option("--set", overrides, "Override a config key: section.key=value (repeatable)");
+}
 
 }  // namespace tessera::cli
