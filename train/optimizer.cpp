@@ -1,6 +1,7 @@
 #include "train/optimizer.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 
 #include "core/cpu/vec_math.h"
@@ -56,10 +57,7 @@ TESSERA_SIMD_CLONES double sum_squares_chunk(const T* x, int64_t n) {
     for (int l = 0; l < kLanes; ++l) acc[l] += static_cast<double>(x[i + l]) * static_cast<double>(x[i + l]);
   }
   for (int l = 0; i < n; ++i, ++l) acc[l] += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-  for (int width = kLanes / 2; width > 0; width /= 2) {
-    for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
-  }
-  return acc[0];
+  return core::cpu::reduce_lanes(acc, std::plus<double>());
 }
 
 // Chunks summed in parallel, their sums added in order: the result does not depend on the

@@ -1,6 +1,7 @@
 #include "core/cpu/cross_entropy.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <vector>
 
@@ -36,10 +37,7 @@ TESSERA_SIMD_CLONES double exp_sum_row(const T* x, T* d, T mx, int64_t V) {
       d[i] = vexp(x[i] - mx);
       acc[l] += d[i];
     }
-    for (int width = kLanes / 2; width > 0; width /= 2) {
-      for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
-    }
-    total += static_cast<double>(acc[0]);
+    total += static_cast<double>(reduce_lanes(acc, std::plus<T>()));
   }
   return total;
 }

@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <functional>
 #include <chrono>
 #include <vector>
 
@@ -90,10 +91,7 @@ TESSERA_SIMD_CLONES static T dot_fixed_order(const T* a, const T* b, int64_t K) 
     for (int l = 0; l < kLanes; ++l) acc[l] += a[k + l] * b[k + l];
   }
   for (int l = 0; k < K; ++k, ++l) acc[l] += a[k] * b[k];
-  for (int width = kLanes / 2; width > 0; width /= 2) {
-    for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
-  }
-  return acc[0];
+  return reduce_lanes(acc, std::plus<T>());
 }
 
 template <typename T>

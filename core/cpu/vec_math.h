@@ -53,6 +53,17 @@ template <> inline float vtanh<float>(float x) { return 1.0f - 2.0f / (exp_appro
 
 template <typename T> inline T vsigmoid(T x) { return T(1) / (T(1) + vexp(-x)); }
 
+// The lanes of a lane-split reduction combined as a fixed halving tree (lane l with l + L/2, ...),
+// so the result has one order whatever the ISA. Inline into cloned callers.
+template <typename T, int L, typename Op>
+inline T reduce_lanes(T (&acc)[L], Op op) {
+  static_assert(L > 0 && (L & (L - 1)) == 0, "a power-of-two number of lanes");
+  for (int width = L / 2; width > 0; width /= 2) {
+    for (int l = 0; l < width; ++l) acc[l] = op(acc[l], acc[l + width]);
+  }
+  return acc[0];
+}
+
 // max of x[0..n), n >= 1, in 16 lanes: GCC turns `omp simd reduction(max)` over std::max into a
 // serial chain of scalar maxima, but vectorises independent lanes written as a comparison.
 // Inline into cloned callers.
@@ -68,10 +79,7 @@ inline T max_lanes(const T* x, int64_t n) {
     for (int l = 0; l < kLanes; ++l) acc[l] = x[i + l] > acc[l] ? x[i + l] : acc[l];
   }
   for (; i < n; ++i) acc[0] = std::max(acc[0], x[i]);
-  for (int width = kLanes / 2; width > 0; width /= 2) {
-    for (int l = 0; l < width; ++l) acc[l] = std::max(acc[l], acc[l + width]);
-  }
-  return acc[0];
+  return reduce_lanes(acc, [](T a, T b) { return std::max(a, b); });
 }
 
 }  // namespace tessera::core::cpu
