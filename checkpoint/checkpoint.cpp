@@ -49,11 +49,17 @@ std::vector<std::string> model_differences(const std::string& file_config_json, 
   return diffs;
 }
 
-// The file a reference names, agreed by every rank.
-std::string resolve_agreed(const parallel::World& world, const std::string& ref) {
-  std::string path;
-  agree(&world, [&] { path = resolve(ref).string(); });
-  return path;
+// The file a reference names: rank 0 resolves it (verifying directory references) and tells the
+// others.
+Resolved resolve_agreed(const parallel::World& world, const std::string& ref) {
+  std::string bytes;
+  agree(&world, [&] {
+    if (!world.is_root()) return;
+    const Resolved r = resolve_checked(ref);
+    bytes = (r.verified ? "1" : "0") + r.file.string();
+  });
+  world.broadcast(bytes);
+  return {bytes.substr(1), bytes[0] == '1'};
 }
 
 // Reads the header and checks it against the model, agreed by every rank; the file's digest has
@@ -80,8 +86,11 @@ void verify_or_throw(const parallel::World* world, const std::string& path) {
 }
 
 // The file's bytes checked against its digest by all the ranks before any lets HDF5 parse it, and
-// with `verify` every dataset against its checksum too.
-void check_before_parsing(const parallel::World& world, const std::string& path, bool verify) {
+// with `verify` every dataset against its checksum too; nothing again for a file that resolving
+// has just verified.
+void check_before_parsing(const parallel::World& world, const Resolved& file, bool verify) {
+  if (file.verified) return;
+  const std::string path = file.file.string();
   if (verify) {
     verify_or_throw(&world, path);
   } else {
@@ -121,7 +130,9 @@ fs::path save_checkpoint(const parallel::World& world, const parallel::Topology&
   fs::path tmp = dir / name;
   tmp += ".tmp";
   Timings timings;
+  if (options.at) options.at(SavePoint::begin);
   write_file(world, topo, tmp.string(), content);
+  if (options.at) options.at(SavePoint::written);
   timings.lap("write");
   // Rank 0 makes the data durable while the ranks hash it; the fsync after the checksums then has
   // only their attributes left to write.
@@ -135,14 +146,19 @@ fs::path save_checkpoint(const parallel::World& world, const parallel::Topology&
     fsync_path(tmp);
   });
   timings.lap("fsync");
-  if (options.before_commit) options.before_commit(tmp);
+  if (options.at) options.at(SavePoint::synced);
   world.barrier();
   agree(&world, [&] {
     if (!world.is_root()) return;
-    commit(dir, tmp, name, std::move(datasets));
-    std::set<std::string> pinned{name};
-    for (const auto& [tag, file] : read_tags(dir)) pinned.insert(file);
-    for (const auto& gone : prune(dir, options.keep, pinned)) log::info("checkpoint: removed {}", gone.string());
+    commit(dir, tmp, name, std::move(datasets), options.at);
+    Validity fresh;
+    Validity& validity = options.validity ? *options.validity : fresh;
+    validity.trust(dir / name);
+    std::set<std::string> tagged;
+    for (const auto& [tag, file] : read_tags(dir)) tagged.insert(file);
+    const Rotation r = rotate(dir, options.keep, name, tagged, validity);
+    for (const auto& gone : r.deleted) log::info("checkpoint: removed {}", gone.string());
+    for (const auto& bad : r.quarantined) log::warn("checkpoint: {} does not verify: moved aside", bad.string());
   });
   timings.lap("commit");
   if (options.timings) *options.timings = timings;
@@ -155,8 +171,9 @@ TrainingState load_training_state(const parallel::World& world, const parallel::
     TESSERA_CHECK(request.m.has_value() == request.v.has_value(), "checkpoint load: ask for both moments or neither");
   });
   Timings timings;
-  const std::string path = resolve_agreed(world, ref);
-  check_before_parsing(world, path, request.verify);
+  const Resolved resolved = resolve_agreed(world, ref);
+  const std::string path = resolved.file.string();
+  check_before_parsing(world, resolved, request.verify);
   timings.lap(request.verify ? "verify" : "digest");
   const Header header = open_checked(world, path, config, request.infos, request.m.has_value());
   timings.lap("header");
@@ -185,17 +202,19 @@ TrainingState load_training_state(const parallel::World& world, const parallel::
 
 Meta read_weights(const parallel::World& world, const parallel::Topology& topo, const std::string& ref,
                   const Config& config, const std::vector<core::ParamInfo>& infos, const Holding& params, bool verify) {
-  const std::string path = resolve_agreed(world, ref);
-  check_before_parsing(world, path, verify);
+  const Resolved resolved = resolve_agreed(world, ref);
+  const std::string path = resolved.file.string();
+  check_before_parsing(world, resolved, verify);
   const Header header = open_checked(world, path, config, infos, false);
   read_tensors(&world, topo, header.path, "model", infos, params);
   return header.meta;
 }
 
 Weights load_weights(const std::string& ref, bool verify) {
-  const fs::path path = resolve(ref);
-  if (verify) verify_or_throw(nullptr, path.string());  // the digest, then every dataset
-  const Header header = read_header(path.string(), /*digest_checked=*/verify);
+  const Resolved resolved = resolve_checked(ref);
+  const fs::path path = resolved.file;
+  if (verify && !resolved.verified) verify_or_throw(nullptr, path.string());  // the digest, then every dataset
+  const Header header = read_header(path.string(), /*digest_checked=*/verify || resolved.verified);
   Weights w{path, header.meta, Config::parse(header.meta.config_toml, path.string() + " (config_toml)"),
             core::ParamRegistry(header.model, core::DType::f32)};
   read_tensors(nullptr, parallel::Topology{}, header.path, "model", header.model,
@@ -203,28 +222,40 @@ Weights load_weights(const std::string& ref, bool verify) {
   return w;
 }
 
-std::optional<fs::path> find_resumable(const parallel::World& world, const fs::path& run_dir) {
+Resumable find_resumable(const parallel::World& world, const fs::path& run_dir) {
   std::string listing;
   if (world.is_root()) {
-    const fs::path dir = checkpoints_dir(run_dir);
-    const auto latest = read_latest(dir);
-    if (latest) listing += (dir / *latest).string() + "\n";
-    const auto all = list_checkpoints(dir);
-    for (auto it = all.rbegin(); it != all.rend(); ++it) {
-      if (!latest || it->path.filename() != *latest) listing += it->path.string() + "\n";
-    }
+    for (const auto& file : candidates(checkpoints_dir(run_dir))) listing += file.string() + "\n";
   }
   world.broadcast(listing);
+  Resumable found;
   size_t start = 0;
   while (start < listing.size()) {
     const size_t end = listing.find('\n', start);
     const std::string path = listing.substr(start, end - start);
     start = end + 1;
     const VerifyResult r = verify_file(path, &world);
-    if (r.ok()) return fs::path(path);
-    if (world.is_root()) log::warn("checkpoint {} is not usable, trying an older one: {}", path, fmt::join(r.problems, "; "));
+    if (r.ok()) {
+      found.file = path;
+      break;
+    }
+    if (world.is_root()) {
+      const fs::path moved = quarantine(path);
+      log::warn("checkpoint {} is not usable, trying an older one (moved to {}): {}", path, moved.string(),
+                fmt::join(r.problems, "; "));
+      found.quarantined.push_back(moved);
+    }
   }
-  return std::nullopt;
+  std::string moved;  // every rank learns what rank 0 moved aside
+  for (const auto& q : found.quarantined) moved += q.string() + "\n";
+  world.broadcast(moved);
+  found.quarantined.clear();
+  for (size_t at = 0; at < moved.size();) {
+    const size_t end = moved.find('\n', at);
+    found.quarantined.emplace_back(moved.substr(at, end - at));
+    at = end + 1;
+  }
+  return found;
 }
 
 }  // namespace tessera::checkpoint

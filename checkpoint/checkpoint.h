@@ -19,8 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoint/commit.h"
 #include "checkpoint/format.h"
 #include "checkpoint/pieces.h"
+#include "checkpoint/rotation.h"
 #include "checkpoint/timings.h"
 #include "core/config.h"
 #include "core/model/params.h"
@@ -43,14 +45,17 @@ struct SaveRequest {
 };
 
 struct SaveOptions {
-  int64_t keep = 3;  // newest checkpoints kept (checkpoint.keep); tagged ones are never deleted
-  // Called on every rank after the temporary file is complete and synced, before the rename:
-  // tests inject crashes here.
-  std::function<void(const std::filesystem::path& tmp)> before_commit;
+  // The newest checkpoints that verify kept (checkpoint.keep); tagged ones are never deleted and
+  // files that do not verify are quarantined, never counted (rotation.h).
+  int64_t keep = 3;
+  Validity* validity = nullptr;  // rotation's memory of verified files (rank 0); none: a fresh one
+  // Called at each moment of the save (commit.h's SavePoint): on every rank for begin, written
+  // and synced, on rank 0 for the rest. Tests inject crashes here.
+  SaveHook at;
   Timings* timings = nullptr;  // when set, receives the phases: write, checksums, fsync, commit
 };
 
-// Writes checkpoints_dir/step-NNNNNNNN.h5 (meta.step) atomically, moves `latest`, prunes; returns
+// Writes checkpoints_dir/step-NNNNNNNN.h5 (meta.step) atomically, moves `latest`, rotates; returns
 // the committed path on every rank. checkpoints_dir must exist.
 std::filesystem::path save_checkpoint(const parallel::World& world, const parallel::Topology& topo,
                                       const std::filesystem::path& checkpoints_dir, const SaveRequest& request,
@@ -92,8 +97,12 @@ struct Weights {
 // Everything in one process (export, inspection), verified.
 Weights load_weights(const std::string& ref, bool verify = true);
 
-// The newest checkpoint of a run that verifies: `latest` first, then the others by descending
-// step; each one that fails is reported with log::warn and skipped. Nothing when there is none.
-std::optional<std::filesystem::path> find_resumable(const parallel::World& world, const std::filesystem::path& run_dir);
+struct Resumable {
+  std::optional<std::filesystem::path> file;       // the newest checkpoint that verifies
+  std::vector<std::filesystem::path> quarantined;  // newer ones that did not (their new paths)
+};
+// The newest checkpoint of a run (by step) that verifies (rotation.h). Rank 0 moves each newer one
+// that fails into quarantine with a log::warn.
+Resumable find_resumable(const parallel::World& world, const std::filesystem::path& run_dir);
 
 }  // namespace tessera::checkpoint

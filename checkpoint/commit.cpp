@@ -50,13 +50,17 @@ std::optional<std::string> read_latest(const fs::path& dir) {
   return name;
 }
 
-void commit(const fs::path& dir, const fs::path& tmp, const std::string& final_name, std::vector<DigestRange> known) {
+void commit(const fs::path& dir, const fs::path& tmp, const std::string& final_name, std::vector<DigestRange> known,
+            const SaveHook& at) {
   write_file_durably(digest_path(dir / final_name), digest_file(tmp, final_name, std::move(known)).text());
+  if (at) at(SavePoint::digest_stored);
   std::error_code ec;
   fs::rename(tmp, dir / final_name, ec);
   TESSERA_CHECK(!ec, "cannot rename {} to {}: {}", tmp.string(), (dir / final_name).string(), ec.message());
   fsync_path(dir);
+  if (at) at(SavePoint::renamed);
   write_file_durably(dir / kLatestFile, final_name + "\n");
+  if (at) at(SavePoint::pointed);
 }
 
 std::vector<Listed> list_checkpoints(const fs::path& dir) {
@@ -68,27 +72,6 @@ std::vector<Listed> list_checkpoints(const fs::path& dir) {
   }
   std::sort(out.begin(), out.end(), [](const Listed& a, const Listed& b) { return a.step < b.step; });
   return out;
-}
-
-std::vector<fs::path> prune(const fs::path& dir, int64_t keep, const std::set<std::string>& pinned) {
-  std::vector<fs::path> deleted;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if ((name.ends_with(".h5.tmp") || name.ends_with(".h5.sha256.tmp")) && fs::remove(entry.path(), ec)) {
-      deleted.push_back(entry.path());
-    }
-  }
-  if (keep <= 0) return deleted;
-  const auto listed = list_checkpoints(dir);
-  const int64_t excess = static_cast<int64_t>(listed.size()) - keep;
-  for (int64_t i = 0; i < excess; ++i) {
-    const auto& p = listed[static_cast<size_t>(i)].path;
-    if (pinned.count(p.filename().string())) continue;
-    if (fs::remove(p, ec)) deleted.push_back(p);
-    fs::remove(digest_path(p), ec);
-  }
-  return deleted;
 }
 
 }  // namespace tessera::checkpoint

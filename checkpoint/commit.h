@@ -12,8 +12,8 @@
 // the first one). These functions are local: the caller (save_checkpoint) runs them on rank 0.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -27,11 +27,22 @@ void write_file_durably(const std::filesystem::path& path, const std::string& by
 
 // The file name `latest` holds, or nothing when there is none (or it is empty).
 std::optional<std::string> read_latest(const std::filesystem::path& dir);
+// The moments of a save, in order; tests stop a save at each one (SaveOptions::at).
+enum class SavePoint {
+  begin,          // nothing written yet
+  written,        // every rank's data is in the temporary file; checksums and fsync not yet done
+  synced,         // the temporary file is complete and durable
+  digest_stored,  // its digest file is durable; the rename not yet done
+  renamed,        // step-N.h5 committed; `latest` not yet moved
+  pointed,        // `latest` names it; rotation not yet done
+};
+using SaveHook = std::function<void(SavePoint)>;
+
 // Records `tmp`'s digest beside `final_name` (the datasets' ranges already hashed in `known`, the
 // rest hashed now), renames `tmp` to `final_name` in `dir`, fsyncs the directory, then points
-// `latest` at it.
+// `latest` at it; `at`, when set, is called at digest_stored, renamed and pointed.
 void commit(const std::filesystem::path& dir, const std::filesystem::path& tmp, const std::string& final_name,
-            std::vector<DigestRange> known);
+            std::vector<DigestRange> known, const SaveHook& at = {});
 
 struct Listed {
   int64_t step = 0;
@@ -39,12 +50,5 @@ struct Listed {
 };
 // Committed checkpoints (step-*.h5) of `dir`, by ascending step.
 std::vector<Listed> list_checkpoints(const std::filesystem::path& dir);
-
-// Deletes the oldest committed checkpoints beyond the newest `keep` (keep <= 0: none deleted),
-// never those in `pinned` (file names: tagged ones, the latest), and stale *.h5.tmp files; a
-// deleted checkpoint's digest goes with it.
-// Returns the deleted paths.
-std::vector<std::filesystem::path> prune(const std::filesystem::path& dir, int64_t keep,
-                                         const std::set<std::string>& pinned);
 
 }  // namespace tessera::checkpoint

@@ -6,7 +6,10 @@
 
 #include "checkpoint/commit.h"
 #include "checkpoint/format.h"
+#include "checkpoint/rotation.h"
 #include "checkpoint/tags.h"
+#include "checkpoint/verify.h"
+#include "core/log.h"
 #include "core/error.h"
 
 namespace fs = std::filesystem;
@@ -20,18 +23,26 @@ fs::path checkpoints_dir(const fs::path& dir) {
 
 namespace {
 
-fs::path latest_of(const fs::path& dir, const std::string& ref) {
+// The newest checkpoint of a directory that verifies, `latest` first.
+Resolved newest_valid(const fs::path& dir, const std::string& ref) {
   const fs::path ckpts = checkpoints_dir(dir);
-  const auto name = read_latest(ckpts);
-  TESSERA_CHECK(name.has_value(), "{}: no checkpoint yet ({} does not exist)", ref, (ckpts / kLatestFile).string());
-  const fs::path file = ckpts / *name;
-  TESSERA_CHECK(fs::is_regular_file(file), "{}: `latest` names {}, which does not exist", ref, file.string());
-  return file;
+  std::vector<std::string> problems;
+  for (const fs::path& file : candidates(ckpts)) {
+    const VerifyResult r = verify_file(file.string());
+    if (r.ok()) {
+      if (!problems.empty()) log::warn("{}: using {}, the newest checkpoint that verifies", ref, file.string());
+      return {file, true};
+    }
+    log::warn("{}: skipping {}: {}", ref, file.string(), fmt::join(r.problems, "; "));
+    problems.push_back(file.filename().string());
+  }
+  TESSERA_CHECK(problems.empty(), "{}: none of its {} checkpoints verifies ({})", ref, problems.size(),
+                fmt::join(problems, ", "));
+  TESSERA_FAIL("{}: no checkpoint yet (no step-*.h5 in {})", ref, ckpts.string());
 }
 
 fs::path tagged(const fs::path& dir, const std::string& tag, const std::string& ref) {
   const fs::path ckpts = checkpoints_dir(dir);
-  if (tag == kLatestFile) return latest_of(dir, ref);
   int64_t step = -1;
   const auto [end, ec] = std::from_chars(tag.data(), tag.data() + tag.size(), step);
   if (ec == std::errc() && end == tag.data() + tag.size()) {
@@ -54,15 +65,23 @@ fs::path tagged(const fs::path& dir, const std::string& tag, const std::string& 
 
 }  // namespace
 
-fs::path resolve(const std::string& ref) {
+Resolved resolve_checked(const std::string& ref) {
   TESSERA_CHECK(!ref.empty(), "empty checkpoint reference");
-  if (fs::is_regular_file(ref)) return ref;
-  if (fs::is_directory(ref)) return latest_of(ref, ref);
+  if (fs::is_regular_file(ref)) return {ref, false};
+  if (fs::is_directory(ref)) return newest_valid(ref, ref);
   const size_t colon = ref.rfind(':');
   if (colon != std::string::npos && colon > 0 && fs::is_directory(ref.substr(0, colon))) {
-    return tagged(ref.substr(0, colon), ref.substr(colon + 1), ref);
+    const std::string tag = ref.substr(colon + 1);
+    if (tag == kLatestFile) return newest_valid(ref.substr(0, colon), ref);
+    return {tagged(ref.substr(0, colon), tag, ref), false};
   }
   TESSERA_FAIL("'{}' is not a checkpoint file, a run directory or RUN_DIR:TAG", ref);
+}
+
+std::optional<fs::path> run_dir_of(const fs::path& file) {
+  const fs::path parent = fs::absolute(file).parent_path();
+  if (parent.filename() != "checkpoints") return std::nullopt;
+  return parent.parent_path();
 }
 
 }  // namespace tessera::checkpoint

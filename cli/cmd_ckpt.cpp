@@ -5,6 +5,7 @@
 #include "checkpoint/inspect.h"
 #include "checkpoint/reader.h"
 #include "checkpoint/reference.h"
+#include "checkpoint/rotation.h"
 #include "checkpoint/tags.h"
 #include "checkpoint/verify.h"
 #include "cli/command.h"
@@ -25,12 +26,17 @@ std::string human_bytes(uintmax_t bytes) {
   return fmt::format("{:.1f} {}", v, units[u]);
 }
 
-void add_ls(CLI::App& ckpt) {
+void add_ls(CLI::App& ckpt, Context& ctx) {
   auto run_dir = std::make_shared<std::string>();
   auto* cmd = ckpt.add_subcommand("ls", "List a run's checkpoints: step, tokens, val loss, size, created, tags");
   cmd->add_option("RUN_DIR", *run_dir, "Run directory (or its checkpoints directory)")->required();
-  cmd->callback([run_dir] {
+  cmd->callback([&ctx, run_dir] {
     const auto versions = checkpoint::list_versions(*run_dir);
+    if (versions.empty()) {
+      if (ctx.world.is_root()) log::error("{} holds no checkpoints", *run_dir);
+      ctx.exit_code = 1;
+      return;
+    }
     log::info("{:>10}  {:>14}  {:>9}  {:>10}  {:<20}  {}", "step", "tokens", "val_loss", "size", "created", "tags");
     for (const auto& v : versions) {
       std::vector<std::string> tags = v.tags;
@@ -43,7 +49,6 @@ void add_ls(CLI::App& ckpt) {
                 v.val_loss ? fmt::format("{:.4f}", *v.val_loss) : "-", human_bytes(v.bytes), v.created_at,
                 fmt::join(tags, ","));
     }
-    if (versions.empty()) log::info("(no checkpoints)");
   });
 }
 
@@ -92,25 +97,38 @@ void add_diff(CLI::App& ckpt) {
   });
 }
 
+// The files `ref` asks to verify: every committed checkpoint of a directory (newest first), or the
+// one file a file name or RUN_DIR:TAG names.
+std::vector<std::string> files_to_verify(const std::string& ref) {
+  if (!std::filesystem::is_directory(ref)) return {checkpoint::resolve(ref).string()};
+  std::vector<std::string> files;
+  for (const auto& file : checkpoint::candidates(checkpoint::checkpoints_dir(ref))) files.push_back(file.string());
+  TESSERA_CHECK(!files.empty(), "{} holds no checkpoints", ref);
+  return files;
+}
+
 void add_verify(CLI::App& ckpt, Context& ctx) {
   auto ref = std::make_shared<std::string>();
-  auto* cmd = ckpt.add_subcommand("verify", "Check a checkpoint's structure and every dataset's SHA-256 (exit 0 good, 1 bad)");
+  auto* cmd = ckpt.add_subcommand("verify", "Check checkpoints' structure and every dataset's SHA-256: a file, a tag, or "
+                                            "every checkpoint of a run (exit 0 all good, 1 any bad)");
   cmd->add_option("CHECKPOINT", *ref, "File, RUN_DIR or RUN_DIR:TAG")->required();
   cmd->callback([&ctx, ref] {
-    std::string path;
+    std::vector<std::string> files;
     try {
-      path = checkpoint::resolve(*ref).string();
+      files = files_to_verify(*ref);
     } catch (const Error& e) {
       if (ctx.world.is_root()) log::error("{}", e.what());
       ctx.exit_code = 1;
       return;
     }
-    const auto r = checkpoint::verify_file(path, &ctx.world);
-    if (r.ok()) {
-      log::info("{}", r.summary());
-    } else {
-      if (ctx.world.is_root()) log::error("{}", r.summary());
-      ctx.exit_code = 1;
+    for (const auto& file : files) {
+      const auto r = checkpoint::verify_file(file, &ctx.world);
+      if (r.ok()) {
+        log::info("{}", r.summary());
+      } else {
+        if (ctx.world.is_root()) log::error("{}", r.summary());
+        ctx.exit_code = 1;
+      }
     }
   });
 }
@@ -138,7 +156,7 @@ void add_tag(CLI::App& ckpt, Context& ctx) {
 void add_ckpt_command(CLI::App& app, Context& ctx) {
   auto* ckpt = app.add_subcommand("ckpt", "Inspect, verify, compare, tag and convert checkpoints");
   ckpt->require_subcommand(1);
-  add_ls(*ckpt);
+  add_ls(*ckpt, ctx);
   add_show(*ckpt);
   add_diff(*ckpt);
   add_verify(*ckpt, ctx);

@@ -12,12 +12,12 @@
 #include "checkpoint/gguf_export.h"
 #include "checkpoint/hf_export.h"
 #include "checkpoint/hf_import.h"
+#include "checkpoint/run_tokenizer.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/run_dir.h"
 #include "datasets/manifest.h"
-#include "datasets/tokenizer.h"
 
 namespace tessera::cli {
 namespace {
@@ -27,28 +27,6 @@ namespace fs = std::filesystem;
 void require_single_process(const Context& ctx, const char* command) {
   TESSERA_CHECK(ctx.world.size() == 1, "tessera ckpt {} runs in one process: start it without mpirun or srun",
                 command);
-}
-
-// The checkpoint's tokenizer: --tokenizer FILE, else RUN_DIR/tokenizer.json beside the run's
-// checkpoints (written by import-hf), else the prepared data's tokenizer.json (data.dir of the
-// run's config). A tokenizer whose hash differs from the checkpoint's record is an error.
-std::optional<datasets::Tokenizer> find_tokenizer(const checkpoint::Weights& w, const std::string& option) {
-  std::vector<fs::path> candidates;
-  if (!option.empty()) {
-    candidates.push_back(option);
-  } else {
-    candidates.push_back(w.file.parent_path().parent_path() / datasets::kTokenizerFile);
-    if (!w.config.data.dir.empty()) candidates.push_back(fs::path(w.config.data.dir) / datasets::kTokenizerFile);
-  }
-  for (const fs::path& p : candidates) {
-    if (option.empty() && !fs::exists(p)) continue;
-    datasets::Tokenizer tok = datasets::Tokenizer::load(p.string());
-    TESSERA_CHECK(w.meta.tokenizer_hash.empty() || tok.hash() == w.meta.tokenizer_hash,
-                  "tokenizer {} (hash {}) is not the one checkpoint {} was trained with (hash {})", p.string(),
-                  tok.hash(), w.file.string(), w.meta.tokenizer_hash);
-    return tok;
-  }
-  return std::nullopt;
 }
 
 void add_export_gguf(CLI::App& ckpt, Context& ctx) {
@@ -67,7 +45,7 @@ void add_export_gguf(CLI::App& ckpt, Context& ctx) {
   cmd->callback([&ctx, a] {
     require_single_process(ctx, "export-gguf");
     const checkpoint::Weights w = checkpoint::load_weights(a->ref);
-    const auto tok = find_tokenizer(w, a->tokenizer);
+    const auto tok = checkpoint::find_tokenizer(w, a->tokenizer);
     TESSERA_CHECK(tok.has_value(), "checkpoint {} has no tokenizer beside it: give --tokenizer FILE (GGUF files "
                   "carry their vocabulary)", w.file.string());
     checkpoint::export_gguf(w.config.model, w.params, *tok, a->out,
@@ -89,7 +67,7 @@ void add_export_hf(CLI::App& ckpt, Context& ctx) {
   cmd->callback([&ctx, a] {
     require_single_process(ctx, "export-hf");
     const checkpoint::Weights w = checkpoint::load_weights(a->ref);
-    const auto tok = find_tokenizer(w, a->tokenizer);
+    const auto tok = checkpoint::find_tokenizer(w, a->tokenizer);
     if (!tok) log::warn("no tokenizer found for {}: writing no tokenizer.json", w.file.string());
     checkpoint::export_hf(w.config.model, w.params, tok ? &*tok : nullptr, a->out);
     log::info("wrote {} ({}, {} weights, step {})", a->out, w.config.model.family, w.params.numel(), w.meta.step);

@@ -5,29 +5,14 @@
 #include <iostream>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/run_tokenizer.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "datasets/manifest.h"
 #include "datasets/tokenizer.h"
 #include "train/sampler.h"
 
 namespace tessera::cli {
-
-namespace {
-
-// The tokenizer given, else the one beside the data the model was trained on.
-datasets::Tokenizer tokenizer_for(const std::string& given, const Config& config, const std::string& ckpt) {
-  if (!given.empty()) return datasets::Tokenizer::load(given);
-  TESSERA_CHECK(!config.data.dir.empty(), "checkpoint '{}' names no training data to take the tokenizer from: "
-                "pass --tokenizer FILE", ckpt);
-  const auto path = std::filesystem::path(config.data.dir) / datasets::kTokenizerFile;
-  TESSERA_CHECK(std::filesystem::exists(path), "the tokenizer of checkpoint '{}' was expected at '{}': pass "
-                "--tokenizer FILE", ckpt, path.string());
-  return datasets::Tokenizer::load(path.string());
-}
-
-}  // namespace
 
 void add_generate_command(CLI::App& app, Context&) {
   struct Options {
@@ -43,12 +28,13 @@ void add_generate_command(CLI::App& app, Context&) {
   cmd->add_option("--temperature", opts->sample.temperature, "0 for greedy (default), else the sampling temperature");
   cmd->add_option("--top-k", opts->sample.top_k, "Sample among the k most likely tokens (0: all)");
   cmd->add_option("--seed", opts->sample.seed, "Sampling seed");
-  cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file (default: the one beside the training data)");
+  cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file (default: the run's tokenizer.json, else its data's)");
   cmd->callback([opts] {
     checkpoint::Weights weights = checkpoint::load_weights(opts->ckpt);
-    const datasets::Tokenizer tokenizer = tokenizer_for(opts->tokenizer, weights.config, opts->ckpt);
-    TESSERA_CHECK(weights.meta.tokenizer_hash.empty() || weights.meta.tokenizer_hash == tokenizer.hash(),
-                  "the tokenizer does not match the one checkpoint '{}' was trained with", opts->ckpt);
+    const auto found = checkpoint::find_tokenizer(weights, opts->tokenizer);
+    TESSERA_CHECK(found.has_value(), "checkpoint '{}' has no tokenizer beside it (RUN_DIR/tokenizer.json) or its "
+                  "data: pass --tokenizer FILE", opts->ckpt);
+    const datasets::Tokenizer& tokenizer = *found;
     core::Transformer model(weights.config.model);
     TESSERA_CHECK(model.params().numel() == weights.params.numel(), "checkpoint '{}' holds {} weights, the model {}",
                   opts->ckpt, weights.params.numel(), model.params().numel());
@@ -58,6 +44,7 @@ void add_generate_command(CLI::App& app, Context&) {
     for (datasets::TokenId id : tokenizer.encode(opts->prompt)) prompt.push_back(static_cast<int32_t>(id));
     TESSERA_CHECK(!prompt.empty(), "the prompt is empty");
     opts->sample.stop_token = static_cast<int64_t>(tokenizer.eot_id());
+    opts->sample.vocab_limit = static_cast<int64_t>(tokenizer.vocab_size());
     std::vector<int32_t> out = train::generate(model, prompt, opts->sample);
     if (!out.empty() && out.back() == opts->sample.stop_token) out.pop_back();
     const std::vector<datasets::TokenId> ids(out.begin(), out.end());

@@ -1,5 +1,6 @@
 #include "core/config.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <variant>
@@ -46,6 +47,7 @@ void for_each_field(Config& c, F&& f) {
   f("train", "eval_interval", FieldRef(&c.train.eval_interval));
   f("train", "eval_batches", FieldRef(&c.train.eval_batches));
   f("train", "seed", FieldRef(&c.train.seed));
+  f("train", "max_bad_steps", FieldRef(&c.train.max_bad_steps));
   f("parallel", "tp", FieldRef(&c.parallel.tp));
   f("parallel", "zero", FieldRef(&c.parallel.zero));
   f("parallel", "timeout_s", FieldRef(&c.parallel.timeout_s));
@@ -82,6 +84,7 @@ void assign(const FieldRef& field, const toml::node& node, const std::string& wh
         } else if constexpr (std::is_same_v<T, double>) {
           TESSERA_CHECK(node.is_number(), "{} must be a number, got {}", where, type_name(node));
           *target = node.is_integer() ? static_cast<double>(node.as_integer()->get()) : node.as_floating_point()->get();
+          TESSERA_CHECK(std::isfinite(*target), "{} must be a finite number, got {}", where, *target);
         } else if constexpr (std::is_same_v<T, uint64_t>) {
           TESSERA_CHECK(node.is_integer(), "{} must be an integer, got {}", where, type_name(node));
           const int64_t v = node.as_integer()->get();
@@ -234,6 +237,7 @@ void Config::validate(const std::string& source) const {
   require(train.grad_clip >= 0, "train.grad_clip", "must not be negative (0 disables clipping)");
   require(train.eval_interval >= 0, "train.eval_interval", "must not be negative (0 disables evaluation)");
   require(train.eval_batches >= 1, "train.eval_batches", "must be at least 1");
+  require(train.max_bad_steps >= 1, "train.max_bad_steps", "must be at least 1");
   require(parallel.tp >= 1, "parallel.tp", "must be at least 1");
   require(parallel.timeout_s > 0, "parallel.timeout_s", "must be positive");
   require(parallel.bucket_mb > 0, "parallel.bucket_mb", "must be positive");

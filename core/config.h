@@ -40,6 +40,9 @@ struct TrainConfig {
   int64_t eval_interval = 100;
   int64_t eval_batches = 20;  // validation batches per evaluation
   uint64_t seed = 1337;
+  // Consecutive steps whose loss or gradient norm is not finite (skipped: no update) after which
+  // the run stops, its last good checkpoint intact.
+  int64_t max_bad_steps = 5;
 };
 
 struct ParallelConfig {

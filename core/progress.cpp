@@ -34,7 +34,7 @@ Progress::~Progress() {
 
 std::string Progress::line() const {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-  const double rate = elapsed > 0 ? done_ / elapsed : 0.0;
+  const double rate = elapsed > 0 ? (done_ - base_) / elapsed : 0.0;
   std::string s = label_;
   if (total_ > 0) s += fmt::format(" {:5.1f}%", 100.0 * done_ / total_);
   s += fmt::format(" {:.4g}{} {:.4g} {}/s elapsed {}", done_, total_ > 0 ? fmt::format("/{:.4g}", total_) : "",

@@ -16,6 +16,8 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
 
   void advance(double amount) { update(done_ + amount); }
+  // Work already done before this run (a resumed run): counted in the total, not in the rate.
+  void start_at(double done) { done_ = base_ = done; }
   // Free text shown after the counts (e.g. "loss 3.21"), kept until replaced.
   void note(std::string text) { note_ = std::move(text); }
   void update(double done);
@@ -29,7 +31,7 @@ class Progress {
  private:
   using Clock = std::chrono::steady_clock;
   std::string label_, unit_, note_;
-  double total_, done_ = 0.0, interval_s_;
+  double total_, done_ = 0.0, base_ = 0.0, interval_s_;
   Clock::time_point start_, last_print_;
   bool tty_, enabled_, finished_ = false;
   FILE* out_;

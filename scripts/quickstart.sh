@@ -19,7 +19,7 @@ echo "== a sentence through its tokenizer:"
 echo "You will be successful in your work." | "$tessera" tokenizer encode --tokenizer data/fortunes/tokenizer.json
 
 echo "== train: configs/quickstart.toml on 2 ranks -> runs/quickstart (HDF5 checkpoints every 200 steps)"
-mpirun --oversubscribe -np 2 "$tessera" train --config configs/quickstart.toml --run-dir runs/quickstart --no-resume
+mpirun --oversubscribe -np 2 "$tessera" train --config configs/quickstart.toml --run-dir runs/quickstart --overwrite
 echo "== checkpoints:"
 "$tessera" ckpt ls runs/quickstart
 "$tessera" ckpt verify runs/quickstart

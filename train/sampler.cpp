@@ -38,6 +38,7 @@ std::vector<int32_t> generate(core::Transformer& model, const std::vector<int32_
                               const SampleOptions& options) {
   TESSERA_CHECK(!prompt.empty(), "generation needs a prompt of at least one token");
   const int64_t context = model.config().seq_len, V = model.config().vocab_size;
+  const int64_t drawn = options.vocab_limit > 0 ? std::min(options.vocab_limit, V) : V;
   std::vector<int32_t> tokens = prompt, out;
   std::mt19937_64 rng(options.seed);
   for (int64_t n = 0; n < options.max_tokens; ++n) {
@@ -47,7 +48,7 @@ std::vector<int32_t> generate(core::Transformer& model, const std::vector<int32_
     model.forward(input);
     const core::Tensor& logits = model.logits();  // (1, T, V)
     const int32_t next = core::dispatch_float(logits.dtype(), [&]<typename U>() {
-      return pick(logits.data<U>() + (T - 1) * V, V, options, rng);
+      return pick(logits.data<U>() + (T - 1) * V, drawn, options, rng);
     });
     tokens.push_back(next);
     out.push_back(next);

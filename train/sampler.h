@@ -14,6 +14,9 @@ struct SampleOptions {
   int64_t top_k = 0;         // 0: the whole vocabulary
   uint64_t seed = 0;
   int64_t stop_token = -1;   // generation ends after emitting it (e.g. end-of-text); -1: never
+  // Only ids below this are drawn (the tokenizer's vocabulary when the model's is padded past
+  // it); 0: the model's whole vocabulary.
+  int64_t vocab_limit = 0;
 };
 
 // The generated ids (not including the prompt). prompt: at least one id.

@@ -9,8 +9,11 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/model/transformer.h"
+#include "core/memory.h"
 #include "core/progress.h"
 #include "core/run_dir.h"
+#include "core/sha256.h"
+#include "core/stop_signal.h"
 #include "datasets/manifest.h"
 #include "datasets/token_stats.h"
 #include "datasets/tokenizer.h"
@@ -54,7 +57,8 @@ double mean_over(parallel::Communicator& comm, double value) {
 }
 
 struct Data {
-  std::string dir;
+  std::string dir;              // absolute
+  std::string manifest_sha256;
   std::optional<datasets::Tokenizer> tokenizer;
   std::vector<std::string> val_shards;
   std::vector<std::string> lineage;  // SHA-256 of every input of the prepared data
@@ -64,6 +68,7 @@ Data open_data(const Config& config) {
   Data data;
   data.dir = config.data.dir;
   if (data.dir.empty()) return data;
+  data.manifest_sha256 = sha256_file((std::filesystem::path(data.dir) / datasets::kManifestFile).string());
   const datasets::Manifest manifest = datasets::load_manifest(data.dir);
   TESSERA_CHECK(manifest.vocab_size <= static_cast<uint64_t>(config.model.vocab_size),
                 "the data in '{}' has a vocabulary of {} tokens, more than model.vocab_size = {}", data.dir,
@@ -74,10 +79,17 @@ Data open_data(const Config& config) {
   return data;
 }
 
+// The config with data.dir absolute: checkpoints and the run directory name the data from any
+// working directory.
+Config with_absolute_data_dir(Config config) {
+  if (!config.data.dir.empty()) config.data.dir = std::filesystem::absolute(config.data.dir).lexically_normal().string();
+  return config;
+}
+
 class Loop {
  public:
   Loop(const Config& config, const parallel::World& world, const TrainOptions& options)
-      : config_(config),
+      : config_(with_absolute_data_dir(config)),
         options_(options),
         world_(world),
         topology_(parallel::Topology::make(world.size(), world.rank(), static_cast<int>(config.parallel.tp),
@@ -85,7 +97,7 @@ class Loop {
                                            static_cast<int>(config.model.kv_heads()))),
         groups_(world, topology_, config.parallel.timeout_s),
         tp_group_(groups_.tp()),
-        data_(open_data(config)),
+        data_(open_data(config_)),
         model_(config.model, core::DType::f32, &tp_group_) {
     model_.init_weights(config.train.seed);
     // Gradient buckets over this rank's shards: every dp group holds one tp rank's shards.
@@ -106,23 +118,32 @@ class Loop {
       optimizer_ = std::make_unique<AdamW>(model_.params(), model_.grads(), config.train.weight_decay);
     }
     train_batches_ = batches("train", /*shuffle=*/true);
-    if (options.run_dir && world.is_root()) run_dir_.emplace(*options.run_dir);
-    world.barrier();  // the run directory exists for every rank
+    claim_run_dir();
     bool resumed = false;
     if (options.run_dir && options.resume) {
-      if (const auto file = checkpoint::find_resumable(world, *options.run_dir)) {
-        resume_from(file->string());
+      const checkpoint::Resumable found = checkpoint::find_resumable(world, *options.run_dir);
+      if (found.file) {
+        resume_from(found.file->string());
         resumed = true;
+      } else {
+        refuse_unresumable(found);
       }
     }
     if (!resumed && options.init_from) {
-      const checkpoint::Meta meta = checkpoint::read_weights(world, topology_, *options.init_from, config,
+      const checkpoint::Meta meta = checkpoint::read_weights(world, topology_, *options.init_from, config_,
                                                              model_.params().infos(), weights());
       log::info("initialised from {} (step {}): weights only, a new optimizer", *options.init_from, meta.step);
     }
     if (run_dir_) {
-      metrics_.emplace(run_dir_->metrics_path(), resumed ? MetricsLog::Mode::append : MetricsLog::Mode::fresh);
-      std::ofstream(run_dir_->config_path()) << config.to_toml();
+      metrics_.emplace(resumed ? MetricsLog::resumed(run_dir_->metrics_path(), start_step_)
+                               : MetricsLog::fresh(run_dir_->metrics_path()));
+      record_run_files();
+    }
+    if (!options.quiet && data_.dir.empty()) {
+      log::warn("data.dir is not set: training on random tokens (a smoke test; `tessera prepare` makes data)");
+    }
+    if (!options.quiet && !options.run_dir) {
+      log::warn("no --run-dir: this run saves nothing (no checkpoints, no metrics)");
     }
   }
 
@@ -130,6 +151,14 @@ class Loop {
     const TrainConfig& tc = config_.train;
     const double tokens_per_step = static_cast<double>(tc.batch_size * config_.model.seq_len * tc.grad_accum *
                                                        topology_.dp);
+    TrainResult result;
+    if (start_step_ >= tc.steps) {
+      if (!options_.quiet) {
+        log::info("nothing to train: {} is at step {} of train.steps = {} (raise train.steps to train on)",
+                  options_.run_dir ? options_.run_dir->string() : "the run", start_step_, tc.steps);
+      }
+      return result;
+    }
     if (!options_.quiet) {
       log::info("model: {} family, {} layers, d_model {}, {} heads, {:.2f}M parameters; {} rank(s): dp {} x tp {}",
                 config_.model.family, config_.model.n_layer, config_.model.d_model, config_.model.n_head,
@@ -137,24 +166,35 @@ class Loop {
       log::info("training {} steps of {:.0f} tokens ({} x {} sequences of {} tokens, x{} accumulation)", tc.steps,
                 tokens_per_step, topology_.dp, tc.batch_size, config_.model.seq_len, tc.grad_accum);
     }
-    TrainResult result;
+    const StopSignals signals;
     Progress progress("train", static_cast<double>(tc.steps), "steps");
-    progress.update(static_cast<double>(start_step_));
+    progress.start_at(static_cast<double>(start_step_));
     const auto start = Clock::now();
     std::vector<double> step_seconds;
     double interval_seconds = 0;
-    int64_t interval_steps = 0;
+    int64_t interval_steps = 0, bad_in_a_row = 0;
     for (int64_t step = start_step_; step < tc.steps; ++step) {
       const auto t0 = Clock::now();
       const double loss = train_step(step);
       const double lr = learning_rate(tc, step);
-      double grad_norm;
-      if (zero_optimizer_) {
-        grad_norm = clip_zero_shards(tc.grad_clip);
-        zero_optimizer_->step(lr);
+      const double grad_norm = zero_optimizer_ ? clip_zero_shards(tc.grad_clip)
+                                               : clip_global_norm(model_.grads(), tc.grad_clip, &groups_.tp());
+      const StepVerdict verdict = agree_on_step(std::isfinite(loss) && std::isfinite(grad_norm));
+      if (verdict.finite) {
+        if (zero_optimizer_) {
+          zero_optimizer_->step(lr);
+        } else {
+          optimizer_->step(lr);
+        }
+        bad_in_a_row = 0;
       } else {
-        grad_norm = clip_global_norm(model_.grads(), tc.grad_clip, &groups_.tp());
-        optimizer_->step(lr);
+        ++result.skipped_steps;
+        ++bad_in_a_row;
+        if (!options_.quiet) {
+          progress.clear();
+          log::warn("step {}: loss {}, gradient norm {}: step skipped, weights unchanged ({} of train.max_bad_steps = {} "
+                    "in a row)", step + 1, loss, grad_norm, bad_in_a_row, tc.max_bad_steps);
+        }
       }
       const double seconds = seconds_since(t0);
       step_seconds.push_back(seconds);
@@ -162,11 +202,21 @@ class Loop {
       interval_seconds += seconds;
       ++interval_steps;
       result.losses.push_back(loss);
-      result.last_loss = loss;
+      if (verdict.finite) result.last_loss = loss;
 
       nlohmann::json record = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                                {"tokens_per_s", tokens_per_step / seconds}, {"sync_wait_s", sync_wait_s_}};
-      const bool stopping = options_.stop_after && step + 1 - start_step_ == *options_.stop_after;
+      if (!verdict.finite) record["skipped"] = true;
+      if (metrics_ && bad_in_a_row >= tc.max_bad_steps) metrics_->write(record);
+      if (bad_in_a_row >= tc.max_bad_steps) {
+        throw CollectiveError(fmt::format(
+            "stopping at step {}: the last {} steps had a non-finite loss or gradient norm (train.max_bad_steps); no "
+            "checkpoint written, the newest good one is kept{}. Lower train.lr or set train.grad_clip", step + 1,
+            bad_in_a_row, options_.run_dir ? " in " + (*options_.run_dir / "checkpoints").string() : ""));
+      }
+      result.stop_signal = verdict.stop_signal;
+      const bool stopping = (options_.stop_after && step + 1 - start_step_ == *options_.stop_after) ||
+                            verdict.stop_signal != 0;
       const bool last = step + 1 == tc.steps || stopping;
       std::optional<double> val_loss;
       if (!data_.dir.empty() && ((tc.eval_interval > 0 && (step + 1) % tc.eval_interval == 0) || last)) {
@@ -179,25 +229,27 @@ class Loop {
           progress.clear();
           log::info("step {}: loss {:.4f}, val loss {:.4f}, lr {:.2e}, {:.0f} tokens/s; {}", step + 1, loss,
                     result.last_val_loss, lr, tokens_per_step / seconds, times.summary());
-          if (options_.samples) print_samples(step + 1);
+          if (options_.samples && verdict.finite) print_samples(step + 1);
         }
       }
       if (metrics_) metrics_->write(record);
+      if (verdict.stop_signal != 0 && !options_.quiet) {
+        progress.clear();
+        log::info("{} received: stopping after step {}{}", StopSignals::name(verdict.stop_signal), step + 1,
+                  options_.run_dir ? " with a checkpoint (the same command resumes)" : " (no --run-dir: nothing saved)");
+      }
       if (options_.run_dir && (checkpoint_due(step + 1) || last)) {
         save(step + 1, static_cast<uint64_t>(tokens_per_step) * static_cast<uint64_t>(step + 1), val_loss);
         last_save_ = Clock::now();
       }
-      if (stopping) {
-        result.steps = step + 1 - start_step_;
-        break;
-      }
+      result.steps = step + 1 - start_step_;
       if (!options_.quiet) {
         progress.note(fmt::format("loss {:.4f} | {:.0f} tok/s", loss, tokens_per_step / seconds));
         progress.update(static_cast<double>(step + 1));
       }
+      if (stopping) break;
     }
     if (!options_.quiet) progress.finish();
-    if (result.steps == 0) result.steps = tc.steps - start_step_;
     result.tokens_per_s = tokens_per_step * static_cast<double>(result.steps) / seconds_since(start);
     if (!step_seconds.empty()) {
       result.step_seconds = median(step_seconds);
@@ -209,6 +261,86 @@ class Loop {
   }
 
  private:
+  // Rank 0 takes the run directory for this run: an earlier run's files there are resumed from,
+  // or with resume off refused, or with overwrite moved aside. Collective: every rank learns the
+  // verdict.
+  void claim_run_dir() {
+    if (!options_.run_dir) return;
+    std::string error;
+    if (world_.is_root()) {
+      try {
+        run_dir_.emplace(*options_.run_dir);
+        const std::string earlier = run_dir_->earlier_run();
+        if (!earlier.empty() && !options_.resume) {
+          if (!options_.overwrite) {
+            error = fmt::format("{} already holds a run ({}): resume it (leave out --no-resume), or pass --overwrite "
+                                "to move its files aside and start afresh", options_.run_dir->string(), earlier);
+          } else {
+            const auto moved = run_dir_->set_aside();
+            log::info("moved the earlier run in {} ({}) to {}", options_.run_dir->string(), earlier, moved.string());
+          }
+        }
+      } catch (const Error& e) {
+        error = e.what();
+      }
+    }
+    world_.broadcast(error);
+    if (!error.empty()) throw CollectiveError(error);
+  }
+
+  // A run directory whose checkpoints all failed verification is not started again from step 0:
+  // that would bury the earlier run under a new one.
+  void refuse_unresumable(const checkpoint::Resumable& found) {
+    int32_t quarantined = run_dir_ ? static_cast<int32_t>(run_dir_->quarantined()) : 0;
+    groups_.world().broadcast(&quarantined, 1, core::DType::i32, 0)->wait();
+    if (quarantined == 0) return;
+    std::vector<std::string> moved;
+    for (const auto& q : found.quarantined) moved.push_back(q.string());
+    throw CollectiveError(fmt::format(
+        "{}: no checkpoint there verifies ({} file(s) in checkpoints/quarantine/{}); nothing was trained. Start a new "
+        "run there with --overwrite, or point --init-from at a good copy", options_.run_dir->string(), quarantined,
+        moved.empty() ? "" : fmt::format(", just moved: {}", fmt::join(moved, ", "))));
+  }
+
+  // Rank 0 makes the run directory self-contained: the resolved config, where the data came from
+  // (run.json) and a copy of its tokenizer.
+  void record_run_files() {
+    std::ofstream(run_dir_->config_path()) << config_.to_toml();
+    if (data_.dir.empty()) return;
+    nlohmann::ordered_json info = {{"data_dir", data_.dir},
+                                   {"manifest_sha256", data_.manifest_sha256},
+                                   {"tokenizer_hash", data_.tokenizer ? data_.tokenizer->hash() : ""},
+                                   {"lineage", data_.lineage}};
+    std::ofstream(run_dir_->run_info_path()) << info.dump(2) << "\n";
+    std::error_code ec;
+    std::filesystem::copy_file(std::filesystem::path(data_.dir) / datasets::kTokenizerFile, run_dir_->tokenizer_path(),
+                               std::filesystem::copy_options::overwrite_existing, ec);
+    TESSERA_CHECK(!ec, "cannot copy the tokenizer into {}: {}", run_dir_->path().string(), ec.message());
+  }
+
+  struct StepVerdict {
+    bool finite = true;   // every rank's loss and gradient norm
+    int stop_signal = 0;  // a stop signal any rank received
+  };
+  // One small all-reduce per step: whether to apply the step, and whether to stop after it.
+  StepVerdict agree_on_step(bool finite) {
+    int32_t flags[2] = {finite ? 0 : 1, StopSignals::requested()};
+    groups_.world().all_reduce(flags, 2, core::DType::i32, parallel::ReduceOp::max)->wait();
+    return {flags[0] == 0, flags[1]};
+  }
+
+  // Every rank agrees whether all ranks' weights are finite (a checkpoint is never written from
+  // weights that are not).
+  bool weights_finite() {
+    const float* w = model_.params().flat().data<float>();
+    const int64_t n = model_.params().numel();
+    int32_t bad = 0;
+#pragma omp parallel for reduction(max : bad)
+    for (int64_t i = 0; i < n; ++i) bad = std::isfinite(w[i]) ? bad : 1;
+    groups_.world().all_reduce(&bad, 1, core::DType::i32, parallel::ReduceOp::max)->wait();
+    return bad == 0;
+  }
+
   // This rank's weights (its tensor-parallel shards, one flat buffer) for checkpoints.
   checkpoint::Holding weights() {
     return checkpoint::Holding::whole(model_.params().flat().data<float>(), model_.params().numel());
@@ -231,8 +363,14 @@ class Loop {
 
   int64_t optimizer_steps() const { return optimizer_ ? optimizer_->steps_taken() : zero_optimizer_->steps_taken(); }
 
-  // An atomic checkpoint of the whole training state after `step` steps (collective).
+  // An atomic checkpoint of the whole training state after `step` steps (collective); refused
+  // when the weights are not finite, so that the newest checkpoint stays a good one.
   void save(int64_t step, uint64_t tokens_seen, std::optional<double> val_loss) {
+    if (!weights_finite()) {
+      throw CollectiveError(fmt::format("the weights are not finite at step {}: no checkpoint written (the newest "
+                                        "good one stays in {}); lower train.lr or set train.grad_clip", step,
+                                        (*options_.run_dir / "checkpoints").string()));
+    }
     checkpoint::SaveRequest request;
     request.infos = model_.params().infos();
     request.params = weights();
@@ -246,9 +384,10 @@ class Loop {
     request.meta.tokens_seen = tokens_seen;
     request.meta.tokenizer_hash = data_.tokenizer ? data_.tokenizer->hash() : "";
     request.meta.lineage = data_.lineage;
-    request.meta.val_loss = val_loss;
+    if (val_loss && std::isfinite(*val_loss)) request.meta.val_loss = val_loss;
     checkpoint::SaveOptions options;
     options.keep = config_.checkpoint.keep;
+    options.validity = &validity_;
     const auto file = checkpoint::save_checkpoint(world_, topology_, *options_.run_dir / "checkpoints", request, options);
     log::info("checkpoint: {}", file.string());
   }
@@ -265,7 +404,18 @@ class Loop {
     } else {
       zero_optimizer_->set_steps_taken(state.optim_step);
     }
-    train_batches_->restore(state.loader);
+    const bool same_data = data_.dir.empty() || state.meta.lineage == data_.lineage;
+    if (!same_data) {
+      log::warn("the data in {} is not the data {} was trained on (their inputs' SHA-256 differ): resuming on it",
+                data_.dir, file);
+    }
+    try {
+      train_batches_->restore(state.loader);
+    } catch (const Error& e) {
+      throw CollectiveError(fmt::format("cannot resume {} on the data in {}{}: {}", file,
+                                        data_.dir.empty() ? "random tokens" : data_.dir,
+                                        same_data ? "" : " (not the data it was trained on)", e.what()));
+    }
     start_step_ = state.meta.step;
     log::info("resuming from {} at step {}", file, start_step_);
   }
@@ -374,14 +524,19 @@ class Loop {
       o.top_k = 40;
       o.seed = config_.train.seed + static_cast<uint64_t>(step);
       o.stop_token = eot;
+      o.vocab_limit = static_cast<int64_t>(data_.tokenizer->vocab_size());
       std::vector<int32_t> ids = generate(model_, {eot}, o);
       if (!ids.empty() && ids.back() == eot) ids.pop_back();
       const std::vector<datasets::TokenId> tokens(ids.begin(), ids.end());
-      log::info("  sample ({}): {}", temperature == 0 ? "greedy" : "T=0.8", data_.tokenizer->decode(tokens));
+      try {  // local, after generation's collectives: a sample never costs the run
+        log::info("  sample ({}): {}", temperature == 0 ? "greedy" : "T=0.8", data_.tokenizer->decode(tokens));
+      } catch (const Error& e) {
+        log::warn("  sample ({}) not printed: {}", temperature == 0 ? "greedy" : "T=0.8", e.what());
+      }
     }
   }
 
-  const Config& config_;
+  const Config config_;  // data.dir absolute
   const TrainOptions& options_;
   const parallel::World& world_;
   parallel::Topology topology_;
@@ -401,11 +556,28 @@ class Loop {
   datasets::Batch batch_;
   std::optional<RunDir> run_dir_;
   std::optional<MetricsLog> metrics_;
+  checkpoint::Validity validity_;  // rank 0's memory of checkpoints that verified
 };
 
 }  // namespace
 
 TrainResult train(const Config& config, const parallel::World& world, const TrainOptions& options) {
+  // Weights, gradients and AdamW's two moments, f32, this rank's tensor-parallel share.
+  // Rank 0 judges, every rank stops alike.
+  std::string error;
+  if (world.is_root()) {
+    int64_t numel = 0;
+    for (const auto& info : core::param_infos(config.model)) numel += info.numel();
+    try {
+      check_fits(16 * static_cast<uint64_t>(numel / std::max<int64_t>(1, config.parallel.tp)), world.local_size(),
+                 fmt::format("training a model of {:.1f}M parameters (weights, gradients, AdamW moments)",
+                             static_cast<double>(numel) / 1e6));
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  world.broadcast(error);
+  if (!error.empty()) throw CollectiveError(error);
   Loop loop(config, world, options);
   return loop.run();
 }

@@ -8,6 +8,12 @@
 // the validation loss (eval_batches batches, averaged over ranks) and, with a tokenizer, samples.
 // Every checkpoint.every steps and at the end (with a run directory): an HDF5 checkpoint of the
 // weights, AdamW state and data position, from which a later run resumes bit for bit.
+//
+// What is never lost (docs/training.md): a run directory belongs to one run (a new run there is
+// refused unless it resumes or overwrite moves the old files aside); a step whose loss or
+// gradient norm is not finite is skipped on every rank, train.max_bad_steps in a row stop the run,
+// and a checkpoint is never written from non-finite weights; SIGTERM, SIGINT or SIGUSR1 stop every
+// rank at the next step boundary with a checkpoint; an optional step (samples) never costs one.
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -19,7 +25,9 @@
 namespace tessera::train {
 
 struct TrainResult {
-  int64_t steps = 0;
+  int64_t steps = 0;              // trained in this call (0: the run was already complete)
+  int64_t skipped_steps = 0;      // left out for a non-finite loss or gradient norm
+  int stop_signal = 0;            // the signal that stopped the run early, or 0
   double last_loss = NAN;
   double last_val_loss = NAN;    // NaN when there is no validation data
   double unigram_entropy = NAN;  // of the validation tokens; NaN without data
@@ -37,6 +45,9 @@ struct TrainOptions {
   // verifies is resumed from it (the newest), unless resume is false.
   std::optional<std::filesystem::path> run_dir;
   bool resume = true;
+  // With resume false, a run directory that holds an earlier run is refused unless overwrite
+  // moves that run's files into RUN_DIR/superseded/ (nothing is deleted).
+  bool overwrite = false;
   std::optional<std::string> init_from;          // checkpoint reference: start from its weights, new optimizer
   // Stop cleanly after this many steps of this run (with a checkpoint when there is a run
   // directory); the schedule still follows train.steps, so a later run resumes where this stopped.

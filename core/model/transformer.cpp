@@ -12,6 +12,7 @@
 #include "core/cpu/residual.h"
 #include "core/cpu/rmsnorm.h"
 #include "core/cpu/rope.h"
+#include "core/memory.h"
 #include "core/model/init.h"
 #include "core/model/vocab_parallel.h"
 
@@ -76,7 +77,9 @@ struct LayerIndex {
   size_t up_w = kAbsent, up_b = kAbsent, gate_w = kAbsent, down_w = kAbsent, down_b = kAbsent;
 };
 
-std::vector<ParamInfo> build_param_infos(const ModelConfig& c) {
+}  // namespace
+
+std::vector<ParamInfo> param_infos(const ModelConfig& c) {
   const bool gpt2 = c.family == "gpt2";
   const int64_t C = c.d_model, NH = c.n_head, NKV = c.kv_heads(), D = c.head_dim();
   const int64_t F = c.ff_dim(), V = c.vocab_size;
@@ -120,6 +123,8 @@ std::vector<ParamInfo> build_param_infos(const ModelConfig& c) {
   return ps;
 }
 
+namespace {
+
 }  // namespace
 
 // Everything forward keeps for backward, for one (B,T). Shapes with N = B*T rows; under tensor
@@ -162,7 +167,12 @@ Transformer::Transformer(const ModelConfig& config, DType dtype, TpGroup* tp)
   validate_tp(config_, tp_->size());
   TESSERA_CHECK(dtype == DType::f32 || dtype == DType::f64,
                 "the CPU model computes in f32 or f64, not {}", dtype_name(dtype));
-  params_ = ParamRegistry(build_param_infos(config_), dtype, Device::cpu, tp_->rank(), tp_->size());
+  std::vector<ParamInfo> infos = param_infos(config_);
+  int64_t numel = 0;
+  for (const auto& info : infos) numel += info.numel();
+  check_fits(2 * static_cast<uint64_t>(numel / tp_->size()) * dtype_size(dtype),
+             1, fmt::format("a model of {:.1f}M parameters (weights and gradients)", static_cast<double>(numel) / 1e6));
+  params_ = ParamRegistry(std::move(infos), dtype, Device::cpu, tp_->rank(), tp_->size());
   grads_ = ParamRegistry::like(params_, dtype);
 
   auto find = [&](const std::string& name) { return params_.contains(name) ? params_.index_of(name) : kAbsent; };

@@ -53,6 +53,9 @@ struct ForwardOptions {
   bool batch_invariant = false;
 };
 
+// The model's parameters (full shapes, registration order) without allocating them.
+std::vector<ParamInfo> param_infos(const ModelConfig& config);
+
 // Called by backward with a parameter's registry index as soon as its gradient is final.
 using GradReadyFn = std::function<void(size_t)>;
 

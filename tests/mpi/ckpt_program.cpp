@@ -1,7 +1,8 @@
 // Checkpoint layouts and crashes under mpirun (driven by ckpt_layouts.sh and ckpt_crash.sh):
 //   save DIR TP ZERO        save step 100 at dp = ranks / tp (ZERO 1: moments as ZeRO-1 spans)
 //   load DIR TP ZERO        load at dp = ranks / tp and check every element against its source
-//   crash DIR               save step 1, then die (SIGKILL, last rank) between writing step 2 and its rename
+//   crash DIR POINT         save step 1, then die (SIGKILL) at POINT of step 2's save (begin, written,
+//                           synced, digest_stored, renamed, pointed: commit.h's SavePoint)
 //   resume DIR [SCALE]      the newest checkpoint that verifies must be loadable and exact
 //   loop DIR N SCALE        save steps 1..N of a bigger model (an outside kill interrupts it)
 // Exit 0 on success; a failed check prints what differs and exits 1.
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "checkpoint/checkpoint.h"
@@ -118,10 +120,18 @@ int run(const parallel::World& world, int argc, char** argv) {
     return 0;
   }
   if (mode == "crash") {
+    // Step 1 saved whole, then step 2 killed at one moment of its save: a rank for the moments
+    // every rank passes, rank 0 (the only one there) for the commit's.
+    const std::map<std::string, SavePoint> points{
+        {"begin", SavePoint::begin},           {"written", SavePoint::written}, {"synced", SavePoint::synced},
+        {"digest_stored", SavePoint::digest_stored}, {"renamed", SavePoint::renamed}, {"pointed", SavePoint::pointed}};
+    const auto point = points.find(argc > 3 ? argv[3] : "synced");
+    if (point == points.end()) return 2;
     save_checkpoint(world, topo, ckpts, request(infos, w, m, v, 1));
     SaveOptions opts;
-    opts.before_commit = [&](const fs::path&) {
-      if (world.rank() == world.size() - 1) std::raise(SIGKILL);
+    opts.at = [&](SavePoint at) {
+      const bool every_rank = at == SavePoint::begin || at == SavePoint::written || at == SavePoint::synced;
+      if (at == point->second && world.rank() == (every_rank ? world.size() - 1 : 0)) std::raise(SIGKILL);
     };
     save_checkpoint(world, topo, ckpts, request(infos, w, m, v, 2), opts);
     return 3;  // never reached: the job dies with its killed rank
@@ -133,7 +143,7 @@ int run(const parallel::World& world, int argc, char** argv) {
   }
   std::string ref = dir.string();
   if (mode == "resume") {
-    const auto found = find_resumable(world, dir);
+    const auto found = find_resumable(world, dir).file;
     if (!found) {
       std::fprintf(stderr, "no checkpoint verifies in %s\n", dir.c_str());
       return 1;

@@ -16,6 +16,7 @@
 #include "checkpoint/commit.h"
 #include "checkpoint/inspect.h"
 #include "checkpoint/reference.h"
+#include "checkpoint/rotation.h"
 #include "checkpoint/tags.h"
 #include "checkpoint/verify.h"
 #include "tests/unit/test_support.h"
@@ -214,6 +215,66 @@ TEST(Checkpoint, KeepsTheNewestAndTaggedAndResolvesReferences) {
   fs::remove_all(run);
 }
 
+// The steps of a checkpoints directory's committed files.
+std::vector<int64_t> steps_in(const fs::path& dir) {
+  std::vector<int64_t> steps;
+  for (const auto& l : list_checkpoints(dir)) steps.push_back(l.step);
+  return steps;
+}
+
+TEST(Checkpoint, RotationKeepsTheNewestValidOnesAndQuarantinesCorruptOnes) {
+  const fs::path run = fresh_dir("rotation");
+  const fs::path dir = run / "checkpoints";
+  Source s;
+  for (int64_t step = 1; step <= 3; ++step) save(s, run, step, 2);
+  EXPECT_EQ(steps_in(dir), (std::vector<int64_t>{2, 3}));
+  // The newest is truncated; the next save must keep the older good one (2), not the bad one.
+  fs::resize_file(dir / file_name_for_step(3), 4096);
+  save(s, run, 4, 2);
+  EXPECT_EQ(steps_in(dir), (std::vector<int64_t>{2, 4}));
+  EXPECT_TRUE(fs::exists(dir / "quarantine" / file_name_for_step(3)));
+  EXPECT_TRUE(fs::exists(dir / "quarantine" / (file_name_for_step(3) + ".sha256")));
+  // Every file corrupt but the one just written: nothing valid is deleted for them.
+  flip_byte(dir / file_name_for_step(2), find_float(dir / file_name_for_step(2), ckpt_fixture::value(6, 17, 0)));
+  save(s, run, 5, 2);
+  EXPECT_EQ(steps_in(dir), (std::vector<int64_t>{4, 5}));
+  save(s, run, 6, 2);
+  EXPECT_EQ(steps_in(dir), (std::vector<int64_t>{5, 6}));
+  EXPECT_EQ(read_latest(dir), file_name_for_step(6));
+  fs::remove_all(run);
+}
+
+TEST(Checkpoint, ReferencesToARunFindTheNewestValidCheckpointWithoutLatest) {
+  const fs::path run = fresh_dir("resolve");
+  const fs::path dir = run / "checkpoints";
+  Source s;
+  for (int64_t step = 1; step <= 3; ++step) save(s, run, step, 3);
+  fs::remove(dir / "latest");
+  EXPECT_EQ(resolve(run.string()).filename(), file_name_for_step(3));
+  EXPECT_EQ(resolve(run.string() + ":latest").filename(), file_name_for_step(3));
+  fs::resize_file(dir / file_name_for_step(3), 4096);
+  const Resolved r = resolve_checked(run.string());
+  EXPECT_EQ(r.file.filename(), file_name_for_step(2));
+  EXPECT_TRUE(r.verified);
+  EXPECT_EQ(load_weights(run.string()).meta.step, 2);
+  EXPECT_TRUE(fs::exists(dir / file_name_for_step(3)));  // a reader never moves files
+  // `latest` naming a damaged file: the same fallback.
+  std::ofstream(dir / "latest") << file_name_for_step(3) << "\n";
+  EXPECT_EQ(resolve(run.string()).filename(), file_name_for_step(2));
+  EXPECT_EQ(find_resumable(world(), run).file, dir / file_name_for_step(2));
+  // Nothing valid at all: an error that says so.
+  fs::resize_file(dir / file_name_for_step(2), 4096);
+  fs::resize_file(dir / file_name_for_step(1), 4096);
+  try {
+    resolve(run.string());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    // (3 went into quarantine at find_resumable)
+  EXPECT_NE(std::string(e.what()).find("none of its 2 checkpoints verifies"), std::string::npos) << e.what();
+  }
+  fs::remove_all(run);
+}
+
 TEST(Checkpoint, CorruptFilesAreRejectedAndResumeFallsBack) {
   const fs::path run = fresh_dir("corrupt");
   Source s;
@@ -227,17 +288,29 @@ TEST(Checkpoint, CorruptFilesAreRejectedAndResumeFallsBack) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.summary().find("(/model/blocks.0.mlp.up.weight) do not match the SHA-256 recorded in"), std::string::npos)
       << r.summary();
-  EXPECT_EQ(find_resumable(world(), run), good);
+  // Resume takes the older good one and moves the bad one into quarantine, never deleting it.
+  const auto found = find_resumable(world(), run);
+  EXPECT_EQ(found.file, good);
+  const fs::path moved = run / "checkpoints" / "quarantine" / bad.filename();
+  EXPECT_EQ(found.quarantined, std::vector<fs::path>{moved});
+  EXPECT_TRUE(fs::exists(moved) && fs::exists(digest_path(moved)));
+  EXPECT_FALSE(fs::exists(bad));
   // Without its digest file (a copy made elsewhere), the per-dataset checksums name the tensor.
+  save(s, run, 20);
+  flip_byte(bad, find_float(bad, ckpt_fixture::value(6, 17, 0)));
   fs::remove(digest_path(bad));
   const auto r1 = verify_file(bad.string());
   EXPECT_NE(r1.summary().find("blocks.0.mlp.up.weight: checksum mismatch"), std::string::npos) << r1.summary();
-  EXPECT_EQ(find_resumable(world(), run), good);
+  EXPECT_EQ(find_resumable(world(), run).file, good);
   // Truncated.
+  save(s, run, 20);
   fs::resize_file(bad, fs::file_size(bad) / 2);
   EXPECT_FALSE(verify_file(bad.string()).ok());
-  EXPECT_EQ(find_resumable(world(), run), good);
+  EXPECT_EQ(find_resumable(world(), run).file, good);
+  EXPECT_EQ(fs::file_size(good), fs::file_size(run / "checkpoints" / good.filename()));
   // Not HDF5 at all.
+  save(s, run, 20);
+  fs::remove(digest_path(bad));
   std::ofstream(bad, std::ios::trunc) << "hello";
   const auto r2 = verify_file(bad.string());
   EXPECT_NE(r2.summary().find("not a readable HDF5 file"), std::string::npos) << r2.summary();
