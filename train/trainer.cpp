@@ -139,10 +139,10 @@ class Loop {
                                : MetricsLog::fresh(run_dir_->metrics_path()));
       record_run_files();
     }
-    if (!options.quiet && data_.dir.empty()) {
+    if (!options.quiet && world.is_root() && data_.dir.empty()) {
       log::warn("data.dir is not set: training on random tokens (a smoke test; `tessera prepare` makes data)");
     }
-    if (!options.quiet && !options.run_dir) {
+    if (!options.quiet && world.is_root() && !options.run_dir) {
       log::warn("no --run-dir: this run saves nothing (no checkpoints, no metrics)");
     }
   }
@@ -190,7 +190,7 @@ class Loop {
       } else {
         ++result.skipped_steps;
         ++bad_in_a_row;
-        if (!options_.quiet) {
+        if (!options_.quiet && world_.is_root()) {
           progress.clear();
           log::warn("step {}: loss {}, gradient norm {}: step skipped, weights unchanged ({} of train.max_bad_steps = {} "
                     "in a row)", step + 1, loss, grad_norm, bad_in_a_row, tc.max_bad_steps);
@@ -405,7 +405,7 @@ class Loop {
       zero_optimizer_->set_steps_taken(state.optim_step);
     }
     const bool same_data = data_.dir.empty() || state.meta.lineage == data_.lineage;
-    if (!same_data) {
+    if (!same_data && world_.is_root()) {
       log::warn("the data in {} is not the data {} was trained on (their inputs' SHA-256 differ): resuming on it",
                 data_.dir, file);
     }
