@@ -1,6 +1,8 @@
 // tessera info: what this build and this process can use.
 #include <omp.h>
 
+#include <cstdlib>
+
 #include "cli/command.h"
 #include "core/device.h"
 #include "core/log.h"
@@ -21,6 +23,10 @@ void add_info_command(CLI::App& app, Context& ctx) {
     log::info("mpi: {} (world size {}, local ranks {})", ctx.world.uses_mpi() ? "yes" : "no", ctx.world.size(),
               ctx.world.local_size());
     log::info("cpu threads per rank: {}", omp_get_max_threads());
+    const char* policy = std::getenv("OMP_WAIT_POLICY");
+    const char* spin = std::getenv("GOMP_SPINCOUNT");
+    log::info("idle threads: {}", spin ? fmt::format("spin GOMP_SPINCOUNT={} times, then sleep", spin)
+                                       : fmt::format("{} (OMP_WAIT_POLICY)", policy ? policy : "default"));
   });
 }
 

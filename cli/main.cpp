@@ -8,6 +8,7 @@
 
 int main(int argc, char** argv) {
   using namespace tessera;
+  wait_passively(argv);
   parallel::World* world = nullptr;
   try {
     world = &parallel::World::init(&argc, &argv);
