@@ -9,6 +9,7 @@
 //   DIR/checkpoints/      checkpoint files, `latest`, tags.json, quarantine/ (files that failed
 //                         verification, moved aside)
 //   DIR/logs/             per-run logs
+//   DIR/complete          written once the run has trained all its steps (run_progress.h)
 //   DIR/superseded/TIME/  an earlier run's files, moved aside by `train --overwrite`
 // Only rank 0 creates and writes it.
 #include <cstdint>

@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfmt-dev libpcre2-dev libssl-dev
   libopenblas-dev libdnnl-dev               # CPU GEMM
   libgtest-dev libgmock-dev libbenchmark-dev
+  libslurm-dev slurmctld slurmd slurm-client munge  # Slurm: libslurm, and the local test cluster
   fortunes                                  # the quickstart corpus
 )
 

@@ -6,12 +6,14 @@
 #include <fstream>
 
 #include "checkpoint/checkpoint.h"
+#include "checkpoint/commit.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/model/transformer.h"
 #include "core/memory.h"
 #include "core/progress.h"
 #include "core/run_dir.h"
+#include "core/run_progress.h"
 #include "core/sha256.h"
 #include "core/stop_signal.h"
 #include "datasets/manifest.h"
@@ -166,6 +168,7 @@ class Loop {
       log::info("training {} steps of {:.0f} tokens ({} x {} sequences of {} tokens, x{} accumulation)", tc.steps,
                 tokens_per_step, topology_.dp, tc.batch_size, config_.model.seq_len, tc.grad_accum);
     }
+    if (run_dir_) std::filesystem::remove(run_dir_->path() / kCompleteMarker);  // steps remain: not complete
     const StopSignals signals;
     Progress progress("train", static_cast<double>(tc.steps), "steps");
     progress.start_at(static_cast<double>(start_step_));
@@ -241,6 +244,7 @@ class Loop {
       if (options_.run_dir && (checkpoint_due(step + 1) || last)) {
         save(step + 1, static_cast<uint64_t>(tokens_per_step) * static_cast<uint64_t>(step + 1), val_loss);
         last_save_ = Clock::now();
+        if (run_dir_ && step + 1 == tc.steps) mark_complete(step + 1);
       }
       result.steps = step + 1 - start_step_;
       if (!options_.quiet) {
@@ -327,6 +331,12 @@ class Loop {
     int32_t flags[2] = {finite ? 0 : 1, StopSignals::requested()};
     groups_.world().all_reduce(flags, 2, core::DType::i32, parallel::ReduceOp::max)->wait();
     return {flags[0] == 0, flags[1]};
+  }
+
+  // Rank 0 marks the run complete once its final checkpoint is committed (run_progress.h).
+  void mark_complete(int64_t step) {
+    const nlohmann::json marker = {{"step", step}, {"finished_at", checkpoint::utc_now_iso8601()}};
+    checkpoint::write_file_durably(run_dir_->path() / kCompleteMarker, marker.dump() + "\n");
   }
 
   // Every rank agrees whether all ranks' weights are finite (a checkpoint is never written from

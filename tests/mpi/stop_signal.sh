@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A stop signal ends training at a step boundary with a checkpoint, on every rank together:
-#   1. SIGTERM to mpirun (which forwards it to every rank);
+#   1. SIGTERM to mpirun, which forwards it to every rank and, by default, SIGKILLs them 1 s later
+#      (Open MPI's odls_base_sigkill_timeout): given 60 s here, as docs/training.md advises;
 #   2. SIGUSR1 to one rank only (a Slurm `--signal` reaching one task first): the ranks agree.
 # Each time: the job says which signal stopped it and after which step, exits non-zero (the ranks
 # with 128 + the signal), the checkpoint of that step verifies, metrics.jsonl ends at it, and the same
@@ -14,7 +15,7 @@ trap 'rm -rf "$work"; [ -n "$job" ] && kill -9 $job 2>/dev/null' EXIT
 fail() { echo "stop_signal: FAIL: $*" >&2; cat "$work/log" >&2; exit 1; }
 
 start_job() {  # $1: run directory
-  "$mpiexec" --oversubscribe -np 2 "$tessera" train --config "$config" --run-dir "$1" \
+  OMPI_MCA_odls_base_sigkill_timeout=60 "$mpiexec" --oversubscribe -np 2 "$tessera" train --config "$config" --run-dir "$1" \
     --set train.steps=1000000 --set train.batch_size=2 >"$work/log" 2>&1 &
   job=$!
   for _ in $(seq 1 300); do
