@@ -98,8 +98,10 @@ TESSERA_SIMD_CLONES void dot_panels(int32_t* acc, const int8_t* panel, int64_t p
     int32_t a[16] = {};
     const int8_t* p = panel + b * panel_stride;
     for (int64_t g = 0; g < G; ++g) {
+      const int32_t x0 = xu[4 * g], x1 = xu[4 * g + 1], x2 = xu[4 * g + 2], x3 = xu[4 * g + 3];
+      const int8_t* q = p + g * 64;
       for (int l = 0; l < 16; ++l) {
-        for (int j = 0; j < 4; ++j) a[l] += int32_t{xu[4 * g + j]} * int32_t{p[g * 64 + l * 4 + j]};
+        a[l] += x0 * q[4 * l] + x1 * q[4 * l + 1] + x2 * q[4 * l + 2] + x3 * q[4 * l + 3];
       }
     }
     std::copy(a, a + 16, acc + 16 * b);

@@ -15,6 +15,10 @@ namespace tessera::core::cpu::int8 {
 
 namespace {
 
+// Software prefetch of each weight stream this many bytes ahead: decode (N = 1) read weights at
+// 14-23 GB/s on one EPYC core without it, 26-34 GB/s with 1024 (512: 23-32, 2048: 28-34).
+constexpr int64_t kPrefetch = 1024;
+
 inline int32_t load_u32(const uint8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -31,6 +35,9 @@ TESSERA_AVX512_VNNI inline void block_512(int32_t* acc, const int8_t* panel, int
   }
   for (int64_t g = 0; g < G; ++g) {
     const int8_t* p = panel + g * 64;
+    if constexpr (kPrefetch > 0) {
+      for (int b = 0; b < 4; ++b) _mm_prefetch(reinterpret_cast<const char*>(p + b * ps + kPrefetch), _MM_HINT_T0);
+    }
     const __m512i w0 = _mm512_load_si512(p), w1 = _mm512_load_si512(p + ps);
     const __m512i w2 = _mm512_load_si512(p + 2 * ps), w3 = _mm512_load_si512(p + 3 * ps);
     for (int r = 0; r < R; ++r) {

@@ -26,9 +26,13 @@ namespace {
 constexpr size_t kColdBytes = size_t{128} << 20;
 
 // Sum of 64-bit words: integer addition is associative, so the loop vectorises without -Ofast.
+// Prefetched 2 KiB ahead, as the int8 kernel's weight streams are (n: a multiple of 64).
 TESSERA_SIMD_CLONES uint64_t sum_words(const uint64_t* p, int64_t n) {
   uint64_t s = 0;
-  for (int64_t i = 0; i < n; ++i) s += p[i];
+  for (int64_t i = 0; i < n; i += 64) {
+    __builtin_prefetch(p + i + 256);
+    for (int64_t j = i; j < i + 64; ++j) s += p[j];
+  }
   return s;
 }
 
@@ -44,7 +48,7 @@ double memory_read_gbs() {
 #pragma omp parallel reduction(+ : total)
       {
         const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-        const int64_t b = n * t / T, e = n * (t + 1) / T;
+        const int64_t b = n * t / T / 64 * 64, e = n * (t + 1) / T / 64 * 64;
         total += sum_words(buf.data() + b, e - b);
       }
       const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
