@@ -115,9 +115,9 @@ void BM_LinearInt8(benchmark::State& state) {
   }
   memory_read_gbs();
   const std::vector<float> wf = randn(static_cast<size_t>(OC * C), 1, 0.02f);
-  std::vector<QuantizedWeight> w(1, quantize_weight(wf.data(), OC, C));
-  const size_t copies = copies_for(w[0].bytes(), cold);
-  w.resize(copies, w[0]);
+  const QuantizedWeight q = quantize_weight(wf.data(), OC, C);
+  const std::vector<QuantizedWeight> w(copies_for(q.bytes(), cold), q);
+  const size_t copies = w.size();
   const std::vector<float> x = randn(static_cast<size_t>(N * C), 2, 1.0f), bias(static_cast<size_t>(OC), 0.01f);
   std::vector<float> out(static_cast<size_t>(N * OC));
   size_t c = 0;
