@@ -63,6 +63,10 @@ TESSERA_AVX_VNNI inline void half_256(int32_t* acc, const int8_t* panel, int64_t
   }
   for (int64_t g = 0; g < G; ++g) {
     const int8_t* p = panel + g * 64;
+    if constexpr (kPrefetch > 0) {
+      _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p + ps + kPrefetch), _MM_HINT_T0);
+    }
     const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(p));
     const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 32));
     const __m256i w2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(p + ps));
