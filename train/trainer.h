@@ -53,6 +53,8 @@ struct TrainOptions {
   // directory); the schedule still follows train.steps, so a later run resumes where this stopped.
   std::optional<int64_t> stop_after;
   bool samples = true;                           // generate text at evaluations
+  // Fault injection for tests: the loss seen at this step (1-based) is multiplied by 100, once.
+  std::optional<int64_t> spike_at;
   bool quiet = false;                            // no progress line or log lines (benchmarks)
 };
 
