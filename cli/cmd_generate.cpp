@@ -1,52 +1,90 @@
-// tessera generate --ckpt REF --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--seed S]
-// [--tokenizer FILE]: continues a prompt with a checkpoint's model on this process's CPU.
+// tessera generate --ckpt REF (--prompt TEXT | --input IN.jsonl --output OUT.jsonl) [sampling options]
+// [--tokenizer FILE] [--kv-cache-mb N]: runs a checkpoint's model on the serving engine (serve/)
+// on this process's CPU. --prompt streams the continuation to stdout as it is generated; --input
+// runs an offline batch (serve/batch_file.h) with continuous batching, resumable.
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "checkpoint/checkpoint.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "datasets/manifest.h"
 #include "datasets/tokenizer.h"
-#include "train/sampler.h"
+#include "serve/batch_file.h"
+#include "serve/engine.h"
 
 namespace tessera::cli {
 
 namespace {
 
-// The tokenizer given, else the one beside the data the model was trained on.
-datasets::Tokenizer tokenizer_for(const std::string& given, const Config& config, const std::string& ckpt) {
+namespace fs = std::filesystem;
+
+// The tokenizer given; else the copy in the checkpoint's run directory (RUN_DIR/checkpoints/FILE
+// -> RUN_DIR/tokenizer.json); else the one beside the data the model was trained on.
+datasets::Tokenizer tokenizer_for(const std::string& given, const checkpoint::Weights& weights, const std::string& ckpt) {
   if (!given.empty()) return datasets::Tokenizer::load(given);
-  TESSERA_CHECK(!config.data.dir.empty(), "checkpoint '{}' names no training data to take the tokenizer from: "
-                "pass --tokenizer FILE", ckpt);
-  const auto path = std::filesystem::path(config.data.dir) / datasets::kTokenizerFile;
-  TESSERA_CHECK(std::filesystem::exists(path), "the tokenizer of checkpoint '{}' was expected at '{}': pass "
-                "--tokenizer FILE", ckpt, path.string());
+  const fs::path in_run = weights.file.parent_path().parent_path() / datasets::kTokenizerFile;
+  if (fs::exists(in_run)) return datasets::Tokenizer::load(in_run.string());
+  const std::string& data = weights.config.data.dir;
+  TESSERA_CHECK(!data.empty(), "checkpoint '{}' names no training data to take the tokenizer from and its run has "
+                "no {}: pass --tokenizer FILE", ckpt, datasets::kTokenizerFile);
+  const fs::path path = fs::path(data) / datasets::kTokenizerFile;
+  TESSERA_CHECK(fs::exists(path), "the tokenizer of checkpoint '{}' was expected at '{}' or '{}': pass --tokenizer FILE",
+                ckpt, in_run.string(), path.string());
   return datasets::Tokenizer::load(path.string());
+}
+
+int64_t count_lines(const std::string& path) {
+  std::ifstream in(path);
+  int64_t n = 0;
+  for (std::string line; std::getline(in, line);) n += line.find_first_not_of(" \t\r") != std::string::npos;
+  return n;
 }
 
 }  // namespace
 
-void add_generate_command(CLI::App& app, Context&) {
+void add_generate_command(CLI::App& app, Context& ctx) {
   struct Options {
-    std::string ckpt, prompt, tokenizer;
-    train::SampleOptions sample;
+    std::string ckpt, prompt, input, output, tokenizer;
+    serve::SamplingParams sample;
+    int64_t kv_cache_mb = 256, max_step_tokens = 256;
   };
   auto opts = std::make_shared<Options>();
   opts->sample.max_tokens = 64;
-  auto* cmd = app.add_subcommand("generate", "Continue a prompt with a checkpoint's model");
+  serve::SamplingParams& s = opts->sample;
+  auto* cmd = app.add_subcommand("generate", "Continue prompts with a checkpoint's model (the serving engine)");
   cmd->add_option("--ckpt", opts->ckpt, "Checkpoint: FILE, RUN_DIR (its latest) or RUN_DIR:TAG")->required();
-  cmd->add_option("--prompt", opts->prompt, "Text to continue")->required();
-  cmd->add_option("--max-tokens", opts->sample.max_tokens, "Tokens to generate (default 64)");
-  cmd->add_option("--temperature", opts->sample.temperature, "0 for greedy (default), else the sampling temperature");
-  cmd->add_option("--top-k", opts->sample.top_k, "Sample among the k most likely tokens (0: all)");
-  cmd->add_option("--seed", opts->sample.seed, "Sampling seed");
-  cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file (default: the one beside the training data)");
-  cmd->callback([opts] {
+  auto* prompt = cmd->add_option("--prompt", opts->prompt, "Text to continue (streamed to stdout)");
+  auto* input = cmd->add_option("--input", opts->input, "Offline batch: JSONL requests (custom_id, body.prompt, ...)");
+  auto* output = cmd->add_option("--output", opts->output, "Offline batch: JSONL results, appended (resumable)");
+  prompt->excludes(input);
+  input->needs(output);
+  output->needs(input);
+  cmd->add_option("--max-tokens", s.max_tokens, "Tokens to generate (default 64; a batch line may override)");
+  cmd->add_option("--temperature", s.temperature, "0 for greedy (default), else the sampling temperature");
+  cmd->add_option("--top-k", s.top_k, "Sample among the k most likely tokens (0: all)");
+  cmd->add_option("--top-p", s.top_p, "Sample among the most likely tokens of total probability p (default 1)");
+  cmd->add_option("--min-p", s.min_p, "Drop tokens less likely than min-p times the most likely (default 0)");
+  cmd->add_option("--repetition-penalty", s.repetition_penalty, "Penalise tokens of the prompt and output (default 1)");
+  cmd->add_option("--presence-penalty", s.presence_penalty, "Subtracted from tokens already generated (default 0)");
+  cmd->add_option("--frequency-penalty", s.frequency_penalty, "Subtracted per earlier occurrence (default 0)");
+  cmd->add_option("--stop", s.stop, "Stop string (repeatable); it is not part of the output");
+  cmd->add_option("--seed", s.seed, "Sampling seed");
+  cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file (default: RUN_DIR/tokenizer.json, else the one "
+                  "beside the training data)");
+  cmd->add_option("--kv-cache-mb", opts->kv_cache_mb, "KV cache memory budget in MiB (default 256)");
+  cmd->add_option("--max-step-tokens", opts->max_step_tokens, "Tokens per engine step: prompt chunks and decodes "
+                  "(default 256)");
+  cmd->callback([opts, &ctx, prompt, input] {
+    TESSERA_CHECK(prompt->count() + input->count() == 1, "give --prompt TEXT or --input FILE --output FILE");
+    opts->sample.validate();
+    TESSERA_CHECK(opts->kv_cache_mb >= 1, "--kv-cache-mb must be >= 1, got {}", opts->kv_cache_mb);
     checkpoint::Weights weights = checkpoint::load_weights(opts->ckpt);
-    const datasets::Tokenizer tokenizer = tokenizer_for(opts->tokenizer, weights.config, opts->ckpt);
+    const datasets::Tokenizer tokenizer = tokenizer_for(opts->tokenizer, weights, opts->ckpt);
     TESSERA_CHECK(weights.meta.tokenizer_hash.empty() || weights.meta.tokenizer_hash == tokenizer.hash(),
                   "the tokenizer does not match the one checkpoint '{}' was trained with", opts->ckpt);
     core::Transformer model(weights.config.model);
@@ -54,14 +92,32 @@ void add_generate_command(CLI::App& app, Context&) {
                   opts->ckpt, weights.params.numel(), model.params().numel());
     std::memcpy(model.params().flat().data<float>(), weights.params.flat().data<float>(),
                 static_cast<size_t>(weights.params.numel()) * sizeof(float));
-    std::vector<int32_t> prompt;
-    for (datasets::TokenId id : tokenizer.encode(opts->prompt)) prompt.push_back(static_cast<int32_t>(id));
-    TESSERA_CHECK(!prompt.empty(), "the prompt is empty");
-    opts->sample.stop_token = static_cast<int64_t>(tokenizer.eot_id());
-    std::vector<int32_t> out = train::generate(model, prompt, opts->sample);
-    if (!out.empty() && out.back() == opts->sample.stop_token) out.pop_back();
-    const std::vector<datasets::TokenId> ids(out.begin(), out.end());
-    std::cout << opts->prompt << tokenizer.decode(ids) << std::endl;
+    serve::Engine engine(model, tokenizer,
+                         {.kv_cache_bytes = opts->kv_cache_mb << 20,
+                          .scheduler = {.max_step_tokens = opts->max_step_tokens}});
+
+    if (prompt->count() > 0) {
+      std::vector<int32_t> ids;
+      for (datasets::TokenId id : tokenizer.encode(opts->prompt)) ids.push_back(static_cast<int32_t>(id));
+      TESSERA_CHECK(!ids.empty(), "the prompt is empty");
+      engine.add({ids, opts->sample});
+      std::cout << opts->prompt << std::flush;
+      while (!engine.idle()) {
+        for (const serve::RequestOutput& o : engine.step()) std::cout << o.text << std::flush;
+      }
+      std::cout << std::endl;
+      return;
+    }
+
+    Progress progress("generate", static_cast<double>(count_lines(opts->input)), "req");
+    const serve::BatchReport report = serve::run_batch_file(
+        engine, tokenizer, opts->input, opts->output, opts->sample,
+        [&](const serve::BatchReport& r) { progress.update(static_cast<double>(r.completed + r.skipped + r.errors.size())); });
+    progress.finish();
+    for (const std::string& e : report.errors) log::error("{}: {}", opts->input, e);
+    log::info("generate: {} completed, {} already in {}, {} bad lines", report.completed, report.skipped,
+              opts->output, report.errors.size());
+    if (!report.errors.empty()) ctx.exit_code = 1;
   });
 }
 
