@@ -80,7 +80,7 @@ void Engine::sample(Live& r, const float* logits, RequestOutput& out) {
   ++r.generated;
   out.tokens.push_back(t.id);
   if (r.params.logprobs >= 0) out.logprobs.push_back(t);
-  const bool stop_token = (eot_ && t.id == *eot_) || std::find(r.params.stop_tokens.begin(), r.params.stop_tokens.end(),
+  const bool stop_token = (eot_ && t.id == *eot_ && !r.params.ignore_eos) || std::find(r.params.stop_tokens.begin(), r.params.stop_tokens.end(),
                                                                 t.id) != r.params.stop_tokens.end();
   if (!stop_token) out.text += r.detok.push(t.id);
   const auto length = static_cast<int64_t>(scheduler_.sequence(out.id).tokens.size());

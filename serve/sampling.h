@@ -31,6 +31,7 @@ struct SamplingParams {
   double frequency_penalty = 0.0;     // minus this times its count in the output
   uint64_t seed = 0;
   std::vector<int32_t> stop_tokens;   // generation ends after one of these (it is not emitted as text)
+  bool ignore_eos = false;            // do not stop at the tokenizer's end-of-text token (benchmarks)
   std::vector<std::string> stop;      // stop strings (matched on the text, serve/detokenizer.h)
   int64_t logprobs = -1;              // -1: none; N >= 0: the chosen token's and the top N alternatives'
   bool prompt_logprobs = false;       // also the log-probabilities of the prompt tokens (echo)

@@ -68,7 +68,18 @@ TEST(Gemm, RowwiseIsBatchInvariantBitwise) {
     std::vector<float> many(static_cast<size_t>(M * N));
     gemm_nt_rowwise<float>(M, N, K, X.data(), K, W.data(), K, many.data(), N, false);
     EXPECT_EQ(std::memcmp(many.data(), one.data(), sizeof(float) * N), 0) << "M=" << M;
+    // Every row, whether it was computed among a group of rows or alone, equals it computed alone.
+    for (int64_t i = 0; i < M; ++i) {
+      std::vector<float> alone(static_cast<size_t>(N));
+      gemm_nt_rowwise<float>(1, N, K, X.data() + i * K, K, W.data(), K, alone.data(), N, false);
+      EXPECT_EQ(std::memcmp(many.data() + i * N, alone.data(), sizeof(float) * N), 0) << "M=" << M << " row " << i;
+    }
   }
+  // Rows at an offset of one, which moves each of them to another group of four.
+  std::vector<float> big(static_cast<size_t>(63 * N)), shifted(static_cast<size_t>(62 * N));
+  gemm_nt_rowwise<float>(63, N, K, X.data(), K, W.data(), K, big.data(), N, false);
+  gemm_nt_rowwise<float>(62, N, K, X.data() + K, K, W.data(), K, shifted.data(), N, false);
+  EXPECT_EQ(std::memcmp(big.data() + N, shifted.data(), sizeof(float) * 62 * N), 0);
   // And it computes the product.
   auto Xd = std::vector<double>(X.begin(), X.end()), Wd = std::vector<double>(W.begin(), W.end());
   std::vector<double> ref(static_cast<size_t>(N));
