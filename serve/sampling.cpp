@@ -56,9 +56,9 @@ Sampler::Sampler(const SamplingParams& params, int64_t vocab_limit, const std::v
   for (int32_t id : prompt) ++seen_[id];
 }
 
-// The logits of the ids the tokenizer knows, with the penalties applied.
-std::vector<double> Sampler::penalised(const float* logits, int64_t n) const {
-  std::vector<double> l(logits, logits + n);
+void Sampler::penalise(const float* logits, int64_t n) const {
+  work_.assign(logits, logits + n);
+  std::vector<double>& l = work_;
   const double rep = params_.repetition_penalty;
   if (rep != 1.0) {
     for (const auto& [id, count] : seen_) {
@@ -68,17 +68,17 @@ std::vector<double> Sampler::penalised(const float* logits, int64_t n) const {
   for (const auto& [id, count] : generated_) {
     if (id < n) l[id] -= params_.presence_penalty + params_.frequency_penalty * static_cast<double>(count);
   }
-  return l;
 }
 
 std::vector<TokenLogprob> Sampler::candidates(const float* logits, int64_t V) const {
   const int64_t n = std::min(V, vocab_limit_);
-  const std::vector<double> l = penalised(logits, n);
-  std::vector<TokenLogprob> c(static_cast<size_t>(n));  // (id, probability)
+  penalise(logits, n);
+  const std::vector<double>& l = work_;
   if (params_.temperature == 0) {
     const auto best = std::max_element(l.begin(), l.end()) - l.begin();  // the first of equal maxima
     return {{static_cast<int32_t>(best), 1.0}};
   }
+  std::vector<TokenLogprob> c(static_cast<size_t>(n));  // (id, probability)
   const double mx = *std::max_element(l.begin(), l.end());
   double sum = 0;
   for (int64_t i = 0; i < n; ++i) {

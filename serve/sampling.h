@@ -70,13 +70,15 @@ class Sampler {
   SampledToken sample(const float* logits, int64_t V);
 
  private:
-  std::vector<double> penalised(const float* logits, int64_t n) const;
+  // logits (n) of the ids the tokenizer knows, with the penalties applied, into work_.
+  void penalise(const float* logits, int64_t n) const;
 
   SamplingParams params_;
   int64_t vocab_limit_;
   std::mt19937_64 rng_;
   std::unordered_map<int32_t, int64_t> seen_;       // ids of the prompt and the output
   std::unordered_map<int32_t, int64_t> generated_;  // id -> times generated
+  mutable std::vector<double> work_;                // (n) scratch kept across tokens: no page faults
 };
 
 }  // namespace tessera::serve
