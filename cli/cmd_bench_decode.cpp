@@ -19,6 +19,7 @@ void add_bench_decode(CLI::App& bench, Context&) {
     std::vector<int64_t> batches{1, 4, 16};
     int64_t prompt_len = 128, gen_len = 32;
     uint64_t seed = 1;
+    bool no_batch_invariant = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = bench.add_subcommand("decode", "Serving engine: prompt and decode tokens/s per batch size, decode as "
@@ -31,6 +32,8 @@ void add_bench_decode(CLI::App& bench, Context&) {
   cmd->add_option("--prompt-len", opts->prompt_len, "Prompt tokens per request (default 128)");
   cmd->add_option("--gen-len", opts->gen_len, "Generated tokens per request (default 32)");
   cmd->add_option("--seed", opts->seed, "Initialisation seed of a --config model (default 1)");
+  cmd->add_flag("--no-batch-invariant", opts->no_batch_invariant, "BLAS projections instead of fixed-order dot "
+                "products (outputs then depend on the batch in their last bits)");
   cmd->callback([opts, ckpt, config] {
     TESSERA_CHECK(ckpt->count() + config->count() == 1, "give --ckpt REF or --config FILE");
     ModelConfig mc;
@@ -55,7 +58,8 @@ void add_bench_decode(CLI::App& bench, Context&) {
               mc.family, mc.n_layer, mc.d_model, mc.vocab_size, static_cast<double>(model.num_params()) / 1e6,
               static_cast<double>(model.params().numel()) * 4 / 1e6, bw);
     for (int64_t b : opts->batches) {
-      const serve::DecodeBenchRow r = serve::bench_decode(model, b, opts->prompt_len, opts->gen_len, bw);
+      const serve::DecodeBenchRow r = serve::bench_decode(model, b, opts->prompt_len, opts->gen_len, bw,
+                                                                !opts->no_batch_invariant);
       log::info("batch={} prompt_tok_s={:.1f} decode_tok_s={:.2f} bound_fraction={:.3f}", r.batch, r.prompt_tok_s,
                 r.decode_tok_s, r.bound_fraction);
     }

@@ -52,6 +52,7 @@ void add_generate_command(CLI::App& app, Context& ctx) {
     std::string ckpt, prompt, input, output, tokenizer;
     serve::SamplingParams sample;
     int64_t kv_cache_mb = 256, max_step_tokens = 256;
+    bool no_batch_invariant = false;
   };
   auto opts = std::make_shared<Options>();
   opts->sample.max_tokens = 64;
@@ -79,6 +80,8 @@ void add_generate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--kv-cache-mb", opts->kv_cache_mb, "KV cache memory budget in MiB (default 256)");
   cmd->add_option("--max-step-tokens", opts->max_step_tokens, "Tokens per engine step: prompt chunks and decodes "
                   "(default 256)");
+  cmd->add_flag("--no-batch-invariant", opts->no_batch_invariant, "BLAS projections: faster batches, but a "
+                "request's output may then depend on what shares its batch");
   cmd->callback([opts, &ctx, prompt, input] {
     TESSERA_CHECK(prompt->count() + input->count() == 1, "give --prompt TEXT or --input FILE --output FILE");
     opts->sample.validate();
@@ -94,6 +97,7 @@ void add_generate_command(CLI::App& app, Context& ctx) {
                 static_cast<size_t>(weights.params.numel()) * sizeof(float));
     serve::Engine engine(model, tokenizer,
                          {.kv_cache_bytes = opts->kv_cache_mb << 20,
+                          .batch_invariant = !opts->no_batch_invariant,
                           .scheduler = {.max_step_tokens = opts->max_step_tokens}});
 
     if (prompt->count() > 0) {

@@ -24,7 +24,8 @@ double memory_read_gbs(int64_t bytes = int64_t{512} << 20, double min_seconds = 
 // One batch size on the engine: B requests of P random prompt tokens (ids of the model's
 // vocabulary), greedy, G tokens each (end-of-text ignored), the whole batch's prompts in one step;
 // run twice on one engine, the second run timed (the first warms its buffers up).
+// batch_invariant: the engine's option (EngineOptions::batch_invariant).
 DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t prompt_len, int64_t gen_len,
-                            double bandwidth_gbs);
+                            double bandwidth_gbs, bool batch_invariant = true);
 
 }  // namespace tessera::serve

@@ -51,7 +51,7 @@ Engine::Engine(core::Transformer& model, const datasets::Tokenizer& tokenizer, c
       tokenizer_(tokenizer),
       eot_(end_of_text(tokenizer)),
       cache_(kv_cache_shape(model, options.block_size), cache_blocks(model, options)),
-      forward_(model, cache_),
+      forward_(model, cache_, options.batch_invariant),
       scheduler_(options.scheduler, cache_) {}
 
 Engine::~Engine() = default;

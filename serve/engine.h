@@ -35,6 +35,10 @@ struct EngineOptions {
   // model's whole context can use.
   int64_t kv_cache_bytes = int64_t{256} << 20;
   int64_t block_size = 16;                      // tokens per KV cache block
+  // Batch-invariant projections (serve/forward.h): a request's logits, bit for bit, and so its
+  // greedy output do not depend on the batch. Off: BLAS projections, faster at batch sizes of 4
+  // and more (docs/benchmarks.md), outputs may differ in the last bits with the batch.
+  bool batch_invariant = true;
   SchedulerConfig scheduler;
 };
 

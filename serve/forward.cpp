@@ -63,8 +63,8 @@ struct InferenceForward::Weights {
   core::cpu::VocabShard vocab;
 };
 
-InferenceForward::InferenceForward(core::Transformer& model, KvCache& cache)
-    : model_(model), cache_(cache), w_(std::make_unique<Weights>()) {
+InferenceForward::InferenceForward(core::Transformer& model, KvCache& cache, bool batch_invariant)
+    : model_(model), cache_(cache), inv_(batch_invariant), w_(std::make_unique<Weights>()) {
   TESSERA_CHECK(model.dtype() == core::DType::f32, "serving runs f32 models, not {}", dtype_name(model.dtype()));
   const KvCacheShape want = kv_cache_shape(model, cache.shape().block_size), got = cache.shape();
   TESSERA_CHECK(got.n_layer == want.n_layer && got.n_kv_head == want.n_kv_head && got.head_dim == want.head_dim,
@@ -212,7 +212,7 @@ const core::Tensor& InferenceForward::forward(const StepBatch& b) {
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const Weights::Layer& L = w.layers[static_cast<size_t>(l)];
     norm(n.data<float>(), x.data<float>(), L.attn_norm_w, L.attn_norm_b, N);
-    linear_forward<float>(qkv.data<float>(), n.data<float>(), L.qkv_w, L.qkv_b, N, C, QKV, true);
+    linear_forward<float>(qkv.data<float>(), n.data<float>(), L.qkv_w, L.qkv_b, N, C, QKV, inv_);
     if (!gpt2) {
       rope_forward<float>(qkv.data<float>(), pos, 1, N, NH, D, QKV, kRopeTheta);
       rope_forward<float>(qkv.data<float>() + NH * D, pos, 1, N, NKV, D, QKV, kRopeTheta);
@@ -220,18 +220,18 @@ const core::Tensor& InferenceForward::forward(const StepBatch& b) {
     write_kv(l, qkv.data<float>(), b);
     attend(l, atty.data<float>(), qkv.data<float>(), b);
     core::row_parallel_forward<float>(res1.data<float>(), atty.data<float>(), L.out_w, L.out_b, x.data<float>(), N,
-                                      NH * D, C, true, tp);
+                                      NH * D, C, inv_, tp);
     norm(n.data<float>(), res1.data<float>(), L.mlp_norm_w, L.mlp_norm_b, N);
     if (gpt2) {
-      linear_forward<float>(hid.data<float>(), n.data<float>(), L.up_w, L.up_b, N, C, Fd, true);
+      linear_forward<float>(hid.data<float>(), n.data<float>(), L.up_w, L.up_b, N, C, Fd, inv_);
       gelu_forward<float>(fch.data<float>(), hid.data<float>(), N * Fd);
     } else {
-      linear_forward<float>(hid.data<float>(), n.data<float>(), L.gate_w, nullptr, N, C, Fd, true);
-      linear_forward<float>(up.data<float>(), n.data<float>(), L.up_w, nullptr, N, C, Fd, true);
+      linear_forward<float>(hid.data<float>(), n.data<float>(), L.gate_w, nullptr, N, C, Fd, inv_);
+      linear_forward<float>(up.data<float>(), n.data<float>(), L.up_w, nullptr, N, C, Fd, inv_);
       swiglu_forward<float>(fch.data<float>(), hid.data<float>(), up.data<float>(), N * Fd);
     }
     core::row_parallel_forward<float>(res2.data<float>(), fch.data<float>(), L.down_w, L.down_b, res1.data<float>(),
-                                      N, Fd, C, true, tp);
+                                      N, Fd, C, inv_, tp);
     std::swap(x, res2);  // x is the block's output; the old x's memory serves the next block
   }
   // Only the rows asked for go through the final norm and the output head.
@@ -245,7 +245,7 @@ const core::Tensor& InferenceForward::forward(const StepBatch& b) {
   if (R == 0) return logits_;
   norm(xf.data<float>(), xs.data<float>(), w.final_w, w.final_b, R);
   linear_forward<float>(tp.size() == 1 ? logits_.data<float>() : shard.data<float>(), xf.data<float>(), w.head,
-                        nullptr, R, C, Vl, true);
+                        nullptr, R, C, Vl, inv_);
   if (tp.size() > 1) core::gather_vocab_shards<float>(logits_.data<float>(), shard.data<float>(), R, Vl, w.vocab.begin, tp);
   return logits_;
 }

@@ -9,10 +9,11 @@
 // sequence's block table. A prompt may therefore arrive in chunks over several steps (chunked
 // prefill) and a decode step is one row per sequence.
 //
-// Batch invariance: every product is a fixed-order dot product (linear_forward's batch_invariant
-// path, attention_row), norms and activations are per row, and attention reads only the token's
-// own context. A token's logits are bitwise the same whatever else is in the batch and however its
-// prompt was chunked.
+// Batch invariance (on by default): every product is a fixed-order dot product (linear_forward's
+// batch_invariant path, attention_row), norms and activations are per row, and attention reads
+// only the token's own context. A token's logits are bitwise the same whatever else is in the
+// batch and however its prompt was chunked. Off, the projections run on BLAS (faster for several
+// rows; a row's last bits then depend on the batch); attention stays per token.
 //
 // Tensor parallelism: as training (transformer.h): this rank's heads and MLP features, an
 // all-reduce after the token embedding and after each row-parallel projection, the vocabulary
@@ -51,7 +52,7 @@ KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size =
 class InferenceForward {
  public:
   // model: f32, outlives this; cache: shaped by kv_cache_shape(model).
-  InferenceForward(core::Transformer& model, KvCache& cache);
+  InferenceForward(core::Transformer& model, KvCache& cache, bool batch_invariant = true);
   ~InferenceForward();
   InferenceForward(const InferenceForward&) = delete;
   InferenceForward& operator=(const InferenceForward&) = delete;
@@ -70,6 +71,7 @@ class InferenceForward {
 
   core::Transformer& model_;
   KvCache& cache_;
+  bool inv_;  // batch-invariant projections
   std::unique_ptr<Weights> w_;
   core::Arena arena_;
   std::vector<std::vector<float>> scratch_;  // per thread: gathered keys, values^T, scores

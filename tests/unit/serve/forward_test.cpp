@@ -110,6 +110,25 @@ TEST_P(ForwardVsTraining, LogitsAreBitwiseTheSameAloneBesideOthersAndAtAnyChunki
   EXPECT_EQ(std::memcmp(last.data(), solo.data() + 11 * V, last.size() * sizeof(float)), 0);
 }
 
+TEST_P(ForwardVsTraining, BlasProjectionsStayWithinTolerance) {
+  core::Transformer model(small(GetParam()));
+  model.init_weights(8);
+  const auto tokens = random_tokens(19, model.config().vocab_size, 5);
+  const auto ref = reference_logits(model, tokens);
+  KvCache cache(kv_cache_shape(model, 4), 16);
+  InferenceForward f(model, cache, /*batch_invariant=*/false);
+  BlockTable table;
+  std::vector<float> got = run_chunk(f, cache, table, tokens, 0, 12);
+  for (size_t t = 12; t < tokens.size(); ++t) {
+    const auto row = run_chunk(f, cache, table, tokens, t, t + 1);
+    got.insert(got.end(), row.begin(), row.end());
+  }
+  ASSERT_EQ(got.size(), ref.size());
+  double worst = 0;
+  for (size_t i = 0; i < ref.size(); ++i) worst = std::max(worst, std::abs(double(got[i]) - double(ref[i])));
+  EXPECT_LT(worst, 1e-4);
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, ForwardVsTraining, ::testing::Values("gpt2", "llama"));
 
 TEST(InferenceForward, RejectsPositionsPastTheContextAndRowsWithoutBlocks) {
