@@ -96,6 +96,7 @@ std::vector<RequestOutput> Engine::step() {
   stats_ = {};
   const StepPlan plan = scheduler_.schedule();
   stats_.preempted = static_cast<int64_t>(plan.preempted.size());
+  stats_.shared_tokens = plan.shared_tokens;
   if (plan.empty()) return {};
   batch_.clear();
   std::vector<int64_t> first_logit;  // per chunk: its first row in the logits

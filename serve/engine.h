@@ -74,6 +74,7 @@ struct StepStats {
   int64_t decode_tokens = 0;  // single-token decode rows
   int64_t running = 0;        // sequences in the step
   int64_t preempted = 0;
+  int64_t shared_tokens = 0;  // prompt tokens taken from cached blocks of a common prefix
 };
 
 class Engine {

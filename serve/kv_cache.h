@@ -9,7 +9,16 @@
 //
 // Blocks are handed out by a BlockAllocator: a free list and a reference count per block (a block
 // shared by two sequences, e.g. a common prompt prefix, is freed when its last owner releases it).
+//
+// Prefix sharing: every full block a sequence has computed is indexed by its tokens and the block
+// before it; a new sequence whose prompt starts with the same tokens takes those blocks (one more
+// reference each) instead of computing them. A shared block is never written again: a sequence
+// writes only past its cached tokens, and only full blocks are shared. Keys and values depend on
+// the tokens and positions alone (the forward is batch-invariant), so sharing changes no result.
+// A block leaves the index when its last owner frees it.
 #include <cstdint>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/tensor.h"
@@ -75,9 +84,21 @@ class KvCache {
   // Releases every block of `table` and empties it.
   void free(BlockTable& table);
 
+  // An empty table takes the indexed blocks that hold tokens' longest prefix of whole blocks,
+  // covering at most `limit` tokens; returns the tokens it now has cached.
+  int64_t share_prefix(BlockTable& table, const std::vector<int32_t>& tokens, int64_t limit);
+  // Indexes the full blocks of table's cached tokens (tokens: the sequence's tokens).
+  void index_full_blocks(const BlockTable& table, const std::vector<int32_t>& tokens);
+  int64_t indexed_blocks() const { return static_cast<int64_t>(index_.size()); }
+
  private:
+  // The index key of block i of a table: the block before it and the block's tokens.
+  std::string block_key(const BlockTable& table, const std::vector<int32_t>& tokens, size_t i) const;
+
   KvCacheShape shape_;
   BlockAllocator allocator_;
+  std::unordered_map<std::string, int32_t> index_;  // key -> block
+  std::vector<std::string> key_of_;                 // (n_blocks) a block's key; empty: not indexed
   core::Tensor k_, v_;  // (n_layer, n_blocks, block_size, NKV, D) each
 };
 

@@ -72,8 +72,14 @@ StepPlan Scheduler::schedule() {
          static_cast<int64_t>(running_.size()) < config_.max_running) {
     Sequence* s = waiting_.front();
     const int64_t total = static_cast<int64_t>(s->tokens.size());
+    const int64_t shared =
+        config_.prefix_sharing && s->table.blocks.empty() ? cache_.share_prefix(s->table, s->tokens, total - 1) : 0;
     const int64_t n = std::min(total - s->table.n_cached, budget);
-    if (!cache_.reserve(s->table, s->table.n_cached + n)) break;
+    if (!cache_.reserve(s->table, s->table.n_cached + n)) {
+      cache_.free(s->table);  // give the shared blocks back: it waits with an empty table
+      break;
+    }
+    plan.shared_tokens += shared;
     waiting_.pop_front();
     running_.push_back(s);
     plan.chunks.push_back({s, s->table.n_cached, s->table.n_cached + n, s->table.n_cached + n == total});
@@ -83,7 +89,10 @@ StepPlan Scheduler::schedule() {
 }
 
 void Scheduler::computed(const StepPlan& plan) {
-  for (const auto& c : plan.chunks) c.seq->table.n_cached = c.end;
+  for (const auto& c : plan.chunks) {
+    c.seq->table.n_cached = c.end;
+    if (config_.prefix_sharing) cache_.index_full_blocks(c.seq->table, c.seq->tokens);
+  }
 }
 
 void Scheduler::append(int64_t id, int32_t token) {

@@ -14,6 +14,9 @@
 //     sequence is preempted: its blocks are freed and it returns to the front of the waiting queue
 //     to be recomputed later from its tokens (prompt and the tokens generated so far). A step that
 //     preempted admits no waiting sequence.
+//   - Prefix sharing: a sequence admitted with an empty block table first takes the cached full
+//     blocks of its longest prefix that other sequences computed (KvCache::share_prefix), leaving
+//     at least its last token to compute; computed full blocks are indexed after each step.
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -27,6 +30,7 @@ namespace tessera::serve {
 struct SchedulerConfig {
   int64_t max_step_tokens = 256;  // token budget of one step (prefill chunks and decodes together)
   int64_t max_running = 64;       // sequences in one step
+  bool prefix_sharing = true;     // admitted sequences take cached blocks of a common prefix
 };
 
 // The scheduler's view of one request.
@@ -50,6 +54,7 @@ struct ScheduledChunk {
 struct StepPlan {
   std::vector<ScheduledChunk> chunks;  // decodes first, then prefill chunks
   std::vector<int64_t> preempted;      // ids preempted while planning this step
+  int64_t shared_tokens = 0;           // tokens admitted sequences took from shared cached blocks
   int64_t tokens() const;
   bool empty() const { return chunks.empty(); }
 };

@@ -64,7 +64,7 @@ std::vector<Completion> one_by_one(core::Transformer& model, const datasets::Tok
 
 struct Batched {
   std::vector<Completion> completions;
-  int64_t preempted = 0, steps = 0, max_running = 0;
+  int64_t preempted = 0, steps = 0, max_running = 0, shared = 0;
 };
 
 // All requests in one engine: a step budget of 8 tokens (prompts in chunks) and a KV cache of
@@ -86,6 +86,7 @@ Batched together(core::Transformer& model, const datasets::Tokenizer& tok, const
       if (o.finish != FinishReason::none) c.finish = o.finish;
     }
     b.preempted += e.last_step().preempted;
+    b.shared += e.last_step().shared_tokens;
     b.max_running = std::max(b.max_running, e.last_step().running);
     ++b.steps;
   }
@@ -134,6 +135,27 @@ TEST_P(EngineFamilies, SeededSamplingDoesNotDependOnTheBatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, EngineFamilies, ::testing::Values("gpt2", "llama"));
+
+TEST_P(EngineFamilies, SharedPromptPrefixesChangeNoOutput) {
+  const auto tok = byte_tokenizer();
+  core::Transformer model(small(GetParam()));
+  model.init_weights(25);
+  std::vector<Request> rs = mixed_requests(0.0, 2);
+  const std::vector<int32_t> system = {10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130};
+  for (auto& r : rs) r.prompt.insert(r.prompt.begin(), system.begin(), system.end());
+  const auto alone = one_by_one(model, tok, rs);
+  const Batched shared = together(model, tok, rs, 256);
+  EXPECT_GE(shared.shared, 5 * 12) << "the later requests should take the 12 tokens of whole blocks in common";
+  const Batched tight = together(model, tok, rs, 12);  // sharing and preemption together
+  EXPECT_GT(tight.preempted, 0);
+  for (size_t i = 0; i < rs.size(); ++i) {
+    EXPECT_EQ(shared.completions[i].tokens, alone[i].tokens) << "request " << i;
+    EXPECT_EQ(tight.completions[i].tokens, alone[i].tokens) << "request " << i;
+    for (size_t t = 0; t < alone[i].logprobs.size(); ++t) {
+      EXPECT_EQ(shared.completions[i].logprobs[t].logprob, alone[i].logprobs[t].logprob);
+    }
+  }
+}
 
 TEST(Engine, PromptLogprobsEqualTheTrainingForward) {
   const auto tok = byte_tokenizer();

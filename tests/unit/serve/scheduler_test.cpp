@@ -10,7 +10,7 @@ namespace {
 
 KvCacheShape tiny() { return {.n_layer = 1, .n_kv_head = 1, .head_dim = 1, .block_size = 4}; }
 
-std::vector<int32_t> prompt(int n) { return std::vector<int32_t>(static_cast<size_t>(n), 7); }
+std::vector<int32_t> prompt(int n, int32_t token = 7) { return std::vector<int32_t>(static_cast<size_t>(n), token); }
 
 struct Span {
   int64_t id, start, end;
@@ -49,7 +49,7 @@ TEST(Scheduler, LongPromptIsChunkedByTheTokenBudget) {
   p = s.schedule();
   EXPECT_EQ(spans(p), (std::vector<Span>{{1, 16, 20, true}}));
   run(s, p);
-  s.add(2, prompt(10), 20);  // joins between steps: the decode goes first, the prompt takes the rest
+  s.add(2, prompt(10, 8), 20);  // joins between steps: the decode goes first, the prompt takes the rest
   p = s.schedule();
   EXPECT_EQ(spans(p), (std::vector<Span>{{1, 20, 21, true}, {2, 0, 7, false}}));
   EXPECT_EQ(p.tokens(), 8);
@@ -119,6 +119,38 @@ TEST(Scheduler, ASequenceThatIsLastPreemptsItself) {
   EXPECT_EQ(spans(p), (std::vector<Span>{{1, 2, 3, true}}));
   EXPECT_EQ(p.preempted, std::vector<int64_t>{2});
   EXPECT_EQ(cache.allocator().free_blocks(), 1);
+}
+
+TEST(Scheduler, SharesTheCachedBlocksOfACommonPrefix) {
+  KvCache cache(tiny(), 16);
+  Scheduler s({.max_step_tokens = 100}, cache);
+  std::vector<int32_t> p1 = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  s.add(1, p1, 20);
+  run(s, s.schedule());
+  EXPECT_EQ(cache.indexed_blocks(), 2);  // tokens 0..7: two full blocks of 4
+  // The same first 9 tokens: two shared blocks (8 tokens), computing from token 8 on.
+  std::vector<int32_t> p2 = {1, 2, 3, 4, 5, 6, 7, 8, 9, 42, 43};
+  s.add(2, p2, 20);
+  // Only the first block in common: one shared block.
+  s.add(3, {1, 2, 3, 4, 0, 0}, 20);
+  // A prompt of exactly one block shares nothing: its last token must be computed.
+  s.add(4, {1, 2, 3, 4}, 20);
+  const auto p = s.schedule();
+  EXPECT_EQ(spans(p), (std::vector<Span>{{1, 10, 11, true}, {2, 8, 11, true}, {3, 4, 6, true}, {4, 0, 4, true}}));
+  EXPECT_EQ(p.shared_tokens, 8 + 4);
+  EXPECT_EQ(s.sequence(2).table.blocks[0], s.sequence(1).table.blocks[0]);
+  EXPECT_EQ(s.sequence(2).table.blocks[1], s.sequence(1).table.blocks[1]);
+  EXPECT_EQ(s.sequence(3).table.blocks[0], s.sequence(1).table.blocks[0]);
+  EXPECT_EQ(cache.allocator().ref_count(s.sequence(1).table.blocks[0]), 3);
+  // Owners leave one by one; the blocks stay until the last.
+  const int32_t first = s.sequence(1).table.blocks[0];
+  s.finish(1);
+  s.finish(2);
+  EXPECT_EQ(cache.allocator().ref_count(first), 1);
+  s.finish(3);
+  s.finish(4);
+  EXPECT_EQ(cache.allocator().free_blocks(), 16);
+  EXPECT_EQ(cache.indexed_blocks(), 0);
 }
 
 TEST(Scheduler, RejectsRequestsThatCanNeverFit) {
