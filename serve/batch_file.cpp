@@ -59,6 +59,7 @@ BatchLine parse_batch_line(std::string_view line, const SamplingParams& defaults
   read_field(body, "frequency_penalty", p.frequency_penalty);
   read_field(body, "seed", p.seed);
   read_field(body, "logprobs", p.logprobs);
+  read_field(body, "prompt_logprobs", p.prompt_logprobs);
   if (body.contains("stop") && body["stop"].is_string()) {
     p.stop = {body["stop"].get<std::string>()};
   } else {
@@ -81,6 +82,14 @@ std::string format_batch_result(const std::string& custom_id, const Completion& 
       tops.push_back(top);
     }
     choice["logprobs"] = {{"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}};
+  }
+  if (!c.prompt_logprobs.empty()) {  // tokens 1.. of the prompt, each given the ones before it
+    json prompt = json::array();
+    for (const TokenLogprob& t : c.prompt_logprobs) {
+      prompt.push_back({{"token", std::string(tokenizer.token_bytes(static_cast<datasets::TokenId>(t.id)))},
+                        {"logprob", t.logprob}});
+    }
+    choice["prompt_logprobs"] = prompt;
   }
   const auto completion_tokens = static_cast<int64_t>(c.tokens.size());
   const json out = {
@@ -167,6 +176,7 @@ BatchReport run_batch_file(Engine& engine, const datasets::Tokenizer& tokenizer,
       c.tokens.insert(c.tokens.end(), o.tokens.begin(), o.tokens.end());
       c.text += o.text;
       c.logprobs.insert(c.logprobs.end(), o.logprobs.begin(), o.logprobs.end());
+      if (!o.prompt_logprobs.empty()) c.prompt_logprobs = std::move(o.prompt_logprobs);
       if (o.finish == FinishReason::none) continue;
       c.finish = o.finish;
       out << format_batch_result(it->second.custom_id, c, it->second.prompt_tokens, tokenizer) << '\n';

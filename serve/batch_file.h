@@ -3,7 +3,9 @@
 //   {"custom_id": "q1", "body": {"prompt": "Once upon", "max_tokens": 32, "temperature": 0.7, ...}}
 // body fields: prompt (required), max_tokens, temperature, top_k, top_p, min_p,
 // repetition_penalty, presence_penalty, frequency_penalty, seed, stop (a string or a list),
-// logprobs (N); fields it omits take the defaults given. Each result is one output line:
+// logprobs (N), prompt_logprobs (true: the log-probability of each prompt token after the first,
+// given the ones before it: choices[0].prompt_logprobs, a list of {token, logprob}); fields it omits
+// take the defaults given. Each result is one output line:
 //   {"custom_id": "q1", "response": {"body": {"choices": [{"index": 0, "text": "...",
 //    "finish_reason": "stop"|"length", "logprobs": ...}], "usage": {"prompt_tokens": P,
 //    "completion_tokens": C, "total_tokens": P+C}}}, "error": null}

@@ -122,7 +122,7 @@ TEST_F(GenerateCli, JsonlBatchReportsBadLinesAndResumes) {
   // A rerun with a fixed input and one more line runs only the new line; the output keeps the rest.
   testing_support::spit(in, R"({"custom_id": "a", "body": {"prompt": "The note", "max_tokens": 8}})" "\n"
                             R"({"custom_id": "c", "body": {"prompt": "Once", "max_tokens": 5}})" "\n"
-                            R"({"custom_id": "f", "body": {"prompt": "New", "max_tokens": 3}})" "\n");
+                            R"({"custom_id": "f", "body": {"prompt": "New note", "max_tokens": 3, "prompt_logprobs": true}})" "\n");
   testing_support::spit(out, slurp(out) + R"({"custom_id": "z", "resp)");  // a line cut short by a crash
   const auto second = run_command(generate("--input " + in + " --output " + out));
   EXPECT_EQ(second.status, 0) << second.output;
@@ -131,6 +131,10 @@ TEST_F(GenerateCli, JsonlBatchReportsBadLinesAndResumes) {
   ASSERT_EQ(results.size(), 3u);
   EXPECT_EQ(results[0], by_id[results[0]["custom_id"]]);
   EXPECT_EQ(results[2]["custom_id"], "f");
+  const auto& plp = results[2]["response"]["body"]["choices"][0]["prompt_logprobs"];
+  ASSERT_TRUE(plp.is_array());
+  EXPECT_EQ(plp.size() + 1, results[2]["response"]["body"]["usage"]["prompt_tokens"].get<size_t>());
+  for (const auto& t : plp) EXPECT_LE(t["logprob"].get<double>(), 0.0);
 }
 
 }  // namespace
