@@ -7,18 +7,12 @@
 #include <vector>
 
 #include "serve/detokenizer.h"
+#include "tests/unit/serve/serve_test_support.h"
 
 namespace tessera::serve {
 namespace {
 
-// 256 byte tokens (id = byte) and <|endoftext|>.
-datasets::Tokenizer byte_tokenizer() {
-  datasets::BpeParts parts;
-  for (int b = 0; b < 256; ++b) parts.tokens.push_back(std::string(1, static_cast<char>(b)));
-  parts.tokens.push_back("<|endoftext|>");
-  parts.specials.push_back(256);
-  return datasets::Tokenizer::from_parts(std::move(parts), "bytes");
-}
+using testing::byte_tokenizer;
 
 bool valid_utf8(const std::string& s) {
   for (size_t i = 0, len = 0; i < s.size(); i += len) {

@@ -11,30 +11,14 @@
 
 #include "core/error.h"
 #include "serve/engine.h"
+#include "tests/unit/serve/serve_test_support.h"
 
 namespace tessera::serve {
 namespace {
 
-datasets::Tokenizer byte_tokenizer() {
-  datasets::BpeParts parts;
-  for (int b = 0; b < 256; ++b) parts.tokens.push_back(std::string(1, static_cast<char>(b)));
-  parts.tokens.push_back("<|endoftext|>");
-  parts.specials.push_back(256);
-  return datasets::Tokenizer::from_parts(std::move(parts), "bytes");
-}
+using testing::byte_tokenizer;
 
-ModelConfig small(const std::string& family) {
-  ModelConfig c;
-  c.family = family;
-  c.n_layer = 2;
-  c.d_model = 32;
-  c.n_head = 4;
-  c.n_kv_head = family == "llama" ? 2 : 0;
-  c.seq_len = 64;
-  c.vocab_size = 300;
-  c.tie_embeddings = family == "gpt2";
-  return c;
-}
+ModelConfig small(const std::string& family) { return testing::small_model(family, 64, 300); }
 
 std::vector<Request> mixed_requests(double temperature, int64_t logprobs = -1) {
   std::vector<Request> rs;

@@ -10,22 +10,12 @@
 
 #include "core/error.h"
 #include "serve/forward.h"
+#include "tests/unit/serve/serve_test_support.h"
 
 namespace tessera::serve {
 namespace {
 
-ModelConfig small(const std::string& family) {
-  ModelConfig c;
-  c.family = family;
-  c.n_layer = 2;
-  c.d_model = 32;
-  c.n_head = 4;
-  c.n_kv_head = family == "llama" ? 2 : 0;
-  c.seq_len = 40;
-  c.vocab_size = 50;
-  c.tie_embeddings = family == "gpt2";
-  return c;
-}
+ModelConfig small(const std::string& family) { return testing::small_model(family, 40, 50); }
 
 std::vector<int32_t> random_tokens(int64_t n, int64_t V, uint64_t seed) {
   std::mt19937_64 rng(seed);
