@@ -30,6 +30,12 @@ struct Engine::Live {
   int64_t generated = 0;
   std::vector<TokenLogprob> prompt_logprobs;  // (n_prompt - 1): token i+1 given tokens 0..i
   bool prompt_logprobs_sent = false;
+
+  // Whether a chunk starting at `start` needs the logits of all its rows (prompt log-probabilities
+  // still to collect), not only of its last.
+  bool wants_prompt_rows(int64_t start) const {
+    return params.prompt_logprobs && !prompt_logprobs_sent && start < n_prompt - 1;
+  }
 };
 
 namespace {
@@ -102,7 +108,7 @@ std::vector<RequestOutput> Engine::step() {
   std::vector<int64_t> first_logit;  // per chunk: its first row in the logits
   for (const auto& c : plan.chunks) {
     const Live& r = *live_.at(c.seq->id);
-    const bool prompt_lp = r.params.prompt_logprobs && !r.prompt_logprobs_sent && c.start < r.n_prompt - 1;
+    const bool prompt_lp = r.wants_prompt_rows(c.start);
     first_logit.push_back(static_cast<int64_t>(batch_.logit_rows.size()));
     const std::vector<int32_t> ids(c.seq->tokens.begin() + c.start, c.seq->tokens.begin() + c.end);
     batch_.add(c.seq->table, ids, c.start, c.sample, prompt_lp);
@@ -119,7 +125,7 @@ std::vector<RequestOutput> Engine::step() {
     const ScheduledChunk& c = plan.chunks[i];
     Live& r = *live_.at(c.seq->id);
     const float* rows = logits.data<float>() + first_logit[i] * V;
-    const bool prompt_lp = r.params.prompt_logprobs && !r.prompt_logprobs_sent && c.start < r.n_prompt - 1;
+    const bool prompt_lp = r.wants_prompt_rows(c.start);
     if (prompt_lp) {  // row j predicts the token at position c.start + j + 1
       for (int64_t p = c.start; p < std::min(c.end, r.n_prompt - 1); ++p) {
         const std::vector<double> lp = log_softmax(rows + (p - c.start) * V, known);
