@@ -76,6 +76,19 @@ TEST_F(GenerateCli, PromptIsContinuedReproduciblyAndBadOptionsAreErrors) {
   EXPECT_NE(long_prompt.output.find("context of 32"), std::string::npos) << long_prompt.output;
 }
 
+TEST_F(GenerateCli, BadInputsAreClearErrors) {
+  const auto no_model = run_command(kBin + " generate --ckpt /nonexistent/run --prompt hi");
+  EXPECT_NE(no_model.status, 0);
+  EXPECT_NE(no_model.output.find("is not a checkpoint file"), std::string::npos) << no_model.output;
+  const auto no_input = run_command(generate("--input /nonexistent/in.jsonl --output " + (*dir_ / "never.jsonl")));
+  EXPECT_NE(no_input.status, 0);
+  EXPECT_NE(no_input.output.find("cannot read the batch input"), std::string::npos) << no_input.output;
+  EXPECT_FALSE(fs::exists(*dir_ / "never.jsonl"));
+  const auto neither = run_command(generate(""));
+  EXPECT_NE(neither.status, 0);
+  EXPECT_NE(neither.output.find("--prompt TEXT or --input FILE"), std::string::npos) << neither.output;
+}
+
 TEST_F(GenerateCli, TokenizerIsFoundInTheRunDirectory) {
   const auto without = run_command(kBin + " generate --ckpt " + (*dir_ / "run") + " --prompt hi --max-tokens 2");
   EXPECT_NE(without.status, 0);  // random-token training: no data dir, and no copy in the run yet
