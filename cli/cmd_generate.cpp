@@ -1,7 +1,8 @@
 // tessera generate --ckpt REF (--prompt TEXT | --input IN.jsonl --output OUT.jsonl) [sampling options]
 // [--tokenizer FILE] [--kv-cache-mb N]: runs a checkpoint's model on the serving engine (serve/)
-// on this process's CPU. --prompt streams the continuation to stdout as it is generated; --input
-// runs an offline batch (serve/batch_file.h) with continuous batching, resumable.
+// on the CPU. --prompt streams the continuation to stdout as it is generated; --input runs an
+// offline batch (serve/batch_file.h) with continuous batching, resumable. Under mpirun the ranks
+// form one tensor-parallel group (each holds its shard) and run the same engine; rank 0 prints.
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,9 @@
 #include "core/progress.h"
 #include "datasets/manifest.h"
 #include "datasets/tokenizer.h"
+#include "parallel/groups.h"
+#include "parallel/topology.h"
+#include "parallel/tp_group.h"
 #include "serve/batch_file.h"
 #include "serve/engine.h"
 
@@ -36,6 +40,21 @@ datasets::Tokenizer tokenizer_for(const std::string& given, const checkpoint::We
   TESSERA_CHECK(fs::exists(path), "the tokenizer of checkpoint '{}' was expected at '{}' or '{}': pass --tokenizer FILE",
                 ckpt, in_run.string(), path.string());
   return datasets::Tokenizer::load(path.string());
+}
+
+// This rank's shard of every parameter, from the full tensors of a checkpoint.
+void copy_shards(core::ParamRegistry& dst, const core::ParamRegistry& full) {
+  for (size_t i = 0; i < dst.size(); ++i) {
+    float* out = dst.tensor(i).data<float>();
+    const float* in = full[dst.info(i).name].data<float>();
+    const int64_t n = dst.tensor(i).numel();
+    if (!dst.is_sharded(i)) {
+      std::memcpy(out, in, static_cast<size_t>(n) * sizeof(float));
+      continue;
+    }
+    const core::ShardIndexMap index(dst.info(i), dst.tp_rank(), dst.tp_size());
+    for (int64_t e = 0; e < n; ++e) out[e] = in[index(e)];
+  }
 }
 
 int64_t count_lines(const std::string& path) {
@@ -90,11 +109,18 @@ void add_generate_command(CLI::App& app, Context& ctx) {
     const datasets::Tokenizer tokenizer = tokenizer_for(opts->tokenizer, weights, opts->ckpt);
     TESSERA_CHECK(weights.meta.tokenizer_hash.empty() || weights.meta.tokenizer_hash == tokenizer.hash(),
                   "the tokenizer does not match the one checkpoint '{}' was trained with", opts->ckpt);
-    core::Transformer model(weights.config.model);
-    TESSERA_CHECK(model.params().numel() == weights.params.numel(), "checkpoint '{}' holds {} weights, the model {}",
-                  opts->ckpt, weights.params.numel(), model.params().numel());
-    std::memcpy(model.params().flat().data<float>(), weights.params.flat().data<float>(),
-                static_cast<size_t>(weights.params.numel()) * sizeof(float));
+    const parallel::World& world = ctx.world;
+    TESSERA_CHECK(world.size() == 1 || prompt->count() > 0, "offline batches run on one process (for now); "
+                  "under mpirun give --prompt");
+    const ModelConfig& mc = weights.config.model;
+    const auto topo = parallel::Topology::make(world.size(), world.rank(), world.size(), static_cast<int>(mc.n_head),
+                                               static_cast<int>(mc.kv_heads()));
+    parallel::ProcessGroups groups(world, topo, weights.config.parallel.timeout_s);
+    parallel::CommTpGroup tp(groups.tp());
+    core::Transformer model(mc, core::DType::f32, &tp);
+    TESSERA_CHECK(model.num_params() == weights.params.numel(), "checkpoint '{}' holds {} weights, the model {}",
+                  opts->ckpt, weights.params.numel(), model.num_params());
+    copy_shards(model.params(), weights.params);
     serve::Engine engine(model, tokenizer,
                          {.kv_cache_bytes = opts->kv_cache_mb << 20,
                           .batch_invariant = !opts->no_batch_invariant,
@@ -105,11 +131,14 @@ void add_generate_command(CLI::App& app, Context& ctx) {
       for (datasets::TokenId id : tokenizer.encode(opts->prompt)) ids.push_back(static_cast<int32_t>(id));
       TESSERA_CHECK(!ids.empty(), "the prompt is empty");
       engine.add({ids, opts->sample});
-      std::cout << opts->prompt << std::flush;
+      const bool print = world.is_root();
+      if (print) std::cout << opts->prompt << std::flush;
       while (!engine.idle()) {
-        for (const serve::RequestOutput& o : engine.step()) std::cout << o.text << std::flush;
+        for (const serve::RequestOutput& o : engine.step()) {
+          if (print) std::cout << o.text << std::flush;
+        }
       }
-      std::cout << std::endl;
+      if (print) std::cout << std::endl;
       return;
     }
 
