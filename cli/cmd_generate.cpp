@@ -2,11 +2,15 @@
 // [--tokenizer FILE] [--kv-cache-mb N]: runs a checkpoint's model on the serving engine (serve/)
 // on the CPU. --prompt streams the continuation to stdout as it is generated; --input runs an
 // offline batch (serve/batch_file.h) with continuous batching, resumable. Under mpirun the ranks
-// form one tensor-parallel group (each holds its shard) and run the same engine; rank 0 prints.
+// form one tensor-parallel group (each holds its shard) and run the same engine; rank 0 prints and
+// writes.
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "checkpoint/checkpoint.h"
 #include "cli/command.h"
@@ -110,8 +114,6 @@ void add_generate_command(CLI::App& app, Context& ctx) {
     TESSERA_CHECK(weights.meta.tokenizer_hash.empty() || weights.meta.tokenizer_hash == tokenizer.hash(),
                   "the tokenizer does not match the one checkpoint '{}' was trained with", opts->ckpt);
     const parallel::World& world = ctx.world;
-    TESSERA_CHECK(world.size() == 1 || prompt->count() > 0, "offline batches run on one process (for now); "
-                  "under mpirun give --prompt");
     const ModelConfig& mc = weights.config.model;
     const auto topo = parallel::Topology::make(world.size(), world.rank(), world.size(), static_cast<int>(mc.n_head),
                                                static_cast<int>(mc.kv_heads()));
@@ -142,12 +144,19 @@ void add_generate_command(CLI::App& app, Context& ctx) {
       return;
     }
 
+    // Rank 0 reads (and repairs) the output and tells the others what is done; it alone writes.
+    std::string done_json;
+    if (world.is_root()) done_json = nlohmann::json(serve::finished_ids(opts->output)).dump();
+    world.broadcast(done_json);
+    const auto done = nlohmann::json::parse(done_json).get<std::set<std::string>>();
     Progress progress("generate", static_cast<double>(count_lines(opts->input)), "req");
     const serve::BatchReport report = serve::run_batch_file(
-        engine, tokenizer, opts->input, opts->output, opts->sample,
+        engine, tokenizer, opts->input, world.is_root() ? opts->output : "", opts->sample, done,
         [&](const serve::BatchReport& r) { progress.update(static_cast<double>(r.completed + r.skipped + r.errors.size())); });
     progress.finish();
-    for (const std::string& e : report.errors) log::error("{}: {}", opts->input, e);
+    if (world.is_root()) {
+      for (const std::string& e : report.errors) log::error("{}: {}", opts->input, e);
+    }
     log::info("generate: {} completed, {} already in {}, {} bad lines", report.completed, report.skipped,
               opts->output, report.errors.size());
     if (!report.errors.empty()) ctx.exit_code = 1;

@@ -129,13 +129,16 @@ std::set<std::string> finished_ids(const std::string& output_path) {
 
 BatchReport run_batch_file(Engine& engine, const datasets::Tokenizer& tokenizer, const std::string& input_path,
                            const std::string& output_path, const SamplingParams& defaults,
+                           const std::set<std::string>& done,
                            const std::function<void(const BatchReport&)>& on_done) {
   std::ifstream in(input_path);
   TESSERA_CHECK(in.good(), "cannot read the batch input '{}'", input_path);
-  const std::set<std::string> done = finished_ids(output_path);
   std::map<std::string, int64_t> taken;  // custom_id -> the line that queued it
-  std::ofstream out(output_path, std::ios::app | std::ios::binary);
-  TESSERA_CHECK(out.good(), "cannot write the batch output '{}'", output_path);
+  std::ofstream out;
+  if (!output_path.empty()) {
+    out.open(output_path, std::ios::app | std::ios::binary);
+    TESSERA_CHECK(out.good(), "cannot write the batch output '{}'", output_path);
+  }
   BatchReport report;
   std::map<int64_t, InFlight> flight;
   std::string line;
@@ -179,8 +182,10 @@ BatchReport run_batch_file(Engine& engine, const datasets::Tokenizer& tokenizer,
       if (!o.prompt_logprobs.empty()) c.prompt_logprobs = std::move(o.prompt_logprobs);
       if (o.finish == FinishReason::none) continue;
       c.finish = o.finish;
-      out << format_batch_result(it->second.custom_id, c, it->second.prompt_tokens, tokenizer) << '\n';
-      out.flush();
+      if (out.is_open()) {
+        out << format_batch_result(it->second.custom_id, c, it->second.prompt_tokens, tokenizer) << '\n';
+        out.flush();
+      }
       flight.erase(it);
       ++report.completed;
       if (on_done) on_done(report);

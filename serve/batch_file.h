@@ -49,10 +49,13 @@ struct BatchReport {
   std::vector<std::string> errors;  // "line N: what", one per bad line
 };
 
-// Runs every request of input_path not yet in output_path, appending results. on_done is called
-// after each completed request (for progress).
+// Runs every request of input_path whose custom_id is not in `done` (finished_ids of the output),
+// appending results to output_path; with an empty output_path nothing is written (the other ranks
+// of a tensor-parallel group run the same requests, rank 0 writes). on_done is called after each
+// completed request (for progress).
 BatchReport run_batch_file(Engine& engine, const datasets::Tokenizer& tokenizer, const std::string& input_path,
                            const std::string& output_path, const SamplingParams& defaults,
+                           const std::set<std::string>& done,
                            const std::function<void(const BatchReport&)>& on_done = {});
 
 }  // namespace tessera::serve

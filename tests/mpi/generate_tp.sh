@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tensor-parallel serving: `tessera generate` under mpirun (2 ranks, one tp group) prints what one
 # process prints, for gpt2 and llama (grouped-query attention: 2 kv heads for 4 query heads), greedy
-# and seeded sampling; offline batches under mpirun are refused with a clear error.
+# and seeded sampling; an offline JSONL batch on 2 ranks, resumed, writes what one process writes.
 # Usage: generate_tp.sh MPIEXEC TESSERA CONFIG CORPUS_FILE
 set -u
 mpiexec=$1 tessera=$2 config=$3 corpus=$4
@@ -30,12 +30,24 @@ for family in gpt2 llama; do
     fi
   done
 done
-echo '{"custom_id": "a", "body": {"prompt": "x"}}' >"$work/in.jsonl"
-if "$mpiexec" --oversubscribe -np 2 "$tessera" generate --ckpt "$work/gpt2" --tokenizer "$work/tok.json" \
-    --input "$work/in.jsonl" --output "$work/out.jsonl" >"$work/batch.log" 2>&1; then
-  echo "FAIL: an offline batch under mpirun should be refused"; failures=$((failures + 1))
-elif ! grep -q "offline batches run on one process" "$work/batch.log"; then
-  echo "FAIL: no clear error for an offline batch under mpirun"; cat "$work/batch.log"; failures=$((failures + 1))
+# Offline batches: 2 ranks write (rank 0) what one process writes, and resume alike.
+printf '%s\n' '{"custom_id": "a", "body": {"prompt": "Notes", "max_tokens": 6}}' \
+  '{"custom_id": "b", "body": {"prompt": "The", "max_tokens": 9, "temperature": 0.8, "seed": 2}}' \
+  'not json' '{"custom_id": "c", "body": {"prompt": "A note", "max_tokens": 4}}' >"$work/in.jsonl"
+batch() {  # batch RANKS OUT
+  "$mpiexec" --oversubscribe -np "$1" "$tessera" generate --ckpt "$work/llama" --tokenizer "$work/tok.json" \
+    --input "$work/in.jsonl" --output "$2" >"$work/batch$1.log" 2>&1
+  [ $? -eq 1 ] || { echo "FAIL: batch on $1 ranks: exit status should be 1 (one bad line)"; cat "$work/batch$1.log"; failures=$((failures + 1)); }
+}
+batch 1 "$work/out1.jsonl"
+head -1 "$work/out1.jsonl" >"$work/out2.jsonl"  # a resume: the first result is already there
+batch 2 "$work/out2.jsonl"
+if cmp -s <(sort "$work/out1.jsonl") <(sort "$work/out2.jsonl"); then
+  echo "ok: offline batch on 2 ranks (resumed) writes what one process writes ($(wc -l <"$work/out2.jsonl") results)"
+else
+  echo "FAIL: offline batch on 2 ranks differs"; cat "$work/out1.jsonl" "$work/out2.jsonl"; failures=$((failures + 1))
 fi
+grep -q "line 3:" "$work/batch2.log" || { echo "FAIL: the bad line is not reported on 2 ranks"; cat "$work/batch2.log"; failures=$((failures + 1)); }
+[ "$(grep -c 'line 3:' "$work/batch2.log")" -eq 1 ] || { echo "FAIL: the bad line is reported more than once"; failures=$((failures + 1)); }
 [ "$failures" -eq 0 ] && echo "generate_tp: all passed"
 exit "$failures"
