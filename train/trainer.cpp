@@ -89,6 +89,8 @@ Config with_absolute_data_dir(Config config) {
   return config;
 }
 
+}  // namespace
+
 class Loop {
  public:
   Loop(const Config& config, const parallel::World& world, const TrainOptions& options)
@@ -149,6 +151,10 @@ class Loop {
       log::warn("no --run-dir: this run saves nothing (no checkpoints, no metrics)");
     }
   }
+
+  core::Transformer& model() { return model_; }
+  const parallel::Topology& topology() const { return topology_; }
+  const std::optional<datasets::Tokenizer>& tokenizer() const { return data_.tokenizer; }
 
   TrainResult run() {
     const TrainConfig& tc = config_.train;
@@ -623,11 +629,11 @@ class Loop {
   bool spike_injected_ = false;     // TrainOptions::spike_at has fired
 };
 
-}  // namespace
+namespace {
 
-TrainResult train(const Config& config, const parallel::World& world, const TrainOptions& options) {
-  // Weights, gradients and AdamW's two moments, f32, this rank's tensor-parallel share.
-  // Rank 0 judges, every rank stops alike.
+// Weights, gradients and AdamW's two moments, f32, this rank's tensor-parallel share. Rank 0
+// judges, every rank stops alike.
+void check_training_memory(const Config& config, const parallel::World& world) {
   std::string error;
   if (world.is_root()) {
     int64_t numel = 0;
@@ -642,8 +648,25 @@ TrainResult train(const Config& config, const parallel::World& world, const Trai
   }
   world.broadcast(error);
   if (!error.empty()) throw CollectiveError(error);
-  Loop loop(config, world, options);
-  return loop.run();
+}
+
+}  // namespace
+
+Trainer::Trainer(const Config& config, const parallel::World& world, const TrainOptions& options) {
+  check_training_memory(config, world);
+  loop_ = std::make_unique<Loop>(config, world, options);
+}
+
+Trainer::~Trainer() = default;
+
+TrainResult Trainer::run() { return loop_->run(); }
+core::Transformer& Trainer::model() { return loop_->model(); }
+const parallel::Topology& Trainer::topology() const { return loop_->topology(); }
+const std::optional<datasets::Tokenizer>& Trainer::tokenizer() const { return loop_->tokenizer(); }
+
+TrainResult train(const Config& config, const parallel::World& world, const TrainOptions& options) {
+  Trainer trainer(config, world, options);
+  return trainer.run();
 }
 
 }  // namespace tessera::train
