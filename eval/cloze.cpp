@@ -32,7 +32,10 @@ std::vector<std::string> words_of(const std::string& text) {
 // Words [begin, end) joined by spaces.
 std::string join(const std::vector<std::string>& words, size_t begin, size_t end) {
   std::string out;
-  for (size_t i = begin; i < end; ++i) out += (i > begin ? " " : "") + words[i];
+  for (size_t i = begin; i < end; ++i) {
+    if (i > begin) out += ' ';
+    out += words[i];
+  }
   return out;
 }
 

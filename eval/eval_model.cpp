@@ -1,5 +1,7 @@
 #include "eval/eval_model.h"
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/agree.h"
@@ -16,13 +18,13 @@ EvalModel::EvalModel(const parallel::World& world, const std::string& ref, int t
   std::string described;
   checkpoint::agree(&world, [&] {
     if (!world.is_root()) return;
-    const std::string file = checkpoint::resolve(ref).string();
-    described = nlohmann::json{{"file", file}, {"meta", checkpoint::read_header(file).meta.to_json()}}.dump();
+    const std::string file = std::filesystem::absolute(checkpoint::resolve(ref)).lexically_normal().string();
+    described = file + "\n" + checkpoint::read_header(file).meta.to_json().dump();  // FILE \n META
   });
   world.broadcast(described);
-  const nlohmann::json j = nlohmann::json::parse(described);
-  file_ = j["file"].get<std::string>();
-  meta_ = checkpoint::Meta::from_json(j["meta"], file_);
+  const size_t newline = described.find('\n');
+  file_ = described.substr(0, newline);
+  meta_ = checkpoint::Meta::from_json(nlohmann::json::parse(described.substr(newline + 1)), file_);
   checkpoint::agree(&world, [&] {
     config_ = Config::parse(meta_.config_toml, file_ + " (config_toml)");
     TESSERA_CHECK(tp >= 1 && world.size() % tp == 0, "--tp {} does not divide the {} ranks", tp, world.size());

@@ -11,6 +11,7 @@
 
 #include "core/model/transformer.h"
 #include "datasets/tokenizer.h"
+#include "eval/likelihood.h"
 #include "eval/task_file.h"
 #include "parallel/communicator.h"
 
