@@ -56,7 +56,7 @@ std::vector<McItem> make_cloze(const std::vector<std::string>& documents, const 
   std::vector<size_t> order(docs.size());  // a seeded Fisher-Yates shuffle of the documents
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-  const auto continuation = [&](size_t doc) { return " " + join(docs[doc], options.context_words, need); };
+  const auto continuation = [&](size_t doc) { return std::string(1, ' ').append(join(docs[doc], options.context_words, need)); };
   const size_t choices = std::min(options.choices, docs.size());
   std::vector<McItem> items;
   for (size_t i = 0; i < std::min(options.items, docs.size()); ++i) {
