@@ -21,8 +21,8 @@ std::vector<Score> score_all(core::Transformer& model, parallel::Communicator& d
       values[2 * i] = scores[i - begin].log_likelihood;
       values[2 * i + 1] = scores[i - begin].greedy ? 1.0 : 0.0;
     }
-    // Every rank's chunks run in step, so the root's count stands for all of them.
-    if (progress) progress->advance(static_cast<double>(std::min(count, (chunk + ranks) * batch_size) - std::min(count, chunk * batch_size)));
+    // The ranks score chunks in step, so the root counts its peers' chunks of this round too.
+    if (progress) progress->update(static_cast<double>(std::min(count, (chunk + ranks) * batch_size)));
   }
   if (ranks > 1 && count > 0) dp.all_reduce(values.data(), values.size(), core::DType::f64, parallel::ReduceOp::sum)->wait();
   std::vector<Score> out(count);
