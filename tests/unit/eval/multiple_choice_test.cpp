@@ -75,6 +75,24 @@ TEST(MultipleChoice, AccAndAccNormOnConstructedLikelihoods) {
   EXPECT_DOUBLE_EQ(r.acc_norm_stderr, std::sqrt(2.0 / 3 * 1.0 / 3 / 3));
 }
 
+TEST(MultipleChoice, AUniformModelForcesTheAnswers) {
+  // All weights zero: every token has probability 1/V, a choice of k tokens log-likelihood
+  // -k ln V. acc picks the choice of fewest tokens, acc_norm the one of most bytes per token.
+  core::Transformer model(eval_testing::tiny_config());
+  const auto tok = eval_testing::tokenizer();
+  const std::string few = " data", many = " z q x j";
+  ASSERT_LT(ids(tok, few).size(), ids(tok, many).size());
+  const McTask task{"forced", "forced.jsonl", {{"Validation", {many, few}, 1}, {"Shards", {few, many}, 0}}};
+  auto dp = std::move(parallel::make_in_process_group(1, "dp").front());
+  const McResult r = score_task(model, *dp, tok, task, {});
+  EXPECT_DOUBLE_EQ(r.acc, 1.0);
+  EXPECT_DOUBLE_EQ(r.acc_stderr, 0.0);
+  const double per_byte_few = static_cast<double>(ids(tok, few).size()) / static_cast<double>(few.size());
+  const double per_byte_many = static_cast<double>(ids(tok, many).size()) / static_cast<double>(many.size());
+  EXPECT_DOUBLE_EQ(r.acc_norm, per_byte_few < per_byte_many ? 1.0 : 0.0);
+  EXPECT_NEAR(r.items[0].log_likelihoods[1], -static_cast<double>(ids(tok, few).size()) * std::log(320.0), 1e-9);
+}
+
 TEST(MultipleChoice, LongSequencesAreCroppedFromTheLeft) {
   const auto tok = eval_testing::tokenizer();
   std::string context;
