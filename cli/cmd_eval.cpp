@@ -19,6 +19,9 @@ void add_eval_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-items", opts->max_items, "Score at most N items (windows for perplexity) per task (0: all)");
   cmd->add_option("--batch-size", opts->batch_size, "Sequences per forward pass (default 8)")->check(CLI::PositiveNumber);
   cmd->add_option("--tp", opts->tp, "Tensor-parallel ranks per model replica (default 1)")->check(CLI::PositiveNumber);
+  cmd->add_flag("--fast", [opts](int64_t) { opts->batch_invariant = false; },
+                "The BLAS forward pass (several times faster on CPU); results may then differ in the last digits "
+                "between rank counts");
   cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file (default: the run's tokenizer.json, else its data's)");
   cmd->add_option("--cloze-seed", opts->cloze.seed, "Seed of the built-in cloze task (default 1234)");
   cmd->add_option("--cloze-choices", opts->cloze.choices, "Choices per cloze item (default 4)");

@@ -63,6 +63,7 @@ std::vector<ModelResult> evaluate(const parallel::World& world, const EvalOption
   mc.batch_size = options.batch_size;
   mc.max_items = options.max_items;
   mc.progress = show;
+  mc.batch_invariant = options.batch_invariant;
   std::vector<ModelResult> results;
   for (const std::string& ref : options.ckpts) {
     EvalModel m(world, ref, options.tp, options.tokenizer);
@@ -84,6 +85,7 @@ std::vector<ModelResult> evaluate(const parallel::World& world, const EvalOption
       po.batch_size = options.batch_size;
       po.max_windows = options.max_items;
       po.progress = show;
+      po.batch_invariant = options.batch_invariant;
       const auto bytes = token_byte_counts(m.tokenizer(), m.config().model.vocab_size);
       const PerplexityResult p = perplexity(m.model(), m.dp(), shards, bytes, po);
       result.tasks.push_back({"val_perplexity", "perplexity", m.config().data.dir, p.windows,

@@ -22,6 +22,7 @@ struct EvalOptions {
   size_t max_items = 0;            // per task (windows for perplexity); 0: all
   size_t batch_size = 8;
   int tp = 1;
+  bool batch_invariant = true;     // false (--fast): the BLAS forward, see likelihood.h
   ClozeOptions cloze;
   bool progress = true;
 };

@@ -15,7 +15,7 @@ double log_prob(const float* logits, int64_t vocab, int32_t target) {
   return static_cast<double>(logits[target]) - max - std::log(sum);
 }
 
-std::vector<Score> score(core::Transformer& model, const std::vector<Request>& requests) {
+std::vector<Score> score(core::Transformer& model, const std::vector<Request>& requests, bool batch_invariant) {
   if (requests.empty()) return {};
   const int64_t seq_len = model.config().seq_len, V = model.config().vocab_size;
   size_t longest = 0;
@@ -33,7 +33,7 @@ std::vector<Score> score(core::Transformer& model, const std::vector<Request>& r
     std::copy(tokens.begin(), tokens.end() - 1, inputs.data<int32_t>() + b * T);
   }
   core::ForwardOptions options;
-  options.batch_invariant = true;
+  options.batch_invariant = batch_invariant;
   model.forward(inputs, core::Tensor(), options);
   const float* logits = model.logits().data<float>();  // (B, T, V)
   std::vector<Score> scores(requests.size());

@@ -26,8 +26,9 @@ struct Score {
 };
 
 // Scores `requests` in one forward of a (B, Lmax-1) batch, shorter requests padded on the right
-// (causal attention: padding never reaches earlier positions).
-std::vector<Score> score(core::Transformer& model, const std::vector<Request>& requests);
+// (causal attention: padding never reaches earlier positions). batch_invariant = false takes the
+// faster BLAS path, whose rounding may depend on the batch and the thread count.
+std::vector<Score> score(core::Transformer& model, const std::vector<Request>& requests, bool batch_invariant = true);
 
 // The log-softmax of one position's logits at `target`, in double: logits (V,).
 double log_prob(const float* logits, int64_t vocab, int32_t target);

@@ -71,7 +71,8 @@ McResult score_task(core::Transformer& model, parallel::Communicator& dp, const 
     return choice_request(items[requests[k].first], requests[k].second, tokenizer, model.config().seq_len);
   };
   const std::vector<Score> scores =
-      score_all(model, dp, requests.size(), make, options.batch_size, progress ? &*progress : nullptr);
+      score_all(model, dp, requests.size(), make, options.batch_size, progress ? &*progress : nullptr,
+                options.batch_invariant);
   if (progress) progress->finish();
   std::vector<std::vector<double>> log_likelihoods(items.size());
   for (size_t k = 0; k < requests.size(); ++k) log_likelihoods[requests[k].first].push_back(scores[k].log_likelihood);

@@ -39,6 +39,7 @@ Request choice_request(const McItem& item, size_t choice, const datasets::Tokeni
 struct McOptions {
   size_t batch_size = 8;   // sequences per forward
   size_t max_items = 0;    // 0: every item
+  bool batch_invariant = true;  // false: faster, identical across rank counts no longer promised
   bool progress = false;   // a progress line with rate and ETA (the root prints it)
 };
 

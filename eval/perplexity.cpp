@@ -66,7 +66,8 @@ PerplexityResult perplexity(core::Transformer& model, parallel::Communicator& dp
     r.scored = batch.targets.size();
     return r;
   };
-  const std::vector<Score> scores = score_all(model, dp, count, make, options.batch_size, progress ? &*progress : nullptr);
+  const std::vector<Score> scores = score_all(model, dp, count, make, options.batch_size, progress ? &*progress : nullptr,
+                                              options.batch_invariant);
   std::vector<WindowScore> windows(count);
   for (size_t w = 0; w < count; ++w) {
     const Request r = make(w);

@@ -46,6 +46,7 @@ std::vector<double> token_byte_counts(const datasets::Tokenizer& tokenizer, int6
 struct PerplexityOptions {
   size_t batch_size = 8;    // windows per forward
   size_t max_windows = 0;   // 0: every window of the split
+  bool batch_invariant = true;  // false: faster, identical across rank counts no longer promised
   bool progress = false;    // a progress line with rate and ETA (the root prints it)
 };
 

@@ -17,7 +17,9 @@ namespace tessera::eval {
 using MakeRequest = std::function<Request(size_t index)>;
 
 // The scores of requests 0..count-1, on every rank. progress (may be null) advances by requests.
+// batch_invariant: see score(); false gives up the identity across rank counts for speed.
 std::vector<Score> score_all(core::Transformer& model, parallel::Communicator& dp, size_t count,
-                             const MakeRequest& make, size_t batch_size, Progress* progress = nullptr);
+                             const MakeRequest& make, size_t batch_size, Progress* progress = nullptr,
+                             bool batch_invariant = true);
 
 }  // namespace tessera::eval
