@@ -5,6 +5,7 @@
 //                    peak measured in the same process.
 //   bench overlap:   data-parallel training steps with the gradient sync overlapped with backward
 //                    and not, alternating in one run: step times and how much of the sync is hidden.
+//   bench decode:    the serving engine's prompt and decode tokens/s (cmd_bench_decode.cpp).
 #include <algorithm>
 
 #include "cli/command.h"
@@ -188,6 +189,7 @@ void add_bench_command(CLI::App& app, Context& ctx) {
   add_gradsync(*bench, ctx);
   add_train(*bench, ctx);
   add_overlap(*bench, ctx);
+  add_bench_decode(*bench, ctx);
 }
 
 }  // namespace tessera::cli

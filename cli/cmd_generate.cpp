@@ -1,54 +1,148 @@
-// tessera generate --ckpt REF --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--seed S]
-// [--tokenizer FILE]: continues a prompt with a checkpoint's model on this process's CPU.
+// tessera generate --ckpt REF (--prompt TEXT | --input IN.jsonl --output OUT.jsonl) [sampling options]
+// [--tokenizer FILE] [--kv-cache-mb N]: runs a checkpoint's model on the serving engine (serve/)
+// on the CPU. --prompt streams the continuation to stdout as it is generated; --input runs an
+// offline batch (serve/batch_file.h) with continuous batching, resumable. Under mpirun the ranks
+// form one tensor-parallel group (each holds its shard) and run the same engine; rank 0 prints and
+// writes.
 #include <cstring>
-#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/run_tokenizer.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "datasets/tokenizer.h"
-#include "train/sampler.h"
+#include "parallel/groups.h"
+#include "parallel/topology.h"
+#include "parallel/tp_group.h"
+#include "serve/batch_file.h"
+#include "serve/engine.h"
 
 namespace tessera::cli {
 
-void add_generate_command(CLI::App& app, Context&) {
+namespace {
+
+// This rank's shard of every parameter, from the full tensors of a checkpoint.
+void copy_shards(core::ParamRegistry& dst, const core::ParamRegistry& full) {
+  for (size_t i = 0; i < dst.size(); ++i) {
+    float* out = dst.tensor(i).data<float>();
+    const float* in = full[dst.info(i).name].data<float>();
+    const int64_t n = dst.tensor(i).numel();
+    if (!dst.is_sharded(i)) {
+      std::memcpy(out, in, static_cast<size_t>(n) * sizeof(float));
+      continue;
+    }
+    const core::ShardIndexMap index(dst.info(i), dst.tp_rank(), dst.tp_size());
+    for (int64_t e = 0; e < n; ++e) out[e] = in[index(e)];
+  }
+}
+
+int64_t count_lines(const std::string& path) {
+  std::ifstream in(path);
+  int64_t n = 0;
+  for (std::string line; std::getline(in, line);) n += line.find_first_not_of(" \t\r") != std::string::npos;
+  return n;
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app, Context& ctx) {
   struct Options {
-    std::string ckpt, prompt, tokenizer;
-    train::SampleOptions sample;
+    std::string ckpt, prompt, input, output, tokenizer;
+    serve::SamplingParams sample;
+    int64_t kv_cache_mb = 256, max_step_tokens = 256;
+    bool no_batch_invariant = false;
   };
   auto opts = std::make_shared<Options>();
   opts->sample.max_tokens = 64;
-  auto* cmd = app.add_subcommand("generate", "Continue a prompt with a checkpoint's model");
+  serve::SamplingParams& s = opts->sample;
+  auto* cmd = app.add_subcommand("generate", "Continue prompts with a checkpoint's model (the serving engine)");
   cmd->add_option("--ckpt", opts->ckpt, "Checkpoint: FILE, RUN_DIR (its latest) or RUN_DIR:TAG")->required();
-  cmd->add_option("--prompt", opts->prompt, "Text to continue")->required();
-  cmd->add_option("--max-tokens", opts->sample.max_tokens, "Tokens to generate (default 64)");
-  cmd->add_option("--temperature", opts->sample.temperature, "0 for greedy (default), else the sampling temperature");
-  cmd->add_option("--top-k", opts->sample.top_k, "Sample among the k most likely tokens (0: all)");
-  cmd->add_option("--seed", opts->sample.seed, "Sampling seed");
-  cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file (default: the run's tokenizer.json, else its data's)");
-  cmd->callback([opts] {
+  auto* prompt = cmd->add_option("--prompt", opts->prompt, "Text to continue (streamed to stdout)");
+  auto* input = cmd->add_option("--input", opts->input, "Offline batch: JSONL requests (custom_id, body.prompt, ...)");
+  auto* output = cmd->add_option("--output", opts->output, "Offline batch: JSONL results, appended (resumable)");
+  prompt->excludes(input);
+  input->needs(output);
+  output->needs(input);
+  cmd->add_option("--max-tokens", s.max_tokens, "Tokens to generate (default 64; a batch line may override)");
+  cmd->add_option("--temperature", s.temperature, "0 for greedy (default), else the sampling temperature");
+  cmd->add_option("--top-k", s.top_k, "Sample among the k most likely tokens (0: all)");
+  cmd->add_option("--top-p", s.top_p, "Sample among the most likely tokens of total probability p (default 1)");
+  cmd->add_option("--min-p", s.min_p, "Drop tokens less likely than min-p times the most likely (default 0)");
+  cmd->add_option("--repetition-penalty", s.repetition_penalty, "Penalise tokens of the prompt and output (default 1)");
+  cmd->add_option("--presence-penalty", s.presence_penalty, "Subtracted from tokens already generated (default 0)");
+  cmd->add_option("--frequency-penalty", s.frequency_penalty, "Subtracted per earlier occurrence (default 0)");
+  cmd->add_option("--stop", s.stop, "Stop string (repeatable); it is not part of the output");
+  cmd->add_option("--seed", s.seed, "Sampling seed");
+  cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file (default: RUN_DIR/tokenizer.json, else the one "
+                  "beside the training data)");
+  cmd->add_option("--kv-cache-mb", opts->kv_cache_mb, "KV cache memory budget in MiB (default 256)");
+  cmd->add_option("--max-step-tokens", opts->max_step_tokens, "Tokens per engine step: prompt chunks and decodes "
+                  "(default 256)");
+  cmd->add_flag("--no-batch-invariant", opts->no_batch_invariant, "BLAS projections: faster batches, but a "
+                "request's output may then depend on what shares its batch");
+  cmd->callback([opts, &ctx, prompt, input] {
+    TESSERA_CHECK(prompt->count() + input->count() == 1, "give --prompt TEXT or --input FILE --output FILE");
+    opts->sample.validate();
+    TESSERA_CHECK(opts->kv_cache_mb >= 1, "--kv-cache-mb must be >= 1, got {}", opts->kv_cache_mb);
     checkpoint::Weights weights = checkpoint::load_weights(opts->ckpt);
     const auto found = checkpoint::find_tokenizer(weights, opts->tokenizer);
     TESSERA_CHECK(found.has_value(), "checkpoint '{}' has no tokenizer beside it (RUN_DIR/tokenizer.json) or its "
                   "data: pass --tokenizer FILE", opts->ckpt);
     const datasets::Tokenizer& tokenizer = *found;
-    core::Transformer model(weights.config.model);
-    TESSERA_CHECK(model.params().numel() == weights.params.numel(), "checkpoint '{}' holds {} weights, the model {}",
-                  opts->ckpt, weights.params.numel(), model.params().numel());
-    std::memcpy(model.params().flat().data<float>(), weights.params.flat().data<float>(),
-                static_cast<size_t>(weights.params.numel()) * sizeof(float));
-    std::vector<int32_t> prompt;
-    for (datasets::TokenId id : tokenizer.encode(opts->prompt)) prompt.push_back(static_cast<int32_t>(id));
-    TESSERA_CHECK(!prompt.empty(), "the prompt is empty");
-    opts->sample.stop_token = static_cast<int64_t>(tokenizer.eot_id());
-    opts->sample.vocab_limit = static_cast<int64_t>(tokenizer.vocab_size());
-    std::vector<int32_t> out = train::generate(model, prompt, opts->sample);
-    if (!out.empty() && out.back() == opts->sample.stop_token) out.pop_back();
-    const std::vector<datasets::TokenId> ids(out.begin(), out.end());
-    std::cout << opts->prompt << tokenizer.decode(ids) << std::endl;
+    const parallel::World& world = ctx.world;
+    const ModelConfig& mc = weights.config.model;
+    const auto topo = parallel::Topology::make(world.size(), world.rank(), world.size(), static_cast<int>(mc.n_head),
+                                               static_cast<int>(mc.kv_heads()));
+    parallel::ProcessGroups groups(world, topo, weights.config.parallel.timeout_s);
+    parallel::CommTpGroup tp(groups.tp());
+    core::Transformer model(mc, core::DType::f32, &tp);
+    TESSERA_CHECK(model.num_params() == weights.params.numel(), "checkpoint '{}' holds {} weights, the model {}",
+                  opts->ckpt, weights.params.numel(), model.num_params());
+    copy_shards(model.params(), weights.params);
+    serve::Engine engine(model, tokenizer,
+                         {.kv_cache_bytes = opts->kv_cache_mb << 20,
+                          .batch_invariant = !opts->no_batch_invariant,
+                          .scheduler = {.max_step_tokens = opts->max_step_tokens}});
+
+    if (prompt->count() > 0) {
+      std::vector<int32_t> ids;
+      for (datasets::TokenId id : tokenizer.encode(opts->prompt)) ids.push_back(static_cast<int32_t>(id));
+      TESSERA_CHECK(!ids.empty(), "the prompt is empty");
+      engine.add({ids, opts->sample});
+      const bool print = world.is_root();
+      if (print) std::cout << opts->prompt << std::flush;
+      while (!engine.idle()) {
+        for (const serve::RequestOutput& o : engine.step()) {
+          if (print) std::cout << o.text << std::flush;
+        }
+      }
+      if (print) std::cout << std::endl;
+      return;
+    }
+
+    // Rank 0 reads (and repairs) the output and tells the others what is done; it alone writes.
+    std::string done_json;
+    if (world.is_root()) done_json = nlohmann::json(serve::finished_ids(opts->output)).dump();
+    world.broadcast(done_json);
+    const auto done = nlohmann::json::parse(done_json).get<std::set<std::string>>();
+    Progress progress("generate", static_cast<double>(count_lines(opts->input)), "req");
+    const serve::BatchReport report = serve::run_batch_file(
+        engine, tokenizer, opts->input, world.is_root() ? opts->output : "", opts->sample, done,
+        [&](const serve::BatchReport& r) { progress.update(static_cast<double>(r.completed + r.skipped + r.errors.size())); });
+    progress.finish();
+    if (world.is_root()) {
+      for (const std::string& e : report.errors) log::error("{}: {}", opts->input, e);
+    }
+    log::info("generate: {} completed, {} already in {}, {} bad lines", report.completed, report.skipped,
+              opts->output, report.errors.size());
+    if (!report.errors.empty()) ctx.exit_code = 1;
   });
 }
 

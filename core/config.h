@@ -43,6 +43,11 @@ struct TrainConfig {
   // Consecutive steps whose loss or gradient norm is not finite (skipped: no update) after which
   // the run stops, its last good checkpoint intact.
   int64_t max_bad_steps = 5;
+  // Loss spikes (train/spike_detector.h): a loss this many standard deviations above the mean of
+  // the last spike_window steps rolls back to the newest checkpoint and skips the data since; 0
+  // disables it.
+  double spike_zscore = 0;
+  int64_t spike_window = 100;
 };
 
 struct ParallelConfig {

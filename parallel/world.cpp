@@ -1,8 +1,10 @@
 #include "parallel/world.h"
 
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <numeric>
+#include <thread>
 
 #include "parallel/mpi_check.h"
 
@@ -42,6 +44,17 @@ World::~World() {
 
 void World::barrier() const {
   if (uses_mpi_) MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD));
+}
+
+void World::idle_barrier(double poll_s) const {
+  if (!uses_mpi_) return;
+  MPI_Request request;
+  MPI_CHECK(MPI_Ibarrier(MPI_COMM_WORLD, &request));
+  for (int done = 0;;) {
+    MPI_CHECK(MPI_Test(&request, &done, MPI_STATUS_IGNORE));
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::duration<double>(poll_s));
+  }
 }
 
 void World::broadcast(std::string& bytes, int root) const {

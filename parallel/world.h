@@ -27,6 +27,9 @@ class World {
   bool uses_mpi() const { return uses_mpi_; }
 
   void barrier() const;
+  // A barrier whose ranks sleep between polls (every poll_s) instead of spinning in MPI: for ranks
+  // that wait long while others work (replicas that do not serve), so they leave the cores free.
+  void idle_barrier(double poll_s = 0.01) const;
   // root's bytes replace every other rank's `bytes`.
   void broadcast(std::string& bytes, int root = 0) const;
   // Every rank's bytes, in rank order, at root (other ranks get an empty vector).

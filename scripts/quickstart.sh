@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: installs what is missing, builds, prepares Debian's fortunes
 # as a token corpus on 2 MPI ranks (a byte-level BPE tokenizer trained on it, HDF5 shards, a
-# manifest), trains the quickstart model on 2 MPI ranks (data parallel), printing samples and the
-# final validation loss beside the unigram entropy of the validation tokens, checkpoints it to
-# HDF5, and generates text from the checkpoint.
+# manifest), trains the quickstart model on 2 MPI ranks (data parallel), checkpointing it to HDF5,
+# then switches the same processes to serving and answers a JSONL batch of prompts
+# (runs/quickstart/answers.jsonl), and finally generates text from the checkpoint.
 # Outputs go under data/ and runs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,10 +18,12 @@ mpirun --oversubscribe -np 2 "$tessera" prepare --input /usr/share/games/fortune
 echo "== a sentence through its tokenizer:"
 echo "You will be successful in your work." | "$tessera" tokenizer encode --tokenizer data/fortunes/tokenizer.json
 
-echo "== train: configs/quickstart.toml on 2 ranks -> runs/quickstart (HDF5 checkpoints every 200 steps)"
-mpirun --oversubscribe -np 2 "$tessera" train --config configs/quickstart.toml --run-dir runs/quickstart --overwrite
+echo "== run: train configs/quickstart.toml on 2 ranks -> runs/quickstart (HDF5 checkpoints every 200 steps),"
+echo "   then the same 2 processes serve configs/quickstart-prompts.jsonl from the weights in memory"
+mpirun --oversubscribe -np 2 "$tessera" run --config configs/quickstart.toml --run-dir runs/quickstart --overwrite \
+  --prompts configs/quickstart-prompts.jsonl
 echo "== checkpoints:"
 "$tessera" ckpt ls runs/quickstart
 "$tessera" ckpt verify runs/quickstart
-echo "== generate from the latest checkpoint:"
+echo "== generate from the latest checkpoint (streamed as it is generated):"
 "$tessera" generate --ckpt runs/quickstart --prompt "The best way to" --max-tokens 30

@@ -27,6 +27,7 @@
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 #include "train/sampler.h"
+#include "train/spike_detector.h"
 #include "train/zero_adamw.h"
 
 namespace tessera::train {
@@ -87,6 +88,8 @@ Config with_absolute_data_dir(Config config) {
   if (!config.data.dir.empty()) config.data.dir = std::filesystem::absolute(config.data.dir).lexically_normal().string();
   return config;
 }
+
+}  // namespace
 
 class Loop {
  public:
@@ -149,6 +152,10 @@ class Loop {
     }
   }
 
+  core::Transformer& model() { return model_; }
+  const parallel::Topology& topology() const { return topology_; }
+  const std::optional<datasets::Tokenizer>& tokenizer() const { return data_.tokenizer; }
+
   TrainResult run() {
     const TrainConfig& tc = config_.train;
     const double tokens_per_step = static_cast<double>(tc.batch_size * config_.model.seq_len * tc.grad_accum *
@@ -175,21 +182,41 @@ class Loop {
     const auto start = Clock::now();
     std::vector<double> step_seconds;
     double interval_seconds = 0;
-    int64_t interval_steps = 0, bad_in_a_row = 0;
+    int64_t interval_steps = 0, bad_in_a_row = 0, rollbacks = 0;
+    SpikeDetector spikes(tc.spike_zscore, tc.spike_window);
     for (int64_t step = start_step_; step < tc.steps; ++step) {
       const auto t0 = Clock::now();
-      const double loss = train_step(step);
+      double loss = train_step(step);
+      if (options_.spike_at == step + 1 && !spike_injected_) {
+        loss *= 100;  // the test hook: seen by the detector and the log, not by the gradients
+        spike_injected_ = true;
+      }
       const double lr = learning_rate(tc, step);
       const double grad_norm = zero_optimizer_ ? clip_zero_shards(tc.grad_clip)
                                                : clip_global_norm(model_.grads(), tc.grad_clip, &groups_.tp());
-      const StepVerdict verdict = agree_on_step(std::isfinite(loss) && std::isfinite(grad_norm));
-      if (verdict.finite) {
+      const bool finite = std::isfinite(loss) && std::isfinite(grad_norm);
+      const StepVerdict verdict = agree_on_step(finite, finite && spikes.is_spike(loss));
+      if (verdict.spike) {
+        if (++rollbacks > tc.max_bad_steps) {
+          throw CollectiveError(fmt::format("stopping at step {}: {} loss spikes rolled back in this run "
+                                            "(train.max_bad_steps); lower train.lr", step + 1, rollbacks - 1));
+        }
+        if (const auto to = roll_back(step + 1, loss, spikes)) {
+          step = *to - 1;  // the loop's ++step continues after the checkpoint
+          progress.start_at(static_cast<double>(*to));
+          continue;
+        }
+      }
+      if (verdict.finite && !verdict.spike) {
+        spikes.record(loss);
         if (zero_optimizer_) {
           zero_optimizer_->step(lr);
         } else {
           optimizer_->step(lr);
         }
         bad_in_a_row = 0;
+      } else if (verdict.spike) {
+        ++result.skipped_steps;  // no checkpoint to roll back to: the step is left out
       } else {
         ++result.skipped_steps;
         ++bad_in_a_row;
@@ -209,7 +236,7 @@ class Loop {
 
       nlohmann::json record = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                                {"tokens_per_s", tokens_per_step / seconds}, {"sync_wait_s", sync_wait_s_}};
-      if (!verdict.finite) record["skipped"] = true;
+      if (!verdict.finite || verdict.spike) record["skipped"] = true;
       if (metrics_ && bad_in_a_row >= tc.max_bad_steps) metrics_->write(record);
       if (bad_in_a_row >= tc.max_bad_steps) {
         throw CollectiveError(fmt::format(
@@ -324,13 +351,45 @@ class Loop {
 
   struct StepVerdict {
     bool finite = true;   // every rank's loss and gradient norm
+    bool spike = false;   // a loss spike on any rank
     int stop_signal = 0;  // a stop signal any rank received
   };
-  // One small all-reduce per step: whether to apply the step, and whether to stop after it.
-  StepVerdict agree_on_step(bool finite) {
-    int32_t flags[2] = {finite ? 0 : 1, StopSignals::requested()};
-    groups_.world().all_reduce(flags, 2, core::DType::i32, parallel::ReduceOp::max)->wait();
-    return {flags[0] == 0, flags[1]};
+  // One small all-reduce per step: whether to apply the step, roll back, or stop after it.
+  StepVerdict agree_on_step(bool finite, bool spike) {
+    int32_t flags[3] = {finite ? 0 : 1, spike ? 1 : 0, StopSignals::requested()};
+    groups_.world().all_reduce(flags, 3, core::DType::i32, parallel::ReduceOp::max)->wait();
+    return {flags[0] == 0, flags[1] != 0, flags[2]};
+  }
+
+  // A loss spike at step `spike_step`: back to the newest checkpoint that verifies (weights,
+  // optimizer, data position), then past the data of the steps from there to the spike; the
+  // steps are trained again on the data that follows. Returns the step training continues from,
+  // or nothing without a checkpoint (the step is then only left out). Collective.
+  std::optional<int64_t> roll_back(int64_t spike_step, double loss, SpikeDetector& spikes) {
+    const auto found = options_.run_dir ? checkpoint::find_resumable(world_, *options_.run_dir).file : std::nullopt;
+    if (!found) {
+      if (world_.is_root()) {
+        log::warn("step {}: loss spike ({:.4f} against {:.4f} +- {:.4f}); no checkpoint to roll back to: step left out",
+                  spike_step, loss, spikes.mean(), spikes.stddev());
+      }
+      return std::nullopt;
+    }
+    const double mean = spikes.mean(), sd = spikes.stddev();
+    resume_from(found->string());
+    const int64_t skipped = spike_step - start_step_;
+    for (int64_t i = 0; i < skipped * config_.train.grad_accum; ++i) train_batches_->next(batch_);
+    spikes.reset();
+    if (world_.is_root()) {
+      log::warn("step {}: loss spike ({:.4f} against {:.4f} +- {:.4f} over the last {} steps): rolled back to step {} "
+                "and skipped the data of {} step(s)", spike_step, loss, mean, sd, config_.train.spike_window,
+                start_step_, skipped);
+    }
+    if (metrics_) {
+      metrics_.emplace(MetricsLog::resumed(run_dir_->metrics_path(), start_step_));
+      metrics_->write({{"step", start_step_}, {"event", "rollback"}, {"spike_step", spike_step}, {"spike_loss", loss},
+                       {"skipped_data_steps", skipped}});
+    }
+    return start_step_;
   }
 
   // Rank 0 marks the run complete once its final checkpoint is committed (run_progress.h).
@@ -567,13 +626,14 @@ class Loop {
   std::optional<RunDir> run_dir_;
   std::optional<MetricsLog> metrics_;
   checkpoint::Validity validity_;  // rank 0's memory of checkpoints that verified
+  bool spike_injected_ = false;     // TrainOptions::spike_at has fired
 };
 
-}  // namespace
+namespace {
 
-TrainResult train(const Config& config, const parallel::World& world, const TrainOptions& options) {
-  // Weights, gradients and AdamW's two moments, f32, this rank's tensor-parallel share.
-  // Rank 0 judges, every rank stops alike.
+// Weights, gradients and AdamW's two moments, f32, this rank's tensor-parallel share. Rank 0
+// judges, every rank stops alike.
+void check_training_memory(const Config& config, const parallel::World& world) {
   std::string error;
   if (world.is_root()) {
     int64_t numel = 0;
@@ -588,8 +648,25 @@ TrainResult train(const Config& config, const parallel::World& world, const Trai
   }
   world.broadcast(error);
   if (!error.empty()) throw CollectiveError(error);
-  Loop loop(config, world, options);
-  return loop.run();
+}
+
+}  // namespace
+
+Trainer::Trainer(const Config& config, const parallel::World& world, const TrainOptions& options) {
+  check_training_memory(config, world);
+  loop_ = std::make_unique<Loop>(config, world, options);
+}
+
+Trainer::~Trainer() = default;
+
+TrainResult Trainer::run() { return loop_->run(); }
+core::Transformer& Trainer::model() { return loop_->model(); }
+const parallel::Topology& Trainer::topology() const { return loop_->topology(); }
+const std::optional<datasets::Tokenizer>& Trainer::tokenizer() const { return loop_->tokenizer(); }
+
+TrainResult train(const Config& config, const parallel::World& world, const TrainOptions& options) {
+  Trainer trainer(config, world, options);
+  return trainer.run();
 }
 
 }  // namespace tessera::train

@@ -20,6 +20,9 @@
 #include <optional>
 
 #include "core/config.h"
+#include "core/model/transformer.h"
+#include "datasets/tokenizer.h"
+#include "parallel/topology.h"
 #include "parallel/world.h"
 
 namespace tessera::train {
@@ -53,9 +56,30 @@ struct TrainOptions {
   // directory); the schedule still follows train.steps, so a later run resumes where this stopped.
   std::optional<int64_t> stop_after;
   bool samples = true;                           // generate text at evaluations
+  // Fault injection for tests: the loss seen at this step (1-based) is multiplied by 100, once.
+  std::optional<int64_t> spike_at;
   bool quiet = false;                            // no progress line or log lines (benchmarks)
 };
 
+class Loop;
+
+// A training run that keeps its model after run(): `tessera run` switches the same processes to
+// serving on the trained weights, with no reload. Construction checks that the model fits in
+// memory, builds the model and its optimizer, and resumes (collective, as run()).
+class Trainer {
+ public:
+  Trainer(const Config& config, const parallel::World& world, const TrainOptions& options);
+  ~Trainer();
+  TrainResult run();
+  core::Transformer& model();                   // this rank's tensor-parallel shards
+  const parallel::Topology& topology() const;   // the training layout (dp x tp)
+  const std::optional<datasets::Tokenizer>& tokenizer() const;  // the data's; none without data
+
+ private:
+  std::unique_ptr<Loop> loop_;
+};
+
+// Trainer(...).run().
 TrainResult train(const Config& config, const parallel::World& world, const TrainOptions& options);
 
 }  // namespace tessera::train

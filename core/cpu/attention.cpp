@@ -105,6 +105,16 @@ void attention_forward(T* out, T* att, const T* qkv, int64_t B, int64_t Tlen, in
   }
 }
 
+template <typename T>
+void attention_row(T* out, T* scores, const T* q, const T* k, int64_t ldk, const T* vt, int64_t ldvt, int64_t n,
+                   int64_t D) {
+  const T scale = T(1) / std::sqrt(static_cast<T>(D));
+  gemm_nt_rowwise<T>(1, n, D, q, D, k, ldk, scores, n, false);
+  for (int64_t j = 0; j < n; ++j) scores[j] *= scale;
+  causal_softmax_row(scores, n, n);
+  gemm_nt_rowwise<T>(1, D, n, scores, n, vt, ldvt, out, D, false);
+}
+
 // One (sequence, query head): adds into dq, dk, dv (Tlen,D), row stride ld. dy (Tlen,D) with row
 // stride C; p (Tlen,Tlen) the forward's probabilities; ds (kBlock,Tlen) scratch.
 template <typename T>
@@ -160,6 +170,10 @@ template void attention_forward<float>(float*, float*, const float*, int64_t, in
                                        int64_t, int64_t, bool);
 template void attention_forward<double>(double*, double*, const double*, int64_t, int64_t, int64_t,
                                         int64_t, int64_t, bool);
+template void attention_row<float>(float*, float*, const float*, const float*, int64_t, const float*, int64_t,
+                                   int64_t, int64_t);
+template void attention_row<double>(double*, double*, const double*, const double*, int64_t, const double*,
+                                    int64_t, int64_t, int64_t);
 template void attention_backward<float>(float*, const float*, const float*, const float*, int64_t,
                                         int64_t, int64_t, int64_t, int64_t);
 template void attention_backward<double>(double*, const double*, const double*, const double*,

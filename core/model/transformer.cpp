@@ -9,11 +9,11 @@
 #include "core/cpu/embedding.h"
 #include "core/cpu/layernorm.h"
 #include "core/cpu/linear.h"
-#include "core/cpu/residual.h"
 #include "core/cpu/rmsnorm.h"
 #include "core/cpu/rope.h"
 #include "core/memory.h"
 #include "core/model/init.h"
+#include "core/model/row_parallel.h"
 #include "core/model/vocab_parallel.h"
 
 namespace tessera::core {
@@ -49,25 +49,6 @@ void validate_tp(const ModelConfig& c, int tp) {
                 c.ff_dim());
   TESSERA_CHECK(c.vocab_size % tp == 0, "{} tensor-parallel ranks do not divide vocab_size ({})", tp,
                 c.vocab_size);
-}
-
-// Row-parallel linear (attn.out, mlp.down) closing a residual branch: this rank holds K of the
-// weight's input features and the same K features of inp, so its product is a partial sum. The
-// all-reduce completes it on every rank (Megatron's "g": all-reduce forward, identity backward);
-// the replicated bias and the residual are added once, after it. With one rank everything is one
-// GEMM accumulating onto residual + bias.
-// inp (N,K), w (OC,K), bias (OC) or null, residual (N,OC) -> out (N,OC)
-template <typename F>
-void row_parallel_forward(F* out, const F* inp, const F* w, const F* bias, const F* residual, int64_t N,
-                          int64_t K, int64_t OC, bool batch_invariant, TpGroup& tp) {
-  if (tp.size() == 1) {
-    cpu::linear_forward_residual<F>(out, inp, w, bias, residual, N, K, OC, batch_invariant);
-    return;
-  }
-  cpu::linear_forward<F>(out, inp, w, nullptr, N, K, OC, batch_invariant);
-  tp.all_reduce_sum(out, N * OC);
-  if (bias) cpu::add_bias<F>(out, bias, N, OC);
-  cpu::residual_add<F>(out, residual, N * OC);
 }
 
 // Where each parameter sits in the registry, resolved once.

@@ -14,8 +14,8 @@ job=
 trap 'rm -rf "$work"; [ -n "$job" ] && kill -9 $job 2>/dev/null' EXIT
 fail() { echo "stop_signal: FAIL: $*" >&2; cat "$work/log" >&2; exit 1; }
 
-start_job() {  # $1: run directory
-  OMPI_MCA_odls_base_sigkill_timeout=60 "$mpiexec" --oversubscribe -np 2 "$tessera" train --config "$config" --run-dir "$1" \
+start_job() {  # $1: run directory, $2: seconds mpirun waits between its SIGTERM and SIGKILL
+  OMPI_MCA_odls_base_sigkill_timeout=$2 "$mpiexec" --oversubscribe -np 2 "$tessera" train --config "$config" --run-dir "$1" \
     --set train.steps=1000000 --set train.batch_size=2 >"$work/log" 2>&1 &
   job=$!
   for _ in $(seq 1 300); do
@@ -44,11 +44,11 @@ check_stopped() {  # $1: run directory, $2: signal name, $3: expected exit statu
   echo "$2: stopped after step $step with a checkpoint; resumed from it"
 }
 
-start_job "$work/a"
+start_job "$work/a" 60
 kill -TERM $job
 check_stopped "$work/a" SIGTERM -  # mpirun reports its own status
 
-start_job "$work/b"
+start_job "$work/b" 1
 rank=$(pgrep -P $job -f "$tessera train" | sort -n | tail -1)
 [ -n "$rank" ] || fail "no rank process found under mpirun"
 kill -USR1 "$rank"

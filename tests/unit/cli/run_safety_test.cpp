@@ -183,6 +183,43 @@ TEST_F(RunSafety, MetricsNameEveryStepOnceAcrossResumes) {
   EXPECT_EQ(metrics().size(), 8u);
 }
 
+TEST_F(RunSafety, ALossSpikeRollsBackToTheNewestCheckpointAndSkipsItsData) {
+  const std::string spike = "--set train.steps=30 --set train.eval_interval=0 --set checkpoint.every=5 "
+                            "--set train.spike_zscore=8 --set train.spike_window=10";
+  const CommandResult r = run_command("TESSERA_TEST_SPIKE_AT=22 " + kBin + " train --config " + config_ +
+                                      " --run-dir " + run_ + " " + spike);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "step 22: loss spike")) << r.output;
+  EXPECT_TRUE(contains(r.output, "rolled back to step 20 and skipped the data of 2 step(s)")) << r.output;
+  std::vector<int64_t> steps;
+  int events = 0;
+  for (const auto& m : metrics()) {
+    if (m.contains("event")) {
+      ++events;
+      EXPECT_EQ(m["event"], "rollback");
+      EXPECT_EQ(m["step"], 20);
+      EXPECT_EQ(m["spike_step"], 22);
+    } else {
+      steps.push_back(m["step"].get<int64_t>());
+    }
+  }
+  EXPECT_EQ(events, 1);
+  ASSERT_EQ(steps.size(), 30u);
+  for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i], static_cast<int64_t>(i) + 1);
+  // The same run without the spike: equal up to step 20, then other data.
+  const std::string straight = dir_ / "straight";
+  ASSERT_EQ(run_command(kBin + " train --config " + config_ + " --run-dir " + straight + " " + spike).status, 0);
+  std::vector<double> a, b;
+  for (const auto& m : metrics()) {
+    if (!m.contains("event")) a.push_back(m["loss"].get<double>());
+  }
+  std::ifstream in(straight + "/metrics.jsonl");
+  for (std::string line; std::getline(in, line);) b.push_back(nlohmann::json::parse(line)["loss"].get<double>());
+  ASSERT_EQ(b.size(), 30u);
+  for (size_t i = 0; i < 20; ++i) EXPECT_EQ(a[i], b[i]) << "step " << i + 1;
+  EXPECT_NE(a[20], b[20]) << "step 21 trained on the same data as without the spike";
+}
+
 TEST_F(RunSafety, SilentSituationsGetALine) {
   const CommandResult random = run_command(kBin + " train --config " + std::string(TESSERA_TEST_DATA) +
                                            "/configs/tiny.toml --set train.steps=2");

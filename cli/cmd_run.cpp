@@ -1,0 +1,108 @@
+// tessera run --config C --run-dir R --prompts FILE [--answers FILE] [--phases train,serve]
+// [--overwrite]: the
+// whole job in one MPI process group. Train (resuming as `train` does), then switch the same
+// processes to serving with no reload: the trained weights stay in memory at the training layout;
+// the tensor-parallel group of data-parallel replica 0 runs the engine on the prompts (an offline
+// JSONL batch, resumable) while the other replicas wait without spinning; rank 0 writes the
+// answers and prints a few.
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "parallel/config_broadcast.h"
+#include "serve/batch_file.h"
+#include "serve/engine.h"
+#include "train/trainer.h"
+
+namespace tessera::cli {
+
+namespace {
+
+// The first `n` answers of an output file, as "custom_id: text" lines.
+void print_answers(const std::string& path, int n) {
+  std::ifstream in(path);
+  for (std::string line; n > 0 && std::getline(in, line); --n) {
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("response") || !j["response"].is_object()) continue;
+    log::info("  [{}] {}", j.value("custom_id", "?"), j["response"]["body"]["choices"][0].value("text", ""));
+  }
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, Context& ctx) {
+  struct Options {
+    std::string config, run_dir, prompts, answers, phases = "train,serve";
+    std::vector<std::string> overrides;
+    serve::SamplingParams sample;
+    int64_t kv_cache_mb = 256;
+    bool overwrite = false;
+  };
+  auto o = std::make_shared<Options>();
+  o->sample.max_tokens = 32;
+  auto* cmd = app.add_subcommand("run", "Train, then serve from the same processes with no reload (one MPI job)");
+  add_config_options(*cmd, o->config, o->overrides);
+  cmd->add_option("--run-dir", o->run_dir, "Run directory (checkpoints, metrics, answers)")->required();
+  cmd->add_flag("--overwrite", o->overwrite, "Start afresh, moving an earlier run in RUN_DIR aside (as train)");
+  cmd->add_option("--phases", o->phases, "Phases in order: train, serve (default train,serve)");
+  cmd->add_option("--prompts", o->prompts, "Serve phase: a JSONL batch ({\"custom_id\", \"body\": {\"prompt\", ...}})");
+  cmd->add_option("--answers", o->answers, "Serve phase: results JSONL (default RUN_DIR/answers.jsonl)");
+  cmd->add_option("--max-tokens", o->sample.max_tokens, "Serve phase: default tokens per answer (default 32)");
+  cmd->add_option("--temperature", o->sample.temperature, "Serve phase: default temperature (0: greedy)");
+  cmd->add_option("--kv-cache-mb", o->kv_cache_mb, "Serve phase: KV cache budget in MiB (default 256)");
+  cmd->callback([&ctx, o] {
+    const parallel::World& world = ctx.world;
+    const bool train = o->phases.find("train") != std::string::npos;
+    const bool serve = o->phases.find("serve") != std::string::npos;
+    TESSERA_CHECK(train || serve, "--phases names no phase (train, serve): '{}'", o->phases);
+    TESSERA_CHECK(!serve || !o->prompts.empty(), "the serve phase needs --prompts FILE");
+    o->sample.validate();
+    const Config config = parallel::load_config(world, o->config, o->overrides);
+    train::TrainOptions options;
+    options.run_dir = o->run_dir;
+    options.resume = !o->overwrite;
+    options.overwrite = o->overwrite;
+    train::Trainer trainer(config, world, options);
+    if (train) {
+      const train::TrainResult r = trainer.run();
+      if (r.stop_signal != 0) {
+        ctx.exit_code = 128 + r.stop_signal;
+        return;  // stopped with a checkpoint: no serving
+      }
+      if (r.steps > 0) log::info("trained {} steps: final loss {:.4f}, validation loss {:.4f}", r.steps, r.last_loss,
+                                 r.last_val_loss);
+    }
+    if (!serve) return;
+    TESSERA_CHECK(trainer.tokenizer().has_value(), "the serve phase needs the tokenizer of the run's data (data.dir)");
+    const std::string answers = o->answers.empty() ? o->run_dir + "/answers.jsonl" : o->answers;
+    std::string done_json;
+    if (world.is_root()) done_json = nlohmann::json(serve::finished_ids(answers)).dump();
+    world.broadcast(done_json);
+    const auto done = nlohmann::json::parse(done_json).get<std::set<std::string>>();
+    const parallel::Topology& topo = trainer.topology();
+    log::info("serve: switching the {} rank(s) to serving with the weights in memory; replica 0 ({} rank(s), tp {}) "
+              "runs the engine on {}", world.size(), topo.tp, topo.tp, o->prompts);
+    if (topo.dp_rank == 0) {
+      serve::EngineOptions engine_options;
+      engine_options.kv_cache_bytes = o->kv_cache_mb << 20;
+      serve::Engine engine(trainer.model(), *trainer.tokenizer(), engine_options);
+      const serve::BatchReport report = serve::run_batch_file(
+          engine, *trainer.tokenizer(), o->prompts, world.is_root() ? answers : "", o->sample, done);
+      if (world.is_root()) {
+        for (const std::string& e : report.errors) log::error("{}: {}", o->prompts, e);
+        log::info("serve: {} answered, {} already in {}, {} bad lines; the first answers:", report.completed,
+                  report.skipped, answers, report.errors.size());
+        print_answers(answers, 3);
+      }
+      if (!report.errors.empty()) ctx.exit_code = 1;
+    }
+    world.idle_barrier();
+  });
+}
+
+}  // namespace tessera::cli

@@ -1,0 +1,31 @@
+#pragma once
+// The decode benchmark behind `tessera bench decode`: for a batch of B requests of P prompt tokens
+// generating G tokens each, the prompt (prefill) tokens/s and the decode tokens/s of the engine,
+// and decode as a fraction of the memory-bandwidth bound. A decode step reads every weight once
+// whatever the batch, so at batch B the bound is B * bandwidth / weight bytes tokens/s, with the
+// bandwidth measured in the same process (memory_read_gbs).
+#include <cstdint>
+
+#include "core/model/transformer.h"
+
+namespace tessera::serve {
+
+struct DecodeBenchRow {
+  int64_t batch = 0;
+  double prompt_tok_s = 0, decode_tok_s = 0;
+  double bound_tok_s = 0;     // B * bandwidth / weight bytes
+  double bound_fraction = 0;  // decode_tok_s / bound_tok_s
+};
+
+// The best read bandwidth (GB/s) of summing a buffer of `bytes` with this process's threads, over
+// repetitions lasting at least min_seconds.
+double memory_read_gbs(int64_t bytes = int64_t{512} << 20, double min_seconds = 0.5);
+
+// One batch size on the engine: B requests of P random prompt tokens (ids of the model's
+// vocabulary), greedy, G tokens each (end-of-text ignored), the whole batch's prompts in one step;
+// run twice on one engine, the second run timed (the first warms its buffers up).
+// batch_invariant: the engine's option (EngineOptions::batch_invariant).
+DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t prompt_len, int64_t gen_len,
+                            double bandwidth_gbs, bool batch_invariant = true);
+
+}  // namespace tessera::serve

@@ -1,0 +1,81 @@
+#pragma once
+// The inference forward of the serving engine: one step over a packed batch of tokens from many
+// sequences (no padding), each token with its sequence and position. It runs on the model's own
+// parameters (a core::Transformer's registry, the names and layout training uses: trained weights
+// are served with no copy) with the core/cpu kernels, for the gpt2 and llama families.
+//
+// Per layer the keys and values of the batch's tokens are written to the paged KV cache first;
+// then each token attends causally over its sequence's cached tokens [0, position] through the
+// sequence's block table. A prompt may therefore arrive in chunks over several steps (chunked
+// prefill) and a decode step is one row per sequence.
+//
+// Batch invariance (on by default): every product is a fixed-order dot product (linear_forward's
+// batch_invariant path, attention_row), norms and activations are per row, and attention reads
+// only the token's own context. A token's logits are bitwise the same whatever else is in the
+// batch and however its prompt was chunked. Off, the projections run on BLAS (faster for several
+// rows; a row's last bits then depend on the batch); attention stays per token.
+//
+// Tensor parallelism: as training (transformer.h): this rank's heads and MLP features, an
+// all-reduce after the token embedding and after each row-parallel projection, the vocabulary
+// shards of the logits gathered. Every rank of the model's group calls forward with the same
+// batch, in the same order.
+#include <cstdint>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/model/transformer.h"
+#include "serve/kv_cache.h"
+
+namespace tessera::serve {
+
+// One step's tokens. Rows of one sequence are contiguous and in increasing position order; its
+// block table covers every position it writes, and rows of one sequence continue its cached
+// tokens (the first row's position is table->n_cached, or earlier when recomputing).
+struct StepBatch {
+  std::vector<int32_t> tokens;             // (N) token ids
+  std::vector<int32_t> positions;          // (N) positions in their sequences
+  std::vector<int32_t> seq;                // (N) index into tables
+  std::vector<const BlockTable*> tables;   // (S) the block table of each sequence
+  std::vector<int32_t> logit_rows;         // (R) rows whose logits forward returns
+
+  int64_t rows() const { return static_cast<int64_t>(tokens.size()); }
+  void clear();
+  // Appends a sequence's tokens at positions start, start+1, ...; with want_logits, the logits of
+  // the last of them (all_logits: of every one of them) are returned.
+  void add(const BlockTable& table, const std::vector<int32_t>& ids, int64_t start, bool want_logits,
+           bool all_logits = false);
+};
+
+// The KV cache shape a model needs on this rank.
+KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size = 16);
+
+class InferenceForward {
+ public:
+  // model: f32, outlives this; cache: shaped by kv_cache_shape(model).
+  InferenceForward(core::Transformer& model, KvCache& cache, bool batch_invariant = true);
+  ~InferenceForward();
+  InferenceForward(const InferenceForward&) = delete;
+  InferenceForward& operator=(const InferenceForward&) = delete;
+
+  // Runs the batch, writing its keys and values to the cache -> (R, V) logits of batch.logit_rows,
+  // valid until the next call. Throws tessera::Error for bad ids, positions or block tables.
+  const core::Tensor& forward(const StepBatch& batch);
+
+  const core::Transformer& model() const { return model_; }
+
+ private:
+  struct Weights;
+  void check(const StepBatch& batch) const;
+  void write_kv(int64_t layer, const float* qkv, const StepBatch& batch);
+  void attend(int64_t layer, float* out, const float* qkv, const StepBatch& batch);
+
+  core::Transformer& model_;
+  KvCache& cache_;
+  bool inv_;  // batch-invariant projections
+  std::unique_ptr<Weights> w_;
+  core::Arena arena_;
+  std::vector<std::vector<float>> scratch_;  // per thread: gathered keys, values^T, scores
+  core::Tensor logits_;
+};
+
+}  // namespace tessera::serve
