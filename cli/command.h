@@ -22,6 +22,7 @@ void add_bench_command(CLI::App& app, Context& ctx);
 void add_train_command(CLI::App& app, Context& ctx);
 void add_ckpt_command(CLI::App& app, Context& ctx);
 void add_generate_command(CLI::App& app, Context& ctx);
+void add_eval_command(CLI::App& app, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);
 void add_submit_command(CLI::App& app, Context& ctx);
 void add_jobs_commands(CLI::App& app, Context& ctx);  // jobs, cancel

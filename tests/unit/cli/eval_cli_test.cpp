@@ -1,0 +1,119 @@
+// tessera eval through the real binary on real prepared data and a trained tiny model: the report
+// directory's files and their documented fields, a model compared with its earlier checkpoint,
+// the built-in cloze task reproducible, and clear errors for bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/unit/test_support.h"
+
+namespace tessera {
+namespace {
+
+using testing_support::CommandResult;
+using testing_support::run_command;
+using testing_support::slurp;
+using testing_support::TempDir;
+
+const std::string kBin = TESSERA_BIN;
+
+class EvalCli : public ::testing::Test {
+ protected:
+  // The test corpus prepared (half held out) and a tiny model trained 8 steps, checkpoints at 4 and 8.
+  static void SetUpTestSuite() {
+    dir_ = new TempDir;
+    auto r = run_command(kBin + " prepare --input " + std::string(TESSERA_TEST_DATA) + "/corpus --out " + (*dir_ / "data") +
+                         " --train-tokenizer --vocab-size 300 --val-fraction 0.5");
+    ASSERT_EQ(r.status, 0) << r.output;
+    const std::string config = dir_->write(
+        "run.toml", "[model]\nn_layer = 2\nd_model = 32\nn_head = 4\nseq_len = 16\nvocab_size = 320\n[data]\ndir = \"" +
+                        (*dir_ / "data") + "\"\n[train]\nbatch_size = 4\nsteps = 8\nlr = 1e-2\neval_interval = 0\n"
+                        "[checkpoint]\nevery = 4\n");
+    r = run_command(kBin + " train --config " + config + " --run-dir " + (*dir_ / "run"));
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  static CommandResult eval(const std::string& args) { return run_command(kBin + " eval --ckpt " + (*dir_ / "run") + " " + args); }
+
+  static TempDir* dir_;
+  TempDir out_;
+};
+TempDir* EvalCli::dir_ = nullptr;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_F(EvalCli, WritesResultsSamplesAndAReportComparingTwoCheckpoints) {
+  const CommandResult r = eval("--ckpt " + (*dir_ / "run") + ":4 --max-items 20 --report " + (out_ / "rep"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "perplexity")) << r.output;
+  const auto j = nlohmann::json::parse(slurp(out_ / "rep/results.json"));
+  EXPECT_EQ(j["format"], "tessera-eval-results");
+  EXPECT_EQ(j["format_version"], 1);
+  ASSERT_EQ(j["models"].size(), 2u);
+  EXPECT_EQ(j["models"][0]["checkpoint"]["step"], 8);
+  EXPECT_EQ(j["models"][1]["checkpoint"]["step"], 4);
+  EXPECT_EQ(j["models"][0]["lineage"].size(), 3u);
+  EXPECT_EQ(j["models"][0]["tokenizer_hash"].get<std::string>().size(), 64u);
+  const auto& ppl = j["models"][0]["tasks"]["val_perplexity"];
+  EXPECT_EQ(ppl["n"], 20);
+  const double loss = ppl["metrics"]["mean_loss"]["value"];
+  EXPECT_NEAR(ppl["metrics"]["perplexity"]["value"].get<double>(), std::exp(loss), 1e-9 * std::exp(loss));
+  EXPECT_LT(loss, j["models"][1]["tasks"]["val_perplexity"]["metrics"]["mean_loss"]["value"].get<double>());
+  EXPECT_LT(loss, std::log(320.0));  // better than uniform after training
+  const auto& cloze = j["models"][0]["tasks"]["cloze"];
+  EXPECT_EQ(cloze["kind"], "multiple_choice");
+  EXPECT_GE(cloze["n"].get<int>(), 2);
+  const double acc = cloze["metrics"]["acc"]["value"];
+  EXPECT_NEAR(cloze["metrics"]["acc"]["stderr"].get<double>(), std::sqrt(acc * (1 - acc) / cloze["n"].get<double>()), 1e-12);
+  const std::string samples = slurp(out_ / "rep/samples.jsonl");
+  const auto first = nlohmann::json::parse(samples.substr(0, samples.find('\n')));
+  EXPECT_EQ(first["task"], "cloze");
+  EXPECT_EQ(first["index"], 0);
+  EXPECT_GE(first["log_likelihoods"].size(), 2u);
+  const std::string report = slurp(out_ / "rep/report.md");
+  EXPECT_TRUE(contains(report, "| mean_loss |")) << report;
+  EXPECT_TRUE(contains(report, "model 2 - model 1")) << report;
+}
+
+TEST_F(EvalCli, TheClozeTaskIsTheSameForASeed) {
+  ASSERT_EQ(eval("--report " + (out_ / "a")).status, 0);
+  ASSERT_EQ(eval("--report " + (out_ / "b")).status, 0);
+  ASSERT_EQ(eval("--cloze-seed 7 --report " + (out_ / "c")).status, 0);
+  EXPECT_EQ(slurp(out_ / "a/samples.jsonl"), slurp(out_ / "b/samples.jsonl"));
+  EXPECT_NE(slurp(out_ / "a/samples.jsonl"), slurp(out_ / "c/samples.jsonl"));
+}
+
+TEST_F(EvalCli, TaskFilesAreScoredAndBadOnesNameTheLine) {
+  const std::string tasks = out_.write("qa.jsonl", "{\"context\": \"Shards are\", \"choices\": [\" files\", \" cats\"], "
+                                                   "\"label\": 0}\n");
+  ASSERT_EQ(eval("--tasks " + tasks + " --report " + (out_ / "rep")).status, 0);
+  const auto j = nlohmann::json::parse(slurp(out_ / "rep/results.json"));
+  EXPECT_EQ(j["models"][0]["tasks"]["qa"]["n"], 1);
+  EXPECT_FALSE(j["models"][0]["tasks"].contains("val_perplexity"));
+
+  const std::string bad = out_.write("bad.jsonl", slurp(tasks) + "{\"context\": \"x\", \"choices\": [\" y\"], \"label\": 3}\n");
+  const CommandResult r = eval("--tasks " + bad + " --report " + (out_ / "bad"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(contains(r.output, "bad.jsonl:2: label 3 is out of range for 1 choices")) << r.output;
+}
+
+TEST_F(EvalCli, BadInputIsAClearError) {
+  CommandResult r = run_command(kBin + " eval --ckpt " + (out_ / "none") + " --report " + (out_ / "rep"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(contains(r.output, "is not a checkpoint file")) << r.output;
+  const std::string file = out_.write("file", "x");
+  r = eval("--report " + file);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(contains(r.output, "cannot create the report directory")) << r.output;
+  r = eval("--tasks " + (out_ / "missing.jsonl") + " --report " + (out_ / "rep"));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(contains(r.output, "missing.jsonl' does not exist")) << r.output;
+}
+
+}  // namespace
+}  // namespace tessera
