@@ -3,7 +3,8 @@
 # as a token corpus on 2 MPI ranks (a byte-level BPE tokenizer trained on it, HDF5 shards, a
 # manifest), trains the quickstart model on 2 MPI ranks (data parallel), checkpointing it to HDF5,
 # then switches the same processes to serving and answers a JSONL batch of prompts
-# (runs/quickstart/answers.jsonl), and finally generates text from the checkpoint.
+# (runs/quickstart/answers.jsonl), generates text from the checkpoint, and writes an evaluation
+# report comparing two of its checkpoints (runs/quickstart/eval/report.md).
 # Outputs go under data/ and runs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,3 +28,7 @@ echo "== checkpoints:"
 "$tessera" ckpt verify runs/quickstart
 echo "== generate from the latest checkpoint (streamed as it is generated):"
 "$tessera" generate --ckpt runs/quickstart --prompt "The best way to" --max-tokens 30
+echo "== evaluate on 2 ranks: step 200 against step 600 (validation perplexity, a cloze task) -> runs/quickstart/eval"
+mpirun --oversubscribe -np 2 "$tessera" eval --ckpt runs/quickstart:200 --ckpt runs/quickstart --max-items 200 \
+  --report runs/quickstart/eval
+cat runs/quickstart/eval/report.md
