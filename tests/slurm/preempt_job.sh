@@ -2,7 +2,7 @@
 # Preemption: a job sent its warning signal (SIGUSR1) mid-training checkpoints, requeues itself,
 # resumes and finishes; its losses equal an uninterrupted run's bit for bit.
 source "$(dirname "$0")/common.sh"
-make_config 4000 128  # long enough (10-20 s) to be signalled mid-run
+make_config 12000 128  # about 25 s: signalled mid-run even when the poll below is slow to run
 id=$("$TESSERA" submit --config "$work/run.toml" --run-dir "$work/run" --ntasks-per-node 2 2>/dev/null | head -1)
 [[ "$id" =~ ^[0-9]+$ ]] || fail "submit printed '$id'"
 wait_steps "$work/run" 100
@@ -23,5 +23,5 @@ mpirun --oversubscribe -np 2 "$TESSERA" train --config "$work/run.toml" --run-di
   fail "the uninterrupted run failed"
 diff <(losses "$work/straight/metrics.jsonl") <(losses "$work/run/metrics.jsonl") >/dev/null ||
   fail "losses differ from the uninterrupted run"
-[ "$(losses "$work/run/metrics.jsonl" | wc -l)" = 4000 ] || fail "metrics do not name 4000 steps once each"
+[ "$(losses "$work/run/metrics.jsonl" | wc -l)" = 12000 ] || fail "metrics do not name 12000 steps once each"
 echo "preempt_job: ok (job $id: stopped $(grep -o 'after step [0-9]*' "$log" | head -1), requeued, resumed, same losses)"
