@@ -31,14 +31,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/gguf_export.h"
 #include "core/model/transformer.h"
 #include "datasets/tokenizer_train.h"
+#include "interchange/gguf_export.h"
+#include "tests/unit/test_support.h"
 #include "train/optimizer.h"
 #include "train/sampler.h"
-#include "tests/unit/test_support.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 namespace fs = std::filesystem;
@@ -242,4 +242,4 @@ INSTANTIATE_TEST_SUITE_P(Families, LlamaCpp,
                          [](const auto& p) { return p.param.family; });
 
 }  // namespace
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

@@ -7,11 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/safetensors.h"
 #include "core/dtype.h"
+#include "interchange/safetensors.h"
 #include "tests/unit/test_support.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 using testing_support::error_of;
@@ -151,4 +151,4 @@ TEST(Safetensors, WriterRejectsRepeatedNamesAndOtherDtypes) {
 }
 
 }  // namespace
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

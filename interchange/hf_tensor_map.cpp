@@ -1,10 +1,10 @@
-#include "checkpoint/hf_tensor_map.h"
+#include "interchange/hf_tensor_map.h"
 
 #include <fmt/format.h>
 
 #include "core/error.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 
 std::vector<HfTensorMapping> hf_tensor_map(const ModelConfig& c) {
   std::vector<HfTensorMapping> map;
@@ -58,4 +58,4 @@ core::Shape hf_shape(const HfTensorMapping& m, const core::Shape& param_shape) {
   return s;
 }
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

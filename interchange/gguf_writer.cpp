@@ -1,4 +1,4 @@
-#include "checkpoint/gguf_writer.h"
+#include "interchange/gguf_writer.h"
 
 #include <cstdio>
 #include <cstring>
@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 template <typename T>
@@ -134,4 +134,4 @@ void GgufWriter::write(const std::string& path) const {
   TESSERA_CHECK(!ec, "cannot rename {} to {}: {}", tmp, path, ec.message());
 }
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

@@ -10,12 +10,12 @@
 #include <span>
 #include <vector>
 
-#include "checkpoint/gguf_format.h"
+#include "interchange/gguf_format.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 
 std::vector<uint8_t> gguf_encode(std::span<const float> values, gguf::TensorType type);
 // `n` elements from `bytes` (exactly tensor_bytes(type, n) of them).
 std::vector<float> gguf_decode(std::span<const uint8_t> bytes, gguf::TensorType type, int64_t n);
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

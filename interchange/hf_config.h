@@ -11,7 +11,7 @@
 
 #include "core/config.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 
 // Numerics fixed in core/model/transformer.cpp that other formats state explicitly.
 constexpr double kModelNormEps = 1e-5;      // LayerNorm and RMSNorm epsilon
@@ -24,4 +24,4 @@ nlohmann::json hf_config_json(const ModelConfig& config, std::optional<uint32_t>
 // when they are the family's defaults, as a Tessera config writes them.
 ModelConfig model_config_from_hf(const nlohmann::json& config, const std::string& source);
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

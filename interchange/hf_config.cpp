@@ -1,10 +1,10 @@
-#include "checkpoint/hf_config.h"
+#include "interchange/hf_config.h"
 
 #include <cmath>
 
 #include "core/error.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 using J = nlohmann::json;
@@ -191,4 +191,4 @@ ModelConfig model_config_from_hf(const J& j, const std::string& source) {
   return c;
 }
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

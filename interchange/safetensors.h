@@ -17,7 +17,7 @@
 
 #include "core/tensor.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 
 struct SafetensorsEntry {
   std::string name;
@@ -55,4 +55,4 @@ class SafetensorsReader {
   std::map<std::string, std::string> metadata_;
 };
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

@@ -1,8 +1,8 @@
-#include "checkpoint/gguf_format.h"
+#include "interchange/gguf_format.h"
 
 #include "core/error.h"
 
-namespace tessera::checkpoint::gguf {
+namespace tessera::interchange::gguf {
 
 std::string_view value_type_name(ValueType t) {
   switch (t) {
@@ -57,4 +57,4 @@ uint64_t tensor_bytes(TensorType t, int64_t n) {
   TESSERA_FAIL("unknown GGUF tensor type {}", static_cast<uint32_t>(t));
 }
 
-}  // namespace tessera::checkpoint::gguf
+}  // namespace tessera::interchange::gguf

@@ -29,7 +29,7 @@
 #include "core/config.h"
 #include "core/tensor.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 
 struct HfTensorMapping {
   std::string hf_name;
@@ -44,4 +44,4 @@ std::vector<HfTensorMapping> hf_tensor_map(const ModelConfig& config);
 // The Hugging Face shape of a mapping whose Tessera parameter has `param_shape`.
 core::Shape hf_shape(const HfTensorMapping& m, const core::Shape& param_shape);
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

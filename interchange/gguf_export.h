@@ -12,12 +12,12 @@
 // graph rotates (pairs (2i, 2i + 1)); q . k is unchanged, so attention is the same.
 #include <string>
 
-#include "checkpoint/gguf_format.h"
 #include "core/config.h"
 #include "core/model/params.h"
 #include "datasets/tokenizer.h"
+#include "interchange/gguf_format.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 
 struct GgufExportOptions {
   gguf::TensorType dtype = gguf::TensorType::f32;
@@ -36,4 +36,4 @@ void export_gguf(const ModelConfig& config, const core::ParamRegistry& params,
 // (2i + j <- j * D/2 + i).
 std::vector<int64_t> gguf_rope_row_order(int64_t D);
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

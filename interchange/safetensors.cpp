@@ -1,4 +1,4 @@
-#include "checkpoint/safetensors.h"
+#include "interchange/safetensors.h"
 
 #include <algorithm>
 #include <cstring>
@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 using J = nlohmann::json;
@@ -181,4 +181,4 @@ core::Tensor SafetensorsReader::read_f32(const std::string& name) const {
   return dtype == core::DType::f32 ? raw : raw.to(core::DType::f32);
 }
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

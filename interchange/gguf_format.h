@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace tessera::checkpoint::gguf {
+namespace tessera::interchange::gguf {
 
 static_assert(std::endian::native == std::endian::little, "GGUF I/O assumes a little-endian host");
 
@@ -42,4 +42,4 @@ bool is_known_tensor_type(uint32_t raw);
 // Bytes of `n` elements of type t (q8_0: n a multiple of 32, else throws).
 uint64_t tensor_bytes(TensorType t, int64_t n);
 
-}  // namespace tessera::checkpoint::gguf
+}  // namespace tessera::interchange::gguf

@@ -1,14 +1,14 @@
-#include "checkpoint/gguf_reader.h"
+#include "interchange/gguf_reader.h"
 
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <set>
 
-#include "checkpoint/gguf_quant.h"
 #include "core/error.h"
+#include "interchange/gguf_quant.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 using gguf::ValueType;
@@ -226,4 +226,4 @@ std::vector<float> GgufFile::read_f32(const std::string& name) const {
   return gguf_decode(std::span<const uint8_t>(bytes_.data() + data_start_ + t.offset, size), t.type, t.numel());
 }
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

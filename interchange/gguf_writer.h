@@ -7,9 +7,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "checkpoint/gguf_format.h"
+#include "interchange/gguf_format.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 
 class GgufWriter {
  public:
@@ -43,4 +43,4 @@ class GgufWriter {
   std::vector<TensorEntry> tensors_;
 };
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

@@ -1,4 +1,4 @@
-#include "checkpoint/hf_import.h"
+#include "interchange/hf_import.h"
 
 #include <cstring>
 #include <fstream>
@@ -7,12 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/hf_config.h"
-#include "checkpoint/hf_tensor_map.h"
-#include "checkpoint/safetensors.h"
 #include "core/error.h"
+#include "interchange/hf_config.h"
+#include "interchange/hf_tensor_map.h"
+#include "interchange/safetensors.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 using J = nlohmann::json;
@@ -144,4 +144,4 @@ HfModel import_hf(const std::filesystem::path& dir) {
   return out;
 }
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

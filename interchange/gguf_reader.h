@@ -9,9 +9,9 @@
 #include <variant>
 #include <vector>
 
-#include "checkpoint/gguf_format.h"
+#include "interchange/gguf_format.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 
 struct GgufValue {
   gguf::ValueType type = gguf::ValueType::u32;
@@ -57,4 +57,4 @@ class GgufFile {
   uint64_t data_start_ = 0;
 };
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

@@ -1,13 +1,13 @@
-#include "checkpoint/hf_export.h"
+#include "interchange/hf_export.h"
 
 #include <fstream>
 
-#include "checkpoint/hf_config.h"
-#include "checkpoint/hf_tensor_map.h"
-#include "checkpoint/safetensors.h"
 #include "core/error.h"
+#include "interchange/hf_config.h"
+#include "interchange/hf_tensor_map.h"
+#include "interchange/safetensors.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 // The mapped block of a parameter as a new fp32 tensor in the Hugging Face layout.
@@ -51,4 +51,4 @@ void export_hf(const ModelConfig& config, const core::ParamRegistry& params, con
   if (tokenizer) tokenizer->save_hf((dir / "tokenizer.json").string());
 }
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

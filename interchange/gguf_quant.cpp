@@ -1,4 +1,4 @@
-#include "checkpoint/gguf_quant.h"
+#include "interchange/gguf_quant.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 constexpr float kHalfMax = 65504.0f;  // the largest finite binary16
@@ -83,4 +83,4 @@ std::vector<float> gguf_decode(std::span<const uint8_t> bytes, gguf::TensorType 
   return out;
 }
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

@@ -8,7 +8,7 @@
 #include "core/model/params.h"
 #include "datasets/tokenizer.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 
 // `params`: the model's full (unsharded) parameters, f32 or f64 (written as fp32). Creates `dir`
 // if needed. Throws tessera::Error for what the Hugging Face class cannot express (GPT-2 with
@@ -16,4 +16,4 @@ namespace tessera::checkpoint {
 void export_hf(const ModelConfig& config, const core::ParamRegistry& params, const datasets::Tokenizer* tokenizer,
                const std::filesystem::path& dir);
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

@@ -1,14 +1,14 @@
-#include "checkpoint/gguf_export.h"
+#include "interchange/gguf_export.h"
 
 #include <fmt/format.h>
 
-#include "checkpoint/gguf_quant.h"
-#include "checkpoint/gguf_writer.h"
-#include "checkpoint/hf_config.h"
 #include "core/error.h"
 #include "datasets/byte_unicode.h"
+#include "interchange/gguf_quant.h"
+#include "interchange/gguf_writer.h"
+#include "interchange/hf_config.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 using gguf::TensorType;
@@ -194,4 +194,4 @@ void export_gguf(const ModelConfig& c, const core::ParamRegistry& params, const 
   e.writer().write(path);
 }
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

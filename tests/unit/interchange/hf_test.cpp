@@ -8,16 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/hf_config.h"
-#include "checkpoint/hf_export.h"
-#include "checkpoint/hf_import.h"
-#include "checkpoint/hf_tensor_map.h"
-#include "checkpoint/safetensors.h"
 #include "core/dtype.h"
 #include "datasets/tokenizer_train.h"
+#include "interchange/hf_config.h"
+#include "interchange/hf_export.h"
+#include "interchange/hf_import.h"
+#include "interchange/hf_tensor_map.h"
+#include "interchange/safetensors.h"
 #include "tests/unit/test_support.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 using J = nlohmann::json;
@@ -270,4 +270,4 @@ TEST(HfConfig, Gpt2Defaults) {
 }
 
 }  // namespace
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

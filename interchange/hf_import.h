@@ -14,7 +14,7 @@
 #include "core/model/transformer.h"
 #include "datasets/tokenizer.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 
 struct HfModel {
   ModelConfig config;
@@ -24,4 +24,4 @@ struct HfModel {
 
 HfModel import_hf(const std::filesystem::path& dir);
 
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange

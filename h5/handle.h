@@ -1,14 +1,14 @@
 #pragma once
-// Small RAII helpers over the HDF5 C API for the token shards: an owning handle per object and a
-// guard that silences HDF5's own error printing while a call's failure is turned into a
-// tessera::Error with context instead.
+// Small RAII helpers over the HDF5 C API, shared by the token shards (datasets/) and the
+// checkpoints (checkpoint/): an owning handle per object and a guard that silences HDF5's own error
+// printing while a call's failure is turned into a tessera::Error with context instead.
 #include <hdf5.h>
 
 #include <string>
 
 #include "core/error.h"
 
-namespace tessera::datasets::h5 {
+namespace tessera::h5 {
 
 // Owns one HDF5 identifier and closes it with the matching H5*close function.
 class Handle {
@@ -52,11 +52,8 @@ class Handle {
 // failure reaches the user once, as a tessera::Error naming the file.
 class QuietErrors {
  public:
-  QuietErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+  QuietErrors();
+  ~QuietErrors();
   QuietErrors(const QuietErrors&) = delete;
   QuietErrors& operator=(const QuietErrors&) = delete;
 
@@ -66,11 +63,8 @@ class QuietErrors {
 };
 
 // A handle from a creating/opening call, or an error saying what failed on which file.
-inline Handle checked(hid_t id, Handle::Closer closer, const std::string& what) {
-  TESSERA_CHECK(id >= 0, "HDF5: {}", what);
-  return Handle(id, closer);
-}
+Handle checked(hid_t id, Handle::Closer closer, const std::string& what);
+// A failed status is an error saying what failed.
+void check(herr_t status, const std::string& what);
 
-inline void check(herr_t status, const std::string& what) { TESSERA_CHECK(status >= 0, "HDF5: {}", what); }
-
-}  // namespace tessera::datasets::h5
+}  // namespace tessera::h5

@@ -8,17 +8,17 @@
 #include <random>
 #include <set>
 
-#include "checkpoint/gguf_export.h"
-#include "checkpoint/gguf_quant.h"
-#include "checkpoint/gguf_reader.h"
-#include "checkpoint/gguf_writer.h"
 #include "core/dtype.h"
 #include "core/model/transformer.h"
 #include "datasets/byte_unicode.h"
 #include "datasets/tokenizer_train.h"
+#include "interchange/gguf_export.h"
+#include "interchange/gguf_quant.h"
+#include "interchange/gguf_reader.h"
+#include "interchange/gguf_writer.h"
 #include "tests/unit/test_support.h"
 
-namespace tessera::checkpoint {
+namespace tessera::interchange {
 namespace {
 
 using gguf::TensorType;
@@ -366,4 +366,4 @@ TEST(GgufExport, RejectsALargerTokenizer) {
 }
 
 }  // namespace
-}  // namespace tessera::checkpoint
+}  // namespace tessera::interchange
