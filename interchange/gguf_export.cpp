@@ -1,10 +1,9 @@
 #include "interchange/gguf_export.h"
 
-#include <fmt/format.h>
-
 #include "core/error.h"
-#include "datasets/byte_unicode.h"
 #include "interchange/gguf_quant.h"
+#include "interchange/gguf_tensor_map.h"
+#include "interchange/gguf_tokenizer.h"
 #include "interchange/gguf_writer.h"
 #include "interchange/hf_config.h"
 
@@ -13,8 +12,6 @@ namespace {
 
 using gguf::TensorType;
 
-// llama.cpp's token types (llama_token_type).
-constexpr int32_t kTokenNormal = 1, kTokenControl = 3, kTokenUnused = 5;
 // llama.cpp's file types (llama_ftype) and the ggml quantisation version.
 constexpr uint32_t kFileTypeF32 = 0, kFileTypeF16 = 1, kFileTypeQ8_0 = 7, kQuantizationVersion = 2;
 
@@ -33,29 +30,25 @@ class Exporter {
 
   GgufWriter& writer() { return writer_; }
 
-  // A parameter under its GGUF name, checked against the shape the config implies.
-  void tensor(const std::string& gguf_name, const std::string& param, const core::Shape& shape) {
-    const core::Shape& actual = params_[param].shape();
-    TESSERA_CHECK(actual == shape, "parameter {} has shape {}, expected {}", param, core::shape_str(actual),
-                  core::shape_str(shape));
-    add(gguf_name, shape, param_f32(params_, param));
-  }
-
-  // Rows [row0, row0 + rows) of a (R, C) parameter; with rope_heads, each head of D rows reordered
-  // to llama.cpp's interleaved RoPE layout.
-  void rows(const std::string& gguf_name, const std::string& param, int64_t row0, int64_t n_rows, bool rope_heads) {
-    const core::Shape& shape = params_[param].shape();
-    TESSERA_CHECK(shape.size() == 2 && row0 + n_rows <= shape[0], "parameter {} of shape {} has no rows [{}, {})",
-                  param, core::shape_str(shape), row0, row0 + n_rows);
-    const int64_t C = shape[1], D = config_.head_dim();
-    const std::vector<float> all = param_f32(params_, param);
-    const std::vector<int64_t> order = gguf_rope_row_order(D);
-    std::vector<float> out(static_cast<size_t>(n_rows * C));
-    for (int64_t r = 0; r < n_rows; ++r) {
-      const int64_t src = rope_heads ? r / D * D + order[r % D] : r;
-      std::copy_n(all.begin() + (row0 + src) * C, C, out.begin() + r * C);
+  // The mapping's parameter (checked against the shape the config implies), or its rows; with
+  // rope_heads, each head of D rows reordered to llama.cpp's interleaved RoPE layout.
+  void tensor(const GgufTensorMapping& m) {
+    const core::Shape& actual = params_[m.param].shape();
+    TESSERA_CHECK(actual == m.shape, "parameter {} has shape {}, expected {}", m.param, core::shape_str(actual),
+                  core::shape_str(m.shape));
+    std::vector<float> all = param_f32(params_, m.param);
+    if (m.rows == 0) {
+      add(m.gguf_name, m.shape, std::move(all));
+      return;
     }
-    add(gguf_name, {n_rows, C}, std::move(out));
+    const int64_t C = m.shape[1], D = config_.head_dim();
+    const std::vector<int64_t> order = gguf_rope_row_order(D);
+    std::vector<float> out(static_cast<size_t>(m.rows * C));
+    for (int64_t r = 0; r < m.rows; ++r) {
+      const int64_t src = m.rope_heads ? r / D * D + order[r % D] : r;
+      std::copy_n(all.begin() + (m.row0 + src) * C, C, out.begin() + r * C);
+    }
+    add(m.gguf_name, {m.rows, C}, std::move(out));
   }
 
  private:
@@ -103,94 +96,15 @@ void add_hparams(GgufWriter& w, const ModelConfig& c, const std::string& arch, c
   }
 }
 
-void add_tokenizer(GgufWriter& w, const datasets::Tokenizer& tok, int64_t vocab_size) {
-  const datasets::BpeParts& p = tok.parts();
-  TESSERA_CHECK(static_cast<int64_t>(p.tokens.size()) <= vocab_size, "the tokenizer has {} tokens, more than the "
-                "model's vocabulary of {}", p.tokens.size(), vocab_size);
-  std::vector<bool> special(p.tokens.size(), false);
-  for (const datasets::TokenId id : p.specials) special[id] = true;
-  // Byte-level BPE vocabularies spell ordinary tokens in the byte-unicode form and special tokens
-  // as their text, as GPT-2's encoder.json and tokenizer.json do.
-  std::vector<std::string> tokens;
-  std::vector<int32_t> types;
-  for (size_t i = 0; i < p.tokens.size(); ++i) {
-    tokens.push_back(special[i] ? p.tokens[i] : datasets::bytes_to_unicode(p.tokens[i]));
-    types.push_back(special[i] ? kTokenControl : kTokenNormal);
-  }
-  for (auto i = static_cast<int64_t>(p.tokens.size()); i < vocab_size; ++i) {
-    tokens.push_back(fmt::format("[PAD{}]", i));
-    types.push_back(kTokenUnused);
-  }
-  std::vector<std::string> merges;
-  merges.reserve(p.merges.size());
-  for (const auto& [a, b] : p.merges) {
-    merges.push_back(datasets::bytes_to_unicode(p.tokens[a]) + " " + datasets::bytes_to_unicode(p.tokens[b]));
-  }
-  w.add_string("tokenizer.ggml.model", "gpt2");
-  w.add_string("tokenizer.ggml.pre", "gpt-2");
-  w.add_strings("tokenizer.ggml.tokens", tokens);
-  w.add_i32s("tokenizer.ggml.token_type", types);
-  w.add_strings("tokenizer.ggml.merges", merges);
-  if (const auto eot = tok.special_id("<|endoftext|>")) {
-    w.add_u32("tokenizer.ggml.bos_token_id", *eot);
-    w.add_u32("tokenizer.ggml.eos_token_id", *eot);
-  }
-  w.add_bool("tokenizer.ggml.add_bos_token", false);
-}
-
 }  // namespace
-
-std::vector<int64_t> gguf_rope_row_order(int64_t D) {
-  const int64_t half = D / 2;
-  std::vector<int64_t> order(static_cast<size_t>(D));
-  for (int64_t i = 0; i < half; ++i) {
-    order[2 * i] = i;
-    order[2 * i + 1] = half + i;
-  }
-  return order;
-}
 
 void export_gguf(const ModelConfig& c, const core::ParamRegistry& params, const datasets::Tokenizer& tokenizer,
                  const std::string& path, const GgufExportOptions& options) {
   TESSERA_CHECK(c.family == "gpt2" || c.family == "llama", "GGUF export: unknown model family '{}'", c.family);
-  const bool gpt2 = c.family == "gpt2";
-  const int64_t V = c.vocab_size, C = c.d_model, F = c.ff_dim(), D = c.head_dim();
-  const int64_t NH = c.n_head, NKV = c.kv_heads(), QKV = (NH + 2 * NKV) * D;
   Exporter e(c, params, options);
-  add_hparams(e.writer(), c, gpt2 ? "gpt2" : "llama", options);
-  add_tokenizer(e.writer(), tokenizer, V);
-
-  e.tensor("token_embd.weight", "embed.tokens.weight", {V, C});
-  if (gpt2) e.tensor("position_embd.weight", "embed.positions.weight", {c.seq_len, C});
-  for (int64_t i = 0; i < c.n_layer; ++i) {
-    const std::string g = fmt::format("blk.{}.", i), t = fmt::format("blocks.{}.", i);
-    e.tensor(g + "attn_norm.weight", t + "attn_norm.weight", {C});
-    e.tensor(g + "ffn_norm.weight", t + "mlp_norm.weight", {C});
-    e.tensor(g + "attn_output.weight", t + "attn.out.weight", {C, NH * D});
-    e.tensor(g + "ffn_up.weight", t + "mlp.up.weight", {F, C});
-    e.tensor(g + "ffn_down.weight", t + "mlp.down.weight", {C, F});
-    if (gpt2) {
-      e.tensor(g + "attn_norm.bias", t + "attn_norm.bias", {C});
-      e.tensor(g + "ffn_norm.bias", t + "mlp_norm.bias", {C});
-      e.tensor(g + "attn_qkv.weight", t + "attn.qkv.weight", {QKV, C});
-      e.tensor(g + "attn_qkv.bias", t + "attn.qkv.bias", {QKV});
-      e.tensor(g + "attn_output.bias", t + "attn.out.bias", {C});
-      e.tensor(g + "ffn_up.bias", t + "mlp.up.bias", {F});
-      e.tensor(g + "ffn_down.bias", t + "mlp.down.bias", {C});
-    } else {
-      TESSERA_CHECK(params[t + "attn.qkv.weight"].shape() == core::Shape({QKV, C}), "parameter {} has shape {}, "
-                    "expected {}", t + "attn.qkv.weight", core::shape_str(params[t + "attn.qkv.weight"].shape()),
-                    core::shape_str({QKV, C}));
-      e.rows(g + "attn_q.weight", t + "attn.qkv.weight", 0, NH * D, true);
-      e.rows(g + "attn_k.weight", t + "attn.qkv.weight", NH * D, NKV * D, true);
-      e.rows(g + "attn_v.weight", t + "attn.qkv.weight", (NH + NKV) * D, NKV * D, false);
-      e.tensor(g + "ffn_gate.weight", t + "mlp.gate.weight", {F, C});
-    }
-  }
-  e.tensor("output_norm.weight", "final_norm.weight", {C});
-  if (gpt2) e.tensor("output_norm.bias", "final_norm.bias", {C});
-  // Without output.weight llama.cpp uses token_embd as the output layer: the tied case.
-  if (!c.tie_embeddings) e.tensor("output.weight", "lm_head.weight", {V, C});
+  add_hparams(e.writer(), c, c.family, options);
+  write_gguf_tokenizer(e.writer(), tokenizer, c.vocab_size);
+  for (const GgufTensorMapping& m : gguf_tensor_map(c)) e.tensor(m);
   e.writer().write(path);
 }
 

@@ -2,7 +2,7 @@
 // Tessera model -> GGUF v3 that llama.cpp loads: architecture `gpt2` (gpt2 family) or `llama`
 // (llama family), the hyper-parameter keys each needs, llama.cpp's tensor names and layouts, and
 // the byte-level BPE tokenizer (tokenizer.ggml.model "gpt2", pre-tokeniser "gpt-2"). Tensor names
-// and layouts: docs/interchange.md.
+// and layouts: gguf_tensor_map.h and docs/interchange.md.
 //
 // Layouts: an (out, in) weight is written row-major with GGUF dims [in, out]; 1-D tensors
 // (norms, biases) stay f32 whatever the dtype. f16 converts every matrix; q8_0 quantises every
@@ -31,9 +31,5 @@ struct GgufExportOptions {
 void export_gguf(const ModelConfig& config, const core::ParamRegistry& params,
                  const datasets::Tokenizer& tokenizer, const std::string& path,
                  const GgufExportOptions& options = {});
-
-// The GGUF row order of one rotate-half head of D rows: element r is the source row of GGUF row r
-// (2i + j <- j * D/2 + i).
-std::vector<int64_t> gguf_rope_row_order(int64_t D);
 
 }  // namespace tessera::interchange

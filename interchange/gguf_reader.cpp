@@ -1,5 +1,6 @@
 #include "interchange/gguf_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -218,6 +219,10 @@ const GgufTensorInfo& GgufFile::tensor(const std::string& name) const {
     if (t.name == name) return t;
   }
   TESSERA_FAIL("{}: no tensor '{}'", path_, name);
+}
+
+bool GgufFile::has_tensor(const std::string& name) const {
+  return std::any_of(tensors_.begin(), tensors_.end(), [&](const GgufTensorInfo& t) { return t.name == name; });
 }
 
 std::vector<float> GgufFile::read_f32(const std::string& name) const {

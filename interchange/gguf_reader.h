@@ -1,6 +1,6 @@
 #pragma once
 // Reads a GGUF v3 file: its key/values, tensor infos and tensor data (decoded to fp32). Used to
-// check what the exporter wrote and to inspect files. The file is untrusted input: every length,
+// import models (gguf_import.h), check what the exporter wrote and inspect files. The file is untrusted input: every length,
 // count and offset is checked against the file, and a violation is a tessera::Error naming the file.
 // Reads f32, f16 and q8_0 tensors; other tensor types are an error.
 #include <cstdint>
@@ -45,6 +45,7 @@ class GgufFile {
   bool has(const std::string& key) const { return kv_.count(key) > 0; }
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo& tensor(const std::string& name) const;  // throws for an unknown name
+  bool has_tensor(const std::string& name) const;
   // The tensor's elements decoded to fp32, in file order (dims[0] fastest).
   std::vector<float> read_f32(const std::string& name) const;
 
