@@ -4,9 +4,7 @@
 // log-probabilities agree with Tessera's within each dtype's tolerance (below), and it tokenizes
 // text as Tessera does. Skipped only when node/npm or the package cannot be installed.
 //
-// llama.cpp (through node-llama-cpp) exposes probabilities, not logits: log p = logit - logsumexp,
-// so |log p_llama - log p_tessera| bounds the difference of the logits after removing each row's
-// common offset, and is what is compared.
+// What is compared (log-probabilities, as llama.cpp exposes them): tests/unit/llama_cpp_support.h.
 //
 // Tolerances on max |log p difference| over every position and token, and why:
 //   f32 llama: 1e-4. Both sides compute in f32 and differ only in summation order (~1e-6
@@ -34,6 +32,9 @@
 #include "core/model/transformer.h"
 #include "datasets/tokenizer_train.h"
 #include "interchange/gguf_export.h"
+#include "interchange/gguf_import.h"
+#include "tests/unit/interchange/gguf_test_support.h"
+#include "tests/unit/llama_cpp_support.h"
 #include "tests/unit/test_support.h"
 #include "train/optimizer.h"
 #include "train/sampler.h"
@@ -43,20 +44,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using J = nlohmann::json;
+using testing_support::LlamaCppRun;
+using testing_support::max_logprob_diff;
+using testing_support::run_llama_cpp;
 using testing_support::TempDir;
-
-const fs::path kSourceTests = fs::path(TESSERA_TEST_DATA).parent_path();  // tests/
-const fs::path kInteropDir = fs::path(TESSERA_BIN).parent_path() / "interop";  // in the build tree
-
-// Installs node-llama-cpp once per process; the reason it could not, or "".
-const std::string& install_problem() {
-  static const std::string problem = [] {
-    const auto r = testing_support::run_command("sh " + (kSourceTests / "interop" / "install_llama_cpp.sh").string() +
-                                                " " + kInteropDir.string());
-    return r.status == 0 ? std::string() : "node-llama-cpp could not be installed: " + r.output;
-  }();
-  return problem;
-}
+using testing_support::tessera_logprobs;
 
 std::string corpus_text() {
   std::string text;
@@ -81,14 +73,8 @@ core::Transformer& trained_model(const std::string& family) {
   static std::map<std::string, std::unique_ptr<core::Transformer>> cache;
   auto& slot = cache[family];
   if (slot) return *slot;
-  ModelConfig c;
-  c.family = family;
-  c.n_layer = 2;
-  c.d_model = 64;
-  c.n_head = 4;
-  c.n_kv_head = family == "llama" ? 2 : 0;
+  ModelConfig c = testing::small_config(family, static_cast<int64_t>(corpus_tokenizer().vocab_size()));
   c.seq_len = 48;
-  c.vocab_size = static_cast<int64_t>(corpus_tokenizer().vocab_size());
   auto m = std::make_unique<core::Transformer>(c);
   m->init_weights(1234);
   const auto ids = corpus_tokenizer().encode(corpus_text());
@@ -115,65 +101,6 @@ core::Transformer& trained_model(const std::string& family) {
   return *slot;
 }
 
-struct LlamaCppRun {
-  std::vector<int32_t> greedy, tokenized;
-  std::vector<std::vector<double>> greedy_probs, score_probs;
-};
-
-LlamaCppRun run_llama_cpp(const TempDir& dir, const std::string& gguf, const J& request) {
-  std::ofstream(dir / "request.json") << request.dump();
-  const std::string cmd = "node " + (kSourceTests / "interop" / "llama_cpp_run.mjs").string() + " " +
-                          (kInteropDir / "node_modules").string() + " " + gguf + " " + (dir / "request.json") +
-                          " 2> " + (dir / "stderr.txt");
-  const auto r = testing_support::run_command(cmd, testing_support::Capture::StdoutOnly);
-  if (r.status != 0) {
-    ADD_FAILURE() << "llama.cpp run failed (" << r.status << "): " << testing_support::slurp(dir / "stderr.txt");
-    return {};
-  }
-  const J j = J::parse(r.output);
-  return {j["greedy"].get<std::vector<int32_t>>(), j["tokenized"].get<std::vector<int32_t>>(),
-          j["greedy_probs"].get<std::vector<std::vector<double>>>(),
-          j["score_probs"].get<std::vector<std::vector<double>>>()};
-}
-
-// Tessera's next-token log-probabilities after each position p >= from of `seq`, in double.
-std::vector<std::vector<double>> tessera_logprobs(core::Transformer& m, const std::vector<int32_t>& seq, size_t from) {
-  const auto T = static_cast<int64_t>(seq.size()), V = m.config().vocab_size;
-  core::Tensor x = core::Tensor::empty({1, T}, core::DType::i32);
-  std::copy(seq.begin(), seq.end(), x.data<int32_t>());
-  m.forward(x);
-  const float* logits = m.logits().data<float>();
-  std::vector<std::vector<double>> out;
-  for (auto p = static_cast<int64_t>(from); p < T; ++p) {
-    const float* row = logits + p * V;
-    const double mx = *std::max_element(row, row + V);
-    double sum = 0;
-    for (int64_t v = 0; v < V; ++v) sum += std::exp(row[v] - mx);
-    std::vector<double> lp(static_cast<size_t>(V));
-    for (int64_t v = 0; v < V; ++v) lp[v] = row[v] - mx - std::log(sum);
-    out.push_back(std::move(lp));
-  }
-  return out;
-}
-
-// max |log p_tessera - log p_llama| over every row and token. Tokens whose probability llama.cpp's
-// float softmax cannot represent (log p below -80) are compared only as "tiny".
-double max_logprob_diff(const std::vector<std::vector<double>>& ours, const std::vector<std::vector<double>>& theirs) {
-  EXPECT_EQ(ours.size(), theirs.size());
-  double worst = 0;
-  for (size_t r = 0; r < std::min(ours.size(), theirs.size()); ++r) {
-    EXPECT_EQ(ours[r].size(), theirs[r].size());
-    for (size_t v = 0; v < std::min(ours[r].size(), theirs[r].size()); ++v) {
-      if (ours[r][v] < -80) {
-        EXPECT_LT(theirs[r][v], 1e-30) << "row " << r << " token " << v;
-        continue;
-      }
-      worst = std::max(worst, std::fabs(ours[r][v] - std::log(theirs[r][v])));
-    }
-  }
-  return worst;
-}
-
 struct DtypeCase {
   gguf::TensorType dtype;
   double tolerance;  // on max |log p difference|; the reasons are at the top of this file
@@ -191,7 +118,7 @@ void PrintTo(const FamilyCase& c, std::ostream* os) { *os << c.family; }
 class LlamaCpp : public ::testing::TestWithParam<FamilyCase> {};
 
 TEST_P(LlamaCpp, AgreesWithTessera) {
-  if (!install_problem().empty()) GTEST_SKIP() << install_problem();
+  if (!testing_support::llama_cpp_install_problem().empty()) GTEST_SKIP() << testing_support::llama_cpp_install_problem();
   const FamilyCase& fc = GetParam();
   core::Transformer& model = trained_model(fc.family);
   const datasets::Tokenizer& tok = corpus_tokenizer();
@@ -240,6 +167,29 @@ INSTANTIATE_TEST_SUITE_P(Families, LlamaCpp,
                                                                 {gguf::TensorType::f16, 5e-2},
                                                                 {gguf::TensorType::q8_0, 0.5}}}),
                          [](const auto& p) { return p.param.family; });
+
+// The export read back (interchange/gguf_import.h) generates what the model generates, llama.cpp
+// aside: f32 comes back bit for bit; q8_0 keeps the greedy tokens of this trained model.
+class ReadBack : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ReadBack, GeneratesTheSameGreedyTokens) {
+  core::Transformer& model = trained_model(GetParam());
+  const datasets::Tokenizer& tok = corpus_tokenizer();
+  std::vector<int32_t> prompt;
+  for (const auto id : tok.encode("A corpus is read file by file.")) prompt.push_back(static_cast<int32_t>(id));
+  const std::vector<int32_t> ours = train::generate(model, prompt, {.max_tokens = 24});
+  for (const gguf::TensorType type : {gguf::TensorType::f32, gguf::TensorType::q8_0}) {
+    SCOPED_TRACE(gguf::tensor_type_name(type));
+    TempDir dir;
+    export_gguf(model.config(), model.params(), tok, dir / "model.gguf", {.dtype = type});
+    GgufModel back = import_gguf(dir / "model.gguf");
+    EXPECT_EQ(back.tokenizer.hash(), tok.hash());
+    EXPECT_EQ(train::generate(*back.model, prompt, {.max_tokens = 24}), ours);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, ReadBack, ::testing::Values("gpt2", "llama"),
+                         [](const auto& p) { return p.param; });
 
 }  // namespace
 }  // namespace tessera::interchange

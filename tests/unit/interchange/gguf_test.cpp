@@ -11,27 +11,24 @@
 #include "core/dtype.h"
 #include "core/model/transformer.h"
 #include "datasets/byte_unicode.h"
-#include "datasets/tokenizer_train.h"
 #include "interchange/gguf_export.h"
 #include "interchange/gguf_quant.h"
 #include "interchange/gguf_reader.h"
+#include "interchange/gguf_tensor_map.h"
 #include "interchange/gguf_writer.h"
+#include "tests/unit/interchange/gguf_test_support.h"
 #include "tests/unit/test_support.h"
 
 namespace tessera::interchange {
 namespace {
 
 using gguf::TensorType;
+using testing::param_values;
+using testing::random_values;
+using testing::small_config;
+using testing::small_tokenizer;
 using testing_support::error_of;
 using testing_support::TempDir;
-
-std::vector<float> random_values(size_t n, float scale, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 TEST(GgufWriter, StructureReadsBack) {
   TempDir dir;
@@ -197,31 +194,6 @@ TEST(GgufQuant, Q8_0ErrorBound) {
   EXPECT_EQ(static_cast<int8_t>(rq[2]), -127);
   EXPECT_NE(error_of([] { gguf_encode(std::vector<float>(31, 1.0f), TensorType::q8_0); }).find("multiple of 32"),
             std::string::npos);
-}
-
-// A small byte-level BPE tokenizer trained on a fixed text.
-datasets::Tokenizer small_tokenizer(size_t vocab) {
-  datasets::WordCounts counts;
-  counts.add_text("the quick brown fox jumps over the lazy dog; the dog sleeps, the fox runs. "
-                  "tokenizers turn text into tokens and tokens back into text.");
-  return datasets::train_bpe(counts, vocab);
-}
-
-ModelConfig small_config(const std::string& family, int64_t vocab) {
-  ModelConfig c;
-  c.family = family;
-  c.n_layer = 2;
-  c.d_model = 64;
-  c.n_head = 4;
-  c.n_kv_head = family == "llama" ? 2 : 0;
-  c.seq_len = 16;
-  c.vocab_size = vocab;
-  return c;
-}
-
-std::vector<float> param_values(const core::Transformer& m, const std::string& name) {
-  const core::Tensor& t = m.params()[name];
-  return std::vector<float>(t.data<float>(), t.data<float>() + t.numel());
 }
 
 TEST(GgufExport, Gpt2NamesLayoutsAndTokenizer) {
