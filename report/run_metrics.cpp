@@ -15,21 +15,11 @@ double number(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_number() ? it->get<double>() : NAN;
 }
 
-Event as_event(const nlohmann::json& j, int64_t step) {
-  Event e;
-  e.step = step;
-  const std::string event = j.value("event", "");
-  if (event == "rollback") {
-    e.kind = "rollback";
-    e.message = fmt::format("loss spike at step {} ({}): rolled back to step {}, data of {} step(s) skipped",
-                            j.value("spike_step", int64_t{0}), number(j, "spike_loss"), step,
-                            j.value("skipped_data_steps", int64_t{0}));
-    return e;
-  }
-  e.kind = j.value("kind", event);
-  e.rank = j.value("rank", -1);
-  e.message = j.value("message", "");
-  return e;
+Event rollback_event(const nlohmann::json& j, int64_t step) {
+  return {step, "rollback", -1,
+          fmt::format("loss spike at step {} ({}): rolled back to step {}, data of {} step(s) skipped",
+                      j.value("spike_step", int64_t{0}), number(j, "spike_loss"), step,
+                      j.value("skipped_data_steps", int64_t{0}))};
 }
 
 }  // namespace
@@ -46,8 +36,14 @@ RunMetrics read_run_metrics(const std::filesystem::path& metrics_jsonl) {
     }
     const auto step = j["step"].get<int64_t>();
     if (j.contains("event")) {
-      out.events.push_back(as_event(j, step));
+      if (j["event"] == "rollback") out.events.push_back(rollback_event(j, step));
       continue;
+    }
+    if (const auto it = j.find("anomalies"); it != j.end() && it->is_array()) {
+      for (const auto& a : *it) {
+        if (!a.is_object()) continue;
+        out.events.push_back({a.value("step", step), a.value("kind", ""), a.value("rank", -1), a.value("message", "")});
+      }
     }
     StepRecord r;
     r.step = step;

@@ -3,8 +3,9 @@
 // curves). Tolerant: a line that is not a JSON object (a run killed mid-write) is counted and
 // skipped, missing fields are NaN. Line kinds (written by train/trainer.cpp, docs/evaluation.md):
 //   a step      {"step", "loss", "lr", "grad_norm", "tokens_per_s", "step_s", "sync_wait_s",
-//                ["val_loss"], ["mfu"], ["skipped": true], ["rank_step_s": [per rank]]}
-//   an event    {"step", "event": "rollback" | "anomaly", ["kind", "rank", "message"], ...}
+//                ["val_loss"], ["mfu"], ["skipped": true], ["rank_step_s": [per rank]],
+//                ["anomalies": [{"step", "kind", "rank", "message"}]]}
+//   an event    {"step", "event": "rollback", "spike_step", "spike_loss", "skipped_data_steps"}
 #include <cstdint>
 #include <filesystem>
 #include <string>

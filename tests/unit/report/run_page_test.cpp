@@ -29,8 +29,8 @@ class RunPage : public ::testing::Test {
     std::filesystem::create_directories(dir_.path / "eval");
     dir_.write("metrics.jsonl",
                R"({"step":1,"loss":5.0,"lr":0.001,"grad_norm":2.0,"tokens_per_s":1000,"step_s":0.5,"mfu":0.25})" "\n"
-               R"({"step":2,"loss":4.0,"lr":0.002,"grad_norm":1.5,"tokens_per_s":1100,"step_s":0.4,"rank_step_s":[0.3,0.9]})" "\n"
-               R"({"step":2,"event":"anomaly","kind":"straggler","rank":1,"message":"rank 1 is busy 0.900 s per step"})" "\n"
+               R"({"step":2,"loss":4.0,"lr":0.002,"grad_norm":1.5,"tokens_per_s":1100,"step_s":0.4,"rank_step_s":[0.3,0.9],)"
+               R"("anomalies":[{"step":2,"kind":"straggler","rank":1,"message":"rank 1 is busy 0.900 s per step"}]})" "\n"
                R"({"step":3,"loss":null,"lr":0.003,"grad_norm":null,"tokens_per_s":1000,"step_s":0.5,"skipped":true})" "\n"
                R"({"step":4,"loss":3.0,"lr":0.004,"grad_norm":1.0,"tokens_per_s":1200,"step_s":0.4,"val_loss":3.5,"rank_step_s":[0.3,0.35]})" "\n"
                R"({"step":2,"event":"rollback","spike_step":5,"spike_loss":300.0,"skipped_data_steps":3})" "\n"
