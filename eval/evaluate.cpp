@@ -149,7 +149,7 @@ std::vector<ModelResult> evaluate(const parallel::World& world, const EvalOption
 ModelResult evaluate_loaded(const parallel::World& world, const LoadedModel& model, const EvalOptions& options) {
   prepare_report_dir(world, options.report_dir);
   const std::vector<McTask> files = load_tasks(world, options);
-  log::info("evaluating {} (step {}, in memory) on {} rank(s)", model.ref, model.meta.step, world.size());
+  log::info("evaluating {} (step {}) on {} rank(s)", model.ref, model.meta.step, world.size());
   std::vector<ModelResult> results = {score_model(world, model, files, options)};
   write_results(world, options, results);
   return results.front();
