@@ -79,6 +79,39 @@ std::string y_axis(const std::vector<double>& ticks, ToY to_y, const std::string
   return out;
 }
 
+// A long series thinned to at most two points per pixel column: each run of points in one column
+// keeps its lowest and highest (in step order), so spikes stay visible; a gap stays a gap. The
+// page of a 100k-step run stays small (docs/benchmarks.md).
+Series thinned(const Series& s, double x_lo, double x_hi) {
+  const size_t n = std::min(s.x.size(), s.y.size());
+  if (n <= static_cast<size_t>(2 * kPlotW)) return s;
+  Series out{s.name, {}, {}};
+  size_t i = 0;
+  while (i < n) {
+    if (!std::isfinite(s.y[i]) || !std::isfinite(s.x[i])) {
+      out.x.push_back(s.x[i]);
+      out.y.push_back(NAN);
+      ++i;
+      continue;
+    }
+    const auto column = [&](size_t k) {
+      return std::min(kPlotW - 1, std::floor((s.x[k] - x_lo) / (x_hi - x_lo) * kPlotW));
+    };
+    size_t lo = i, hi = i, j = i;
+    for (; j < n && std::isfinite(s.y[j]) && std::isfinite(s.x[j]) && column(j) == column(i); ++j) {
+      if (s.y[j] < s.y[lo]) lo = j;
+      if (s.y[j] > s.y[hi]) hi = j;
+    }
+    for (size_t k : {std::min(lo, hi), std::max(lo, hi)}) {
+      out.x.push_back(s.x[k]);
+      out.y.push_back(s.y[k]);
+      if (lo == hi) break;
+    }
+    i = j;
+  }
+  return out;
+}
+
 std::string legend(const std::vector<std::string>& names) {
   std::string out = "<g class=\"legend\">";
   double x = kWidth - kRight;
@@ -168,7 +201,7 @@ std::string svg(const LineChart& chart) {
   }
   std::vector<std::string> names;
   for (size_t k = 0; k < chart.series.size(); ++k) {
-    const Series& s = chart.series[k];
+    const Series s = thinned(chart.series[k], xr.lo, xr.hi);
     names.push_back(s.name);
     out += fmt::format("<g class=\"series\" data-series=\"{}\">", escape(s.name));
     std::string points;

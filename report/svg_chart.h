@@ -2,7 +2,9 @@
 // Self-contained SVG charts for the HTML reports: no scripts, no external fonts or styles, so a
 // page opens offline. Each chart is one <svg class="chart" id=ID data-chart="line|bar"> element:
 //   line chart  one <polyline class="line" data-series=NAME> per series with points (gaps where
-//               y is not finite start a new polyline), optional vertical event markers
+//               y is not finite start a new polyline; a series longer than twice the plot's
+//               width in pixels keeps each pixel column's lowest and highest point), optional
+//               vertical event markers
 //               (<line class="marker">), axes with "nice" ticks, a legend
 //   bar chart   groups (e.g. metrics) of bars (e.g. model versions): <rect class="bar"
 //               data-value=V> with an error bar <line class="error-bar"> of +- error when > 0

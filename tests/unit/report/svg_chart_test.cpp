@@ -98,6 +98,23 @@ TEST(LineChart, NonFiniteValuesSplitTheLineAndLoneValuesAreDots) {
   EXPECT_EQ(count(s, "class=\"legend\""), 0u);  // one series: no legend
 }
 
+TEST(LineChart, ALongSeriesKeepsEachPixelColumnsExtremes) {
+  Series s{"loss", {}, {}};
+  for (int i = 0; i < 100000; ++i) {
+    s.x.push_back(i);
+    s.y.push_back(i == 54321 ? 50.0 : 1.0 + 1e-5 * (i % 7));  // one spike among 100k steps
+  }
+  const std::string svg_text = svg(LineChart{"long", "long", "step", "loss", {s}, {}, false});
+  const auto lines = polylines(svg_text);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_LE(lines[0].size(), 2u * 556u);  // two per pixel column of the 556-pixel plot
+  EXPECT_GE(lines[0].size(), 556u);
+  double top = 1e9;
+  for (const auto& [x, y] : lines[0]) top = std::min(top, y);
+  EXPECT_NEAR(top, 40, 0.1);  // the spike still reaches the top of the plot
+  EXPECT_LT(svg_text.size(), 40000u);
+}
+
 TEST(LineChart, LogAxisDropsNonPositiveValues) {
   LineChart c{"lr", "lr", "step", "lr", {}, {}, true};
   c.series.push_back({"lr", {1, 2, 3}, {1e-4, 1e-3, 0}});
