@@ -47,8 +47,11 @@ std::vector<Anomaly> RunMonitor::end_interval(int64_t step, double tokens_per_st
   return found;
 }
 
-void RunMonitor::write_prometheus(const std::filesystem::path& run_dir, const nlohmann::json& record) {
+void RunMonitor::remember(const nlohmann::json& record) {
   for (const auto& [key, value] : record.items()) latest_[key] = value;
+}
+
+void RunMonitor::write_prometheus(const std::filesystem::path& run_dir) {
   const auto value = [&](const char* key) {
     const auto it = latest_.find(key);
     return it != latest_.end() && it->is_number() ? it->get<double>() : NAN;

@@ -37,8 +37,10 @@ class RunMonitor {
 
   // Counts an anomaly or event for metrics.prom (kind: an Anomaly kind, or "rollback").
   void count(const std::string& kind) { ++counts_[kind]; }
-  // Rank 0: RUN_DIR/metrics.prom from the step's record (and the latest values before it).
-  void write_prometheus(const std::filesystem::path& run_dir, const nlohmann::json& record);
+  // A step's metrics line: its values become the latest for metrics.prom.
+  void remember(const nlohmann::json& record);
+  // Rank 0: RUN_DIR/metrics.prom from the latest value of every field.
+  void write_prometheus(const std::filesystem::path& run_dir);
 
  private:
   MonitorConfig config_;

@@ -219,8 +219,7 @@ class Loop {
         if (!to) {
           anomalies.push_back({step + 1, "loss_spike", -1,
                                fmt::format("loss {:.4f}: no checkpoint to roll back to, step left out", loss)});
-        }
-        if (to) {
+        } else {
           monitor.count("loss_spike");
           monitor.count("rollback");
           step = *to - 1;  // the loop's ++step continues after the checkpoint
@@ -265,8 +264,9 @@ class Loop {
         record["skipped"] = true;
         monitor.count("skipped_step");
       }
-      if (metrics_ && bad_in_a_row >= tc.max_bad_steps) metrics_->write(record);
       if (bad_in_a_row >= tc.max_bad_steps) {
+        record["anomalies"] = report_anomalies(monitor, anomalies);
+        if (metrics_) metrics_->write(record);
         throw CollectiveError(fmt::format(
             "stopping at step {}: the last {} steps had a non-finite loss or gradient norm (train.max_bad_steps); no "
             "checkpoint written, the newest good one is kept{}. Lower train.lr or set train.grad_clip", step + 1,
@@ -276,7 +276,8 @@ class Loop {
       const bool stopping = (options_.stop_after && step + 1 - start_step_ == *options_.stop_after) ||
                             verdict.stop_signal != 0;
       const bool last = step + 1 == tc.steps || stopping;
-      if (monitor.interval_due(step + 1, last)) {
+      const bool interval_ends = monitor.interval_due(step + 1, last);
+      if (interval_ends) {
         for (Anomaly& a : monitor.end_interval(step + 1, tokens_per_step, record)) anomalies.push_back(std::move(a));
       }
       std::optional<double> val_loss;
@@ -293,7 +294,8 @@ class Loop {
       }
       if (!anomalies.empty()) record["anomalies"] = report_anomalies(monitor, anomalies);
       if (metrics_) metrics_->write(record);
-      if (run_dir_ && record.contains("rank_step_s")) monitor.write_prometheus(run_dir_->path(), record);
+      monitor.remember(record);
+      if (run_dir_ && interval_ends) monitor.write_prometheus(run_dir_->path());
       if (verdict.stop_signal != 0 && !options_.quiet) {
         progress.clear();
         log::info("{} received: stopping after step {}{}", StopSignals::name(verdict.stop_signal), step + 1,
