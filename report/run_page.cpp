@@ -33,13 +33,16 @@ double median_of(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-std::vector<Marker> markers(const RunMetrics& rm) {
+// The events of the given kinds as chart markers; the latest 200.
+std::vector<Marker> markers(const RunMetrics& rm, std::initializer_list<std::string_view> kinds) {
   std::vector<Marker> out;
   for (const Event& e : rm.events) {
+    if (std::find(kinds.begin(), kinds.end(), e.kind) == kinds.end()) continue;
     out.push_back({static_cast<double>(e.step),
                    fmt::format("step {}: {}{}{}", e.step, e.kind, e.rank >= 0 ? fmt::format(" (rank {})", e.rank) : "",
                                e.message.empty() ? "" : ": " + e.message)});
   }
+  if (out.size() > 200) out.erase(out.begin(), out.end() - 200);
   return out;
 }
 
@@ -60,7 +63,7 @@ LineChart loss_chart(const RunMetrics& rm) {
     }
   }
   c.series.push_back({"validation", vx, vy});
-  c.markers = markers(rm);
+  c.markers = markers(rm, {"rollback", "nonfinite", "loss_spike", "hung_step"});
   return c;
 }
 
@@ -79,6 +82,7 @@ LineChart rank_chart(const RunMetrics& rm) {
     }
     c.series.push_back(std::move(series));
   }
+  c.markers = markers(rm, {"straggler"});
   return c;
 }
 
@@ -147,10 +151,15 @@ void events_table(HtmlPage& page, const RunMetrics& rm) {
     page.paragraph("None: no non-finite or spiking losses, throughput drops, hung steps or stragglers were recorded.");
     return;
   }
+  constexpr size_t kShown = 200;  // the latest; a long run's page stays readable and small
   std::vector<std::vector<std::string>> rows;
-  for (const Event& e : rm.events) {
+  for (size_t i = rm.events.size() > kShown ? rm.events.size() - kShown : 0; i < rm.events.size(); ++i) {
+    const Event& e = rm.events[i];
     rows.push_back({std::to_string(e.step), escape(e.kind), e.rank >= 0 ? std::to_string(e.rank) : "all",
                     escape(e.message)});
+  }
+  if (rm.events.size() > kShown) {
+    page.paragraph(fmt::format("The latest {} of {} (all are in metrics.jsonl).", kShown, rm.events.size()));
   }
   page.table({"step", "kind", "rank", "message"}, rows, "anomaly");
 }
@@ -181,7 +190,9 @@ std::string run_page_html(const fs::path& run_dir) {
            svg(step_chart(rm, "lr", "Learning rate", "learning rate", &StepRecord::lr)) +
            svg(step_chart(rm, "grad-norm", "Gradient norm (before clipping)", "L2 norm", &StepRecord::grad_norm)) + "</div>");
   page.heading(2, "Performance");
-  page.raw("<div class=\"charts\">" + svg(step_chart(rm, "throughput", "Throughput", "tokens/s", &StepRecord::tokens_per_s)) +
+  LineChart throughput = step_chart(rm, "throughput", "Throughput", "tokens/s", &StepRecord::tokens_per_s);
+  throughput.markers = markers(rm, {"throughput_drop", "hung_step"});
+  page.raw("<div class=\"charts\">" + svg(throughput) +
            svg(step_chart(rm, "mfu", "Model FLOPs utilisation (monitor.peak_tflops)", "MFU", &StepRecord::mfu)) +
            svg(rank_chart(rm)) + "</div>");
   events_table(page, rm);

@@ -1,11 +1,12 @@
 #pragma once
 // A run's monitoring page, RUN_DIR/report.html (`tessera report RUN_DIR`, and rewritten by the
 // trainer's rank 0 at each checkpoint). Read from the run directory alone; self-contained (inline
-// CSS and SVG, no scripts). Charts (ids): "loss" (training and validation loss, events marked),
-// "lr", "grad-norm", "throughput" (tokens/s), "mfu", "rank-step-times" (each rank's busy time
-// per step, gathered every monitor.interval steps). Tables: the run's summary, anomalies and
-// events (step, kind, rank, message), checkpoints with the evaluation results found for their
-// step in RUN_DIR/*/results.json.
+// CSS and SVG, no scripts). Charts (ids): "loss" (training and validation loss; rollbacks,
+// non-finite steps, spikes and hung steps marked), "lr", "grad-norm", "throughput" (tokens/s;
+// throughput drops and hung steps marked), "mfu", "rank-step-times" (each rank's busy time per
+// step, gathered every monitor.interval steps; stragglers marked). Tables: the run's summary,
+// anomalies and events (step, kind, rank, message; the latest 200), checkpoints with the
+// evaluation results found for their step in RUN_DIR/*/results.json.
 #include <filesystem>
 #include <string>
 
