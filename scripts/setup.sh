@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libslurm-dev slurmctld slurmd slurm-client munge  # Slurm: libslurm, and the local test cluster
   fortunes                                  # the quickstart corpus
+  chromium                                  # headless browser: the tests open the HTML reports
 )
 
 missing=()
