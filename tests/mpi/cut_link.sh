@@ -8,10 +8,10 @@ source "$(dirname "$0")/common.sh"
 two_hosts_up
 timeout_s=5
 # mpirun notices a dead link to the other host's daemon by TCP keepalive: probes each second on an
-# idle link, the link dropped after two probes of 3 s go unanswered, so 6-7 s after the cut: after
+# idle link, the link dropped after two probes of 4 s go unanswered, so 8-9 s after the cut: after
 # the ranks' deadline has named the peers and before their own abort (deadline + 5 s), which would
-# send into the dead link. docs/slurm.md, "Faults".
-export OMPI_MCA_oob_tcp_keepalive_time=1 OMPI_MCA_oob_tcp_keepalive_intvl=$(( (timeout_s + 2) / 2 )) \
+# send into the dead link. The values of the job scripts (docs/slurm.md, "Faults").
+export OMPI_MCA_oob_tcp_keepalive_time=1 OMPI_MCA_oob_tcp_keepalive_intvl=$(( (timeout_s + 3) / 2 )) \
        OMPI_MCA_oob_tcp_keepalive_probes=2
 start_job "${mpirun_2h[@]}" -np 4 "$tessera" train --config "$config" --run-dir "$work/run" --set parallel.tp=2 \
   --set train.steps=1000000 --set train.batch_size=2 --set parallel.timeout_s=$timeout_s
@@ -19,7 +19,7 @@ wait_steps "$work/run" 3
 cut_link
 wait_end 60
 [ "$rc" -ne 0 ] || fail "the job exited 0"
-[ "$elapsed" -le $((timeout_s + 8)) ] || fail "the job ended $elapsed s after the cut (at most $((timeout_s + 8)))"
+[ "$elapsed" -le $((timeout_s + 10)) ] || fail "the job ended $elapsed s after the cut (at most $((timeout_s + 10)))"
 # dp groups {0,2} and {1,3} span the cut: ranks 0 and 1 (on $h1) name their peers on $h2.
 grep -Eq "did not complete within $timeout_s.0 s: its other rank failed, hung or cannot be reached: rank [23] on $h2" \
   "$work/log" || fail "no message naming a rank on $h2"
