@@ -22,6 +22,7 @@
 #include "datasets/tokenizer.h"
 #include "parallel/grad_sync.h"
 #include "parallel/groups.h"
+#include "parallel/section_deadline.h"
 #include "parallel/stragglers.h"
 #include "parallel/tp_group.h"
 #include "report/run_page.h"
@@ -516,7 +517,15 @@ class Loop {
     checkpoint::SaveOptions options;
     options.keep = config_.checkpoint.keep;
     options.validity = &validity_;
-    const auto file = checkpoint::save_checkpoint(world_, topology_, *options_.run_dir / "checkpoints", request, options);
+    // A peer that dies or hangs during the collective write would stall it for ever.
+    const auto start = Clock::now();
+    std::filesystem::path file;
+    {
+      parallel::SectionDeadline deadline(world_, fmt::format("the checkpoint at step {}", step),
+                                         config_.parallel.timeout_s + 2 * longest_save_s_);
+      file = checkpoint::save_checkpoint(world_, topology_, *options_.run_dir / "checkpoints", request, options);
+    }
+    longest_save_s_ = std::max(longest_save_s_, std::chrono::duration<double>(Clock::now() - start).count());
     log::info("checkpoint: {}", file.string());
   }
 
@@ -690,6 +699,7 @@ class Loop {
   std::optional<MetricsLog> metrics_;
   checkpoint::Validity validity_;  // rank 0's memory of checkpoints that verified
   bool spike_injected_ = false;     // TrainOptions::spike_at has fired
+  double longest_save_s_ = 0;       // a save may take the collective timeout plus twice this
 };
 
 namespace {
