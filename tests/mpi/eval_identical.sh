@@ -54,10 +54,10 @@ evaluate tp2 2 2
 evaluate dp2_tp2 4 2
 evaluate tasks_np1 1 1 --tasks "$work/tasks.jsonl"
 evaluate tasks_np2 2 1 --tasks "$work/tasks.jsonl"
-# Batch size 2 over 5 items: chunks of 2, 2 and 1, split unevenly over 2 ranks.
-evaluate gen_np1 1 1 --tasks "$generation" --batch-size 2
-evaluate gen_np2 2 1 --tasks "$generation" --batch-size 2
-evaluate gen_tp2 2 2 --tasks "$generation" --batch-size 2
+# Batch size 3 over 5 items: chunks of 3 and 2, one on each of 2 ranks.
+evaluate gen_np1 1 1 --tasks "$generation"
+evaluate gen_np2 2 1 --tasks "$generation"
+evaluate gen_tp2 2 2 --tasks "$generation"
 
 python3 - "$work" <<'PY' || failures=$((failures + 1))
 import json, sys
