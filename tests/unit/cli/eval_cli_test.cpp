@@ -175,26 +175,32 @@ TEST_F(EvalCli, MalformedGenerationLinesNameTheLine) {
   EXPECT_TRUE(contains(r.output, "ref.jsonl:3: \"reference\" must be a string")) << r.output;
 }
 
-TEST_F(EvalCli, AGgufExportGivesTheCheckpointsPerplexity) {
-  const std::string gguf = out_ / "m.gguf";
+TEST_F(EvalCli, GgufAndHfExportsGiveTheCheckpointsPerplexity) {
+  const std::string gguf = out_ / "m.gguf", hf = out_ / "hf";
   CommandResult r = run_command(kBin + " ckpt export-gguf " + (*dir_ / "run") + " " + gguf + " --dtype f32");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_command(kBin + " ckpt export-hf " + (*dir_ / "run") + " " + hf);
   ASSERT_EQ(r.status, 0) << r.output;
   r = run_command(kBin + " eval --model " + gguf + " --report " + (out_ / "none"));
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(contains(r.output, "carries no lineage of its training data: pass --data DIR")) << r.output;
 
   ASSERT_EQ(eval("--max-items 20 --report " + (out_ / "ckpt")).status, 0);
-  r = run_command(kBin + " eval --model " + gguf + " --data " + (*dir_ / "data") + " --max-items 20 --report " +
-                  (out_ / "gguf"));
-  ASSERT_EQ(r.status, 0) << r.output;
   const auto a = nlohmann::json::parse(slurp(out_ / "ckpt/results.json"))["models"][0];
-  const auto b = nlohmann::json::parse(slurp(out_ / "gguf/results.json"))["models"][0];
-  EXPECT_EQ(b["ref"], gguf);
-  EXPECT_EQ(b["tasks"]["val_perplexity"]["n"], 20);
-  for (const char* metric : {"mean_loss", "perplexity", "bits_per_byte"}) {
-    const double x = a["tasks"]["val_perplexity"]["metrics"][metric]["value"];
-    const double y = b["tasks"]["val_perplexity"]["metrics"][metric]["value"];
-    EXPECT_NEAR(y, x, 1e-6 * x) << metric;
+  for (const std::string& model : {gguf, hf}) {
+    r = run_command(kBin + " eval --model " + model + " --data " + (*dir_ / "data") + " --max-items 20 --report " +
+                    (out_ / "model"));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto b = nlohmann::json::parse(slurp(out_ / "model/results.json"))["models"][0];
+    EXPECT_EQ(b["ref"], model);
+    EXPECT_EQ(b["checkpoint"]["step"], 0);
+    EXPECT_EQ(b["tasks"]["val_perplexity"]["n"], 20);
+    for (const char* metric : {"mean_loss", "perplexity", "bits_per_byte"}) {
+      const double x = a["tasks"]["val_perplexity"]["metrics"][metric]["value"];
+      const double y = b["tasks"]["val_perplexity"]["metrics"][metric]["value"];
+      EXPECT_NEAR(y, x, 1e-6 * x) << model << " " << metric;
+    }
+    EXPECT_EQ(b["tasks"]["cloze"]["metrics"]["acc"]["value"], a["tasks"]["cloze"]["metrics"]["acc"]["value"]) << model;
   }
 }
 
