@@ -146,6 +146,8 @@ TEST_F(EvalCli, GenerationTasksAreScoredOnTheEngineAndReported) {
   const std::string report = slurp(out_ / "rep/report.md");
   EXPECT_TRUE(contains(report, "## generation (generation, n = 5)")) << report;
   EXPECT_TRUE(contains(report, "| exact_match |")) << report;
+  const std::string html = slurp(out_ / "rep/report.html");
+  EXPECT_TRUE(contains(html, "id=\"metric-generation-exact_match\"") && contains(html, "id=\"metric-generation-f1\""));
 
   // The same prompts with the model's own outputs as references: every item matches exactly.
   std::ifstream in(tasks);
