@@ -1,6 +1,7 @@
-// tessera eval --ckpt REF [--ckpt REF ...] [--tasks FILE_OR_DIR ...] [--max-items N] --report OUT_DIR:
-// evaluates checkpoints (perplexity, multiple-choice tasks) on every rank of the job and writes
-// results.json, samples.jsonl and report.md (docs/evaluation.md).
+// tessera eval (--ckpt REF | --model FILE.gguf|HF_DIR) [...] [--tasks FILE_OR_DIR ...] [--data DIR]
+// [--max-items N] --report OUT_DIR: evaluates checkpoints and model files (perplexity,
+// multiple-choice and generation tasks) on every rank of the job and writes results.json,
+// samples.jsonl, report.md and report.html (docs/evaluation.md).
 #include "cli/command.h"
 #include "core/log.h"
 #include "eval/evaluate.h"
@@ -9,12 +10,18 @@ namespace tessera::cli {
 
 void add_eval_command(CLI::App& app, Context& ctx) {
   auto opts = std::make_shared<eval::EvalOptions>();
-  auto* cmd = app.add_subcommand("eval", "Evaluate checkpoints: perplexity and multiple-choice tasks, with a report");
-  cmd->add_option("--ckpt", opts->ckpts, "Checkpoint: FILE, RUN_DIR (its latest) or RUN_DIR:TAG (repeatable: compared)")
-      ->required();
+  auto* cmd = app.add_subcommand("eval", "Evaluate checkpoints: perplexity, multiple-choice and generation tasks, "
+                                 "with a report");
+  cmd->add_option("--ckpt", opts->ckpts, "Checkpoint: FILE, RUN_DIR (its latest) or RUN_DIR:TAG (repeatable: compared)");
+  cmd->add_option("--model", opts->models, "Model file: FILE.gguf or a Hugging Face folder (repeatable; after the "
+                  "checkpoints in the report)");
   cmd->add_option("--tasks", opts->tasks,
-                  "Multiple-choice task file (JSONL) or directory of them (repeatable; default: validation "
-                  "perplexity and the built-in cloze task)");
+                  "Task file (JSONL: multiple choice or generation) or directory of them (repeatable; default: "
+                  "validation perplexity and the built-in cloze task)");
+  cmd->add_option("--data", opts->data_dir, "Prepared data whose validation shards give perplexity and the cloze "
+                  "task (default: the checkpoint's training data; required for --model without --tasks)");
+  cmd->add_option("--max-tokens", opts->max_tokens, "Generation tasks: tokens to generate for items that give no "
+                  "max_tokens (default 32)")->check(CLI::PositiveNumber);
   cmd->add_option("--report", opts->report_dir, "Directory for results.json, samples.jsonl and report.md")->required();
   cmd->add_option("--max-items", opts->max_items, "Score at most N items (windows for perplexity) per task (0: all)");
   cmd->add_option("--batch-size", opts->batch_size, "Sequences per forward pass (default 8)")->check(CLI::PositiveNumber);

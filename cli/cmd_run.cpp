@@ -69,7 +69,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--run-dir", o->run_dir, "Run directory (checkpoints, metrics, answers)")->required();
   cmd->add_flag("--overwrite", o->overwrite, "Start afresh, moving an earlier run in RUN_DIR aside (as train)");
   cmd->add_option("--phases", o->phases, "Phases in order: train, eval, serve (default train,serve)");
-  cmd->add_option("--eval-tasks", o->eval.tasks, "Eval phase: multiple-choice task files or directories (default: "
+  cmd->add_option("--eval-tasks", o->eval.tasks, "Eval phase: task files (multiple choice or generation) or directories (default: "
                   "validation perplexity and the built-in cloze task)");
   cmd->add_option("--eval-max-items", o->eval.max_items, "Eval phase: at most N items (windows) per task (0: all)");
   cmd->add_option("--eval-report", o->eval.report_dir, "Eval phase: report directory (default RUN_DIR/eval)");

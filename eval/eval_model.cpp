@@ -9,6 +9,7 @@
 #include "checkpoint/reference.h"
 #include "checkpoint/run_tokenizer.h"
 #include "core/error.h"
+#include "serve/model_source.h"
 
 namespace tessera::eval {
 
@@ -28,6 +29,30 @@ DescribedCheckpoint describe_checkpoint(const parallel::World& world, const std:
   return out;
 }
 
+void EvalModel::make_topology(const parallel::World& world, int tp) {
+  TESSERA_CHECK(tp >= 1 && world.size() % tp == 0, "--tp {} does not divide the {} ranks", tp, world.size());
+  topology_ = parallel::Topology::make(world.size(), world.rank(), tp, static_cast<int>(config_.model.n_head),
+                                       static_cast<int>(config_.model.kv_heads()));
+}
+
+std::unique_ptr<EvalModel> EvalModel::from_model_file(const parallel::World& world, const std::string& model_file,
+                                                      int tp, const std::string& tokenizer) {
+  std::unique_ptr<EvalModel> m(new EvalModel);
+  m->ref_ = model_file;
+  m->file_ = std::filesystem::absolute(model_file).lexically_normal().string();
+  serve::ModelSource source;
+  checkpoint::agree(&world, [&] {
+    source = serve::load_model_source({"", model_file, tokenizer});
+    m->tokenizer_ = source.require_tokenizer();
+    m->config_ = source.config;
+    m->make_topology(world, tp);
+  });
+  m->groups_ = std::make_unique<parallel::ProcessGroups>(world, m->topology_, m->config_.parallel.timeout_s);
+  m->tp_group_ = std::make_unique<parallel::CommTpGroup>(m->groups_->tp());
+  m->model_ = serve::shard_model(source, m->tp_group_.get());
+  return m;
+}
+
 EvalModel::EvalModel(const parallel::World& world, const std::string& ref, int tp, const std::string& tokenizer)
     : ref_(ref) {
   DescribedCheckpoint described = describe_checkpoint(world, ref);
@@ -35,9 +60,7 @@ EvalModel::EvalModel(const parallel::World& world, const std::string& ref, int t
   meta_ = std::move(described.meta);
   checkpoint::agree(&world, [&] {
     config_ = Config::parse(meta_.config_toml, file_ + " (config_toml)");
-    TESSERA_CHECK(tp >= 1 && world.size() % tp == 0, "--tp {} does not divide the {} ranks", tp, world.size());
-    topology_ = parallel::Topology::make(world.size(), world.rank(), tp, static_cast<int>(config_.model.n_head),
-                                         static_cast<int>(config_.model.kv_heads()));
+    make_topology(world, tp);
     checkpoint::Weights described_only{file_, meta_, config_, {}};
     tokenizer_ = checkpoint::find_tokenizer(described_only, tokenizer);
     TESSERA_CHECK(tokenizer_.has_value(), "checkpoint {} has no tokenizer beside it (RUN_DIR/tokenizer.json) or in "

@@ -2,7 +2,9 @@
 // A checkpoint's model loaded for evaluation across an MPI job of dp x tp ranks, as the trainer
 // lays it out (parallel/topology.h): each rank holds its tensor-parallel shard, data-parallel
 // replicas score different requests (sharded.h). Also the checkpoint's description (file, meta,
-// config) and its tokenizer.
+// config) and its tokenizer. Or a model file (GGUF or a Hugging Face folder) through
+// serve/model_source.h: every rank reads it and keeps its shard; its meta is empty (step 0, no
+// lineage) and its config names no data.
 // Collective on the world: every rank constructs it at the same point with the same arguments.
 #include <optional>
 #include <string>
@@ -30,6 +32,9 @@ class EvalModel {
   // checkpoint::find_tokenizer's search). Errors (unknown reference, a file that does not verify,
   // no tokenizer) are thrown on every rank alike.
   EvalModel(const parallel::World& world, const std::string& ref, int tp, const std::string& tokenizer = "");
+  // model_file: a GGUF file or a Hugging Face folder; errors as above.
+  static std::unique_ptr<EvalModel> from_model_file(const parallel::World& world, const std::string& model_file,
+                                                    int tp, const std::string& tokenizer = "");
 
   const std::string& ref() const { return ref_; }
   const std::string& file() const { return file_; }
@@ -41,6 +46,10 @@ class EvalModel {
   parallel::Communicator& dp() { return groups_->dp(); }
 
  private:
+  EvalModel() = default;
+  // The process groups of the config's model at `tp`, every rank alike.
+  void make_topology(const parallel::World& world, int tp);
+
   std::string ref_, file_;
   checkpoint::Meta meta_;
   Config config_;

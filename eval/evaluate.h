@@ -1,8 +1,8 @@
 #pragma once
-// `tessera eval`: every checkpoint given, loaded in turn across the job (eval_model.h), scored on
-// the tasks given, or with none given on its validation shards (perplexity, from its config's
-// data.dir) and the built-in cloze task made from them; the root writes the report directory
-// (results.h). Collective on the world: every rank calls evaluate() with the same options.
+// `tessera eval`: every checkpoint given, then every model file, loaded in turn across the job
+// (eval_model.h), scored on the tasks given (multiple choice or generation, task_file.h), or with
+// none given on its validation shards (perplexity, from --data or its config's data.dir) and the
+// built-in cloze task made from them; the root writes the report directory (results.h). Collective on the world: every rank calls evaluate() with the same options.
 // Bad input (an unknown checkpoint, missing data, a malformed task file, a report directory that
 // cannot be written) throws the same clear error on every rank, before any scoring.
 #include <string>
@@ -20,11 +20,14 @@ namespace tessera::eval {
 
 struct EvalOptions {
   std::vector<std::string> ckpts;
+  std::vector<std::string> models;  // GGUF files or Hugging Face folders, after the checkpoints
   std::vector<std::string> tasks;  // task files or directories; empty: perplexity and cloze
+  std::string data_dir;            // prepared data for perplexity and cloze; empty: the checkpoint's
   std::string report_dir;
   std::string tokenizer;           // empty: the checkpoint's own
   size_t max_items = 0;            // per task (windows for perplexity); 0: all
   size_t batch_size = 8;
+  int64_t max_tokens = 32;         // generation tasks: tokens per item that gives no max_tokens
   int tp = 1;
   bool batch_invariant = true;     // false (--fast): the BLAS forward, see likelihood.h
   ClozeOptions cloze;

@@ -3,8 +3,9 @@
 //   results.json  metrics with stderr and n per model and task, the checkpoint's identity
 //                 (path, step, format version, lineage, tokenizer hash), software version, date
 //                 (schema in docs/evaluation.md)
-//   samples.jsonl one line per multiple-choice item: model, task, index, choice log-likelihoods,
-//                 predictions, label
+//   samples.jsonl one line per multiple-choice item (model, task, index, choice log-likelihoods,
+//                 predictions, label) and per generation item (model, task, index, prompt,
+//                 references, output, finish reason, tokens, exact_match, f1)
 //   report.md     a Markdown table per task: one column per model, value ± stderr, and for a
 //                 second model on, its difference from the first ± its standard error, marked
 //                 better or worse when significant (compare.h)
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/format.h"
+#include "eval/generation.h"
 #include "eval/multiple_choice.h"
 
 namespace tessera::eval {
@@ -25,7 +27,7 @@ inline constexpr std::string_view kResultsFormat = "tessera-eval-results";
 inline constexpr int kResultsFormatVersion = 1;
 
 struct Metric {
-  std::string name;  // mean_loss, perplexity, bits_per_byte, acc, acc_norm
+  std::string name;  // mean_loss, perplexity, bits_per_byte, acc, acc_norm, exact_match, f1
   double value = 0, stderr_value = 0;
   // Per example (window or item), values whose mean is `value`: a window's mean loss, an item's
   // 0/1 correctness, or a nonlinear metric's delta-method expansion (compare.h pairs them).
@@ -34,11 +36,12 @@ struct Metric {
 
 struct TaskResult {
   std::string name;    // "val_perplexity", "cloze" or a task file's name
-  std::string kind;    // "perplexity" or "multiple_choice"
+  std::string kind;    // "perplexity", "multiple_choice" or "generation"
   std::string source;  // the shards' directory or the task file
   size_t n = 0;        // windows or items scored
   std::vector<Metric> metrics;
   std::vector<ItemResult> samples;  // multiple choice only
+  std::vector<GenItemResult> generations{};  // generation only
   double seconds = 0;  // wall time of the scoring
 };
 

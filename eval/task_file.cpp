@@ -15,12 +15,7 @@ namespace tessera::eval {
 namespace {
 
 McItem parse_item(const std::string& line, const std::string& where) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::exception& e) {
-    TESSERA_FAIL("{}: not valid JSON: {}", where, e.what());
-  }
+  const nlohmann::json j = parse_json_line(line, where);
   TESSERA_CHECK(j.is_object(), "{}: an item must be a JSON object with context, choices and label", where);
   for (const char* key : {"context", "choices", "label"}) {
     TESSERA_CHECK(j.contains(key), "{}: the item has no \"{}\"", where, key);
@@ -44,18 +39,33 @@ McItem parse_item(const std::string& line, const std::string& where) {
 
 }  // namespace
 
-std::vector<McItem> parse_items(const std::string& text, const std::string& source) {
-  std::vector<McItem> items;
+void for_each_line(const std::string& text, const std::string& source,
+                   const std::function<void(const std::string& line, const std::string& where)>& fn) {
   size_t start = 0, line_number = 0;
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
+    const std::string line = text.substr(start, end - start);
     start = end + 1;
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    items.push_back(parse_item(line, source + ":" + std::to_string(line_number)));
+    fn(line, source + ":" + std::to_string(line_number));
   }
+}
+
+nlohmann::json parse_json_line(const std::string& line, const std::string& where) {
+  try {
+    return nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception& e) {
+    TESSERA_FAIL("{}: not valid JSON: {}", where, e.what());
+  }
+}
+
+std::vector<McItem> parse_items(const std::string& text, const std::string& source) {
+  std::vector<McItem> items;
+  for_each_line(text, source, [&](const std::string& line, const std::string& where) {
+    items.push_back(parse_item(line, where));
+  });
   return items;
 }
 
@@ -63,6 +73,25 @@ McTask load_task(const std::string& path) {
   McTask task{fs::path(path).stem().string(), path, parse_items(datasets::read_file_bytes(path), path)};
   TESSERA_CHECK(!task.items.empty(), "task file {} holds no item", path);
   return task;
+}
+
+Task load_any_task(const std::string& path) {
+  const std::string text = datasets::read_file_bytes(path);
+  bool generation = false, first = true;
+  for_each_line(text, path, [&](const std::string& line, const std::string&) {
+    if (!first) return;
+    first = false;
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);  // malformed: the parser says where
+    generation = j.is_object() && j.contains("prompt");
+  });
+  if (!generation) return load_task(path);
+  GenTask task{fs::path(path).stem().string(), path, parse_gen_items(text, path)};
+  TESSERA_CHECK(!task.items.empty(), "task file {} holds no item", path);
+  return task;
+}
+
+const std::string& task_name(const Task& task) {
+  return std::visit([](const auto& t) -> const std::string& { return t.name; }, task);
 }
 
 std::vector<std::string> task_files(const std::string& file_or_dir) {

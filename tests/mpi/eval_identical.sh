@@ -3,10 +3,11 @@
 # and its earlier checkpoint evaluated side by side (validation perplexity, the built-in cloze
 # task, a task file) on 1 rank, 2 ranks (dp 2), 2 ranks at tp 2 and 4 ranks (dp 2 x tp 2). Metric
 # values in results.json are byte-identical across dp at one tp, and within 1e-5 relative between
-# tp 1 and tp 2. Bad input ends every rank with a clear message.
-# Usage: eval_identical.sh MPIEXEC TESSERA CORPUS
+# tp 1 and tp 2; a generation task's outputs (samples.jsonl) and metrics are identical on 1 and 2
+# ranks, and at tp 2. Bad input ends every rank with a clear message.
+# Usage: eval_identical.sh MPIEXEC TESSERA CORPUS GENERATION_TASK
 set -u
-mpiexec=$1 tessera=$2 corpus=$3
+mpiexec=$1 tessera=$2 corpus=$3 generation=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -53,6 +54,10 @@ evaluate tp2 2 2
 evaluate dp2_tp2 4 2
 evaluate tasks_np1 1 1 --tasks "$work/tasks.jsonl"
 evaluate tasks_np2 2 1 --tasks "$work/tasks.jsonl"
+# Batch size 3 over 5 items: chunks of 3 and 2, one on each of 2 ranks.
+evaluate gen_np1 1 1 --tasks "$generation"
+evaluate gen_np2 2 1 --tasks "$generation"
+evaluate gen_tp2 2 2 --tasks "$generation"
 
 python3 - "$work" <<'PY' || failures=$((failures + 1))
 import json, sys
@@ -67,7 +72,7 @@ def raw(name):  # the metric values as written, to compare bytes
 bad = 0
 base = metrics("np1")
 assert len(base) == 2 * (3 + 2) * 1, sorted(base)  # 2 models x (3 perplexity + 2 cloze metrics)
-for a, b in [("np1", "np2"), ("tp2", "dp2_tp2"), ("tasks_np1", "tasks_np2")]:
+for a, b in [("np1", "np2"), ("tp2", "dp2_tp2"), ("tasks_np1", "tasks_np2"), ("gen_np1", "gen_np2")]:
     if raw(a) != raw(b):
         print(f"FAIL: {a} and {b} differ:\n{raw(a)}\n{raw(b)}"); bad += 1
 for key, (v, s) in metrics("tp2").items():
@@ -77,12 +82,21 @@ for name in ["np1", "np2"]:
     samples = [json.loads(l) for l in open(f"{work}/{name}/samples.jsonl")]
     if not samples or {s["task"] for s in samples} != {"cloze"}:
         print(f"FAIL: {name}/samples.jsonl"); bad += 1
-if open(f"{work}/np1/samples.jsonl").read() != open(f"{work}/np2/samples.jsonl").read():
-    print("FAIL: samples differ between 1 and 2 ranks"); bad += 1
+for a, b in [("np1", "np2"), ("gen_np1", "gen_np2")]:
+    if open(f"{work}/{a}/samples.jsonl").read() != open(f"{work}/{b}/samples.jsonl").read():
+        print(f"FAIL: samples differ between {a} and {b}"); bad += 1
+gen = [json.loads(l) for l in open(f"{work}/gen_np1/samples.jsonl")]
+if len(gen) != 2 * 5 or {s["task"] for s in gen} != {"generation"} or not any(s["output"] for s in gen):
+    print(f"FAIL: gen_np1/samples.jsonl: {gen}"); bad += 1
+gen_tp2 = [json.loads(l) for l in open(f"{work}/gen_tp2/samples.jsonl")]
+if [s["output"] for s in gen] != [s["output"] for s in gen_tp2]:
+    print("FAIL: generation outputs differ between tp 1 and tp 2"); bad += 1
 report = open(f"{work}/np1/report.md").read()
 for part in ["## val_perplexity", "## cloze", "model 2 - model 1", " ± "]:
     if part not in report:
         print(f"FAIL: report.md lacks {part!r}"); bad += 1
+if "| exact_match |" not in open(f"{work}/gen_np2/report.md").read():
+    print("FAIL: gen_np2/report.md lacks exact_match"); bad += 1
 loss = base[(f"{work}/run", "val_perplexity", "mean_loss")][0]
 early = base[(f"{work}/run:6", "val_perplexity", "mean_loss")][0]
 print(f"val loss: step 12 {loss:.4f}, step 6 {early:.4f}")
