@@ -39,12 +39,13 @@ start_server() {
   echo "FAIL: the server never became ready"; cat "$log"; exit 1
 }
 
-# stop_server: SIGTERM, then the exit status must be 0 (a drain).
+# stop_server [SIGNAL]: SIGTERM (or SIGNAL: USR1 for mpirun, which forwards it to the ranks at once),
+# then the exit status must be 0 (a drain).
 stop_server() {
-  kill -TERM "$server_pid"
+  kill -"${1:-TERM}" "$server_pid"
   wait "$server_pid"
   local rc=$?
-  [ "$rc" -eq 0 ] || fail "the server exited with $rc after SIGTERM"
+  [ "$rc" -eq 0 ] || fail "the server exited with $rc after SIG${1:-TERM}"
 }
 
 # status METHOD PATH BODY [CURL ARGS...]: prints the HTTP status; the body goes to $work/body.

@@ -60,7 +60,8 @@ curl -sN -H 'Content-Type: application/json' --data-binary "$long" "$url/v1/comp
 if grep -q '^data: {"error":' "$work/broken.sse" && tail -c 20 "$work/broken.sse" | grep -q 'data: \[DONE\]'; then
   ok "a failed step ends the running stream with an error event"
 else fail "the running stream after a failed step: $(tail -c 300 "$work/broken.sse")"; fi
-expect 503 GET /health ""
+[ "$(status GET /health "")" = 503 ] && grep -q '"broken"' "$work/body" && ok "/health: 503 broken" ||
+  fail "/health after a failed step: $(cat "$work/body")"
 code=$(curl -s -D "$work/headers" -o "$work/body" -w '%{http_code}' -H 'Content-Type: application/json' \
   --data-binary '{"prompt": "Notes", "max_tokens": 2}' "$url/v1/completions")
 if [ "$code" = 503 ] && grep -qi '^Retry-After: [0-9]' "$work/headers"; then ok "breaker open: 503 with Retry-After"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tensor-parallel serving over HTTP: `mpirun -np 2 tessera serve` (rank 0 serves HTTP, both ranks
 # step the engine) answers what one process answers, byte for byte: greedy, seeded sampling, n=2,
-# a stream, concurrent requests; SIGTERM stops both ranks with exit status 0.
+# a stream, concurrent requests; SIGUSR1 to mpirun (forwarded to the ranks at once) drains and
+# stops both ranks with exit status 0.
 # Usage: http_tp.sh MPIEXEC TESSERA CONFIG CORPUS
 set -u
 mpiexec=$1 tessera=$2 config=$3 corpus=$4
@@ -21,11 +22,13 @@ answers() {
     curl -s -H 'Content-Type: application/json' --data-binary "$body" "$url$path" |
       python3 -c 'import json,sys; r=json.load(sys.stdin); print([c.get("text", c.get("message", {}).get("content")) for c in r["choices"]])' >>"$out"
   done
+  local pids=()
   for i in 1 2 3 4; do
     curl -s -H 'Content-Type: application/json' --data-binary "{\"prompt\": \"Note $i\", \"max_tokens\": 12, \"seed\": $i, \"temperature\": 1}" \
       "$url/v1/completions" >"$work/concurrent$i.json" &
+    pids+=($!)
   done
-  wait
+  wait "${pids[@]}"
   for i in 1 2 3 4; do python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["choices"][0]["text"])' "$work/concurrent$i.json" >>"$out"; done
   curl -sN -H 'Content-Type: application/json' --data-binary '{"prompt": "Notes", "max_tokens": 20, "stream": true}' \
     "$url/v1/completions" | python3 -c '
@@ -38,7 +41,7 @@ answers "$work/one.txt"
 stop_server
 start_server "$work/two.log" "$mpiexec" --oversubscribe -np 2 --
 answers "$work/two.txt"
-stop_server
+stop_server USR1
 if [ -s "$work/one.txt" ] && cmp -s "$work/one.txt" "$work/two.txt"; then
   ok "2 ranks answer what one process answers ($(wc -l <"$work/one.txt") answers)"
 else
