@@ -7,7 +7,9 @@ set -u
 dir=${1:?usage: install_openai.sh DIR}
 version=6.30.1
 installed() {
-  node -e "process.exit(require('$dir/node_modules/openai/package.json').version === '$version' ? 0 : 1)" 2>/dev/null
+  node -e "const fs = require('fs');
+    process.exit(JSON.parse(fs.readFileSync('$dir/node_modules/openai/package.json')).version === '$version' ? 0 : 1)" \
+    2>/dev/null
 }
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "node and npm are needed"; exit 1; }
 installed && exit 0

@@ -4,7 +4,7 @@
 // Usage: node openai_client.cjs NODE_MODULES_DIR BASE_URL API_KEY MODEL
 const { createRequire } = require("node:module");
 const [dir, baseURL, apiKey, model] = process.argv.slice(2);
-const OpenAI = createRequire(dir + "/")("openai");
+const OpenAI = createRequire(require("node:path").resolve(dir) + "/")("openai");
 const assert = require("node:assert/strict");
 
 async function expectError(cls, call, what) {
@@ -35,7 +35,7 @@ async function expectError(cls, call, what) {
   assert.equal(streamed, whole.choices[0].text);
   console.log(`ok: completions, logprobs, streaming (${Buffer.byteLength(streamed)} bytes, equal)`);
 
-  const messages = [{ role: "system", content: "Be brief." }, { role: "user", content: "A note on 🎉?" }];
+  const messages = [{ role: "user", content: "A note 🎉" }];
   const chat = await client.chat.completions.create({ model, messages, max_tokens: 16, logprobs: true, top_logprobs: 2 });
   assert.equal(chat.choices[0].message.role, "assistant");
   assert.equal(chat.choices[0].logprobs.content.length, chat.usage.completion_tokens);
