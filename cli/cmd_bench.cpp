@@ -190,6 +190,7 @@ void add_bench_command(CLI::App& app, Context& ctx) {
   add_train(*bench, ctx);
   add_overlap(*bench, ctx);
   add_bench_decode(*bench, ctx);
+  add_bench_serve(*bench, ctx);
 }
 
 }  // namespace tessera::cli

@@ -11,16 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/engine_flags.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/progress.h"
 #include "datasets/tokenizer.h"
-#include "parallel/groups.h"
-#include "parallel/topology.h"
-#include "parallel/tp_group.h"
 #include "serve/batch_file.h"
 #include "serve/engine.h"
-#include "serve/model_source.h"
 
 namespace tessera::cli {
 
@@ -37,20 +34,15 @@ int64_t count_lines(const std::string& path) {
 
 void add_generate_command(CLI::App& app, Context& ctx) {
   struct Options {
-    serve::ModelRef ref;
+    EngineFlags engine;
     std::string prompt, input, output;
     serve::SamplingParams sample;
-    int64_t kv_cache_mb = 256, max_step_tokens = 256;
-    bool no_batch_invariant = false;
   };
   auto opts = std::make_shared<Options>();
   opts->sample.max_tokens = 64;
   serve::SamplingParams& s = opts->sample;
   auto* cmd = app.add_subcommand("generate", "Continue prompts with a model (the serving engine)");
-  auto* ckpt = cmd->add_option("--ckpt", opts->ref.ckpt, "Checkpoint: FILE, RUN_DIR (its latest) or RUN_DIR:TAG");
-  auto* model_file = cmd->add_option("--model", opts->ref.model, "Model file: FILE.gguf (f32, f16, q8_0) or a Hugging "
-                                "Face folder (config.json, safetensors, tokenizer.json)");
-  ckpt->excludes(model_file);
+  add_engine_flags(*cmd, opts->engine);
   auto* prompt = cmd->add_option("--prompt", opts->prompt, "Text to continue (streamed to stdout)");
   auto* input = cmd->add_option("--input", opts->input, "Offline batch: JSONL requests (custom_id, body.prompt, ...)");
   auto* output = cmd->add_option("--output", opts->output, "Offline batch: JSONL results, appended (resumable)");
@@ -67,32 +59,14 @@ void add_generate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--frequency-penalty", s.frequency_penalty, "Subtracted per earlier occurrence (default 0)");
   cmd->add_option("--stop", s.stop, "Stop string (repeatable); it is not part of the output");
   cmd->add_option("--seed", s.seed, "Sampling seed");
-  cmd->add_option("--tokenizer", opts->ref.tokenizer, "Tokenizer file (default: the model's own; for a checkpoint "
-                  "RUN_DIR/tokenizer.json, else the one beside the training data)");
-  cmd->add_option("--kv-cache-mb", opts->kv_cache_mb, "KV cache memory budget in MiB (default 256)");
-  cmd->add_option("--max-step-tokens", opts->max_step_tokens, "Tokens per engine step: prompt chunks and decodes "
-                  "(default 256)");
-  cmd->add_flag("--no-batch-invariant", opts->no_batch_invariant, "BLAS projections: faster batches, but a "
-                "request's output may then depend on what shares its batch");
-  cmd->callback([opts, &ctx, prompt, input, ckpt, model_file] {
-    TESSERA_CHECK(ckpt->count() + model_file->count() == 1, "give --ckpt REF or --model FILE");
+  cmd->callback([opts, &ctx, prompt, input] {
     TESSERA_CHECK(prompt->count() + input->count() == 1, "give --prompt TEXT or --input FILE --output FILE");
     opts->sample.validate();
-    TESSERA_CHECK(opts->kv_cache_mb >= 1, "--kv-cache-mb must be >= 1, got {}", opts->kv_cache_mb);
-    serve::ModelSource source = serve::load_model_source(opts->ref);
-    const datasets::Tokenizer& tokenizer = source.require_tokenizer();
+    const serve::EngineOptions engine_options = opts->engine.options();
     const parallel::World& world = ctx.world;
-    const ModelConfig& mc = source.config.model;
-    const auto topo = parallel::Topology::make(world.size(), world.rank(), world.size(), static_cast<int>(mc.n_head),
-                                               static_cast<int>(mc.kv_heads()));
-    parallel::ProcessGroups groups(world, topo, source.config.parallel.timeout_s);
-    parallel::CommTpGroup tp(groups.tp());
-    const std::unique_ptr<core::Transformer> sharded = serve::shard_model(source, &tp);
-    core::Transformer& model = *sharded;
-    serve::Engine engine(model, tokenizer,
-                         {.kv_cache_bytes = opts->kv_cache_mb << 20,
-                          .batch_invariant = !opts->no_batch_invariant,
-                          .scheduler = {.max_step_tokens = opts->max_step_tokens}});
+    const auto loaded = serve::load_serving_model(world, opts->engine.source);
+    const datasets::Tokenizer& tokenizer = loaded->tokenizer;
+    serve::Engine engine(*loaded->model, tokenizer, engine_options);
 
     if (prompt->count() > 0) {
       std::vector<int32_t> ids;

@@ -1,12 +1,12 @@
-// tessera run --config C --run-dir R --prompts FILE [--answers FILE] [--phases train,eval,serve]
-// [--overwrite]: the
-// whole job in one MPI process group. Train (resuming as `train` does); optionally evaluate the
-// weights in memory (validation perplexity and the cloze task, or --eval-tasks; report in
-// RUN_DIR/eval/ or --eval-report); then switch the same
-// processes to serving with no reload: the trained weights stay in memory at the training layout;
-// the tensor-parallel group of data-parallel replica 0 runs the engine on the prompts (an offline
-// JSONL batch, resumable) while the other replicas wait without spinning; rank 0 writes the
-// answers and prints a few.
+// tessera run --config C --run-dir R [--phases train,eval,serve] [--overwrite] [eval options]
+// [--prompts FILE [--answers FILE]] [--serve-port P [HTTP options]]: the whole job in one MPI
+// process group. Train (resuming as `train` does); optionally evaluate the weights in memory
+// (validation perplexity and the cloze task, or --eval-tasks; report in RUN_DIR/eval/ or
+// --eval-report); then switch the same processes to serving with no reload: the trained weights
+// stay in memory at the training layout; the tensor-parallel group of data-parallel replica 0 runs
+// the engine on the prompts (an offline JSONL batch, resumable; rank 0 writes the answers and
+// prints a few) and then, with --serve-port, serves HTTP until SIGTERM (server/serve_http.h),
+// while the other replicas wait without spinning.
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/engine_flags.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/eval_model.h"
@@ -22,6 +23,7 @@
 #include "serve/batch_file.h"
 #include "serve/engine.h"
 #include "train/test_hooks.h"
+#include "server/serve_http.h"
 #include "train/trainer.h"
 
 namespace tessera::cli {
@@ -51,6 +53,35 @@ void eval_phase(const parallel::World& world, train::Trainer& trainer, const std
   log::info("eval: report {}/report.html, {}/results.json", options.report_dir, options.report_dir);
 }
 
+// The offline batch of `prompts`: replica 0 answers, rank 0 writes `answers` and prints a few.
+// False when the batch had bad lines.
+bool answer_prompts(const parallel::World& world, train::Trainer& trainer, const std::string& prompts,
+                    const std::string& answers, const serve::SamplingParams& sample,
+                    const serve::EngineOptions& engine_options) {
+  std::string done_json;
+  if (world.is_root()) done_json = nlohmann::json(serve::finished_ids(answers)).dump();
+  world.broadcast(done_json);
+  const auto done = nlohmann::json::parse(done_json).get<std::set<std::string>>();
+  const parallel::Topology& topo = trainer.topology();
+  log::info("serve: switching the {} rank(s) to serving with the weights in memory; replica 0 ({} rank(s), tp {}) "
+            "runs the engine on {}", world.size(), topo.tp, topo.tp, prompts);
+  bool ok = true;
+  if (topo.dp_rank == 0) {
+    serve::Engine engine(trainer.model(), *trainer.tokenizer(), engine_options);
+    const serve::BatchReport report = serve::run_batch_file(
+        engine, *trainer.tokenizer(), prompts, world.is_root() ? answers : "", sample, done);
+    if (world.is_root()) {
+      for (const std::string& e : report.errors) log::error("{}: {}", prompts, e);
+      log::info("serve: {} answered, {} already in {}, {} bad lines; the first answers:", report.completed,
+                report.skipped, answers, report.errors.size());
+      print_answers(answers, 3);
+    }
+    ok = report.errors.empty();
+  }
+  world.idle_barrier();
+  return ok;
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app, Context& ctx) {
@@ -61,10 +92,11 @@ void add_run_command(CLI::App& app, Context& ctx) {
     int64_t kv_cache_mb = 256;
     bool overwrite = false;
     eval::EvalOptions eval;
+    ServerFlags server;
   };
   auto o = std::make_shared<Options>();
   o->sample.max_tokens = 32;
-  auto* cmd = app.add_subcommand("run", "Train, then serve from the same processes with no reload (one MPI job)");
+  auto* cmd = app.add_subcommand("run", "Train, evaluate and serve from the same processes with no reload (one MPI job)");
   add_config_options(*cmd, o->config, o->overrides);
   cmd->add_option("--run-dir", o->run_dir, "Run directory (checkpoints, metrics, answers)")->required();
   cmd->add_flag("--overwrite", o->overwrite, "Start afresh, moving an earlier run in RUN_DIR aside (as train)");
@@ -78,13 +110,16 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-tokens", o->sample.max_tokens, "Serve phase: default tokens per answer (default 32)");
   cmd->add_option("--temperature", o->sample.temperature, "Serve phase: default temperature (0: greedy)");
   cmd->add_option("--kv-cache-mb", o->kv_cache_mb, "Serve phase: KV cache budget in MiB (default 256)");
-  cmd->callback([&ctx, o] {
+  auto* http = add_server_flags(*cmd, o->server, "--serve-port");
+  http->description("Serve phase: serve HTTP on this port (OpenAI-compatible API) after the prompts, until SIGTERM");
+  cmd->callback([&ctx, o, http] {
     const parallel::World& world = ctx.world;
     const bool train = o->phases.find("train") != std::string::npos;
     const bool evaluate = o->phases.find("eval") != std::string::npos;
     const bool serve = o->phases.find("serve") != std::string::npos;
     TESSERA_CHECK(train || evaluate || serve, "--phases names no phase (train, eval, serve): '{}'", o->phases);
-    TESSERA_CHECK(!serve || !o->prompts.empty(), "the serve phase needs --prompts FILE");
+    const bool serve_http = http->count() > 0;
+    TESSERA_CHECK(!serve || !o->prompts.empty() || serve_http, "the serve phase needs --prompts FILE or --serve-port P");
     o->sample.validate();
     const Config config = parallel::load_config(world, o->config, o->overrides);
     train::TrainOptions options;
@@ -105,29 +140,21 @@ void add_run_command(CLI::App& app, Context& ctx) {
     if (evaluate) eval_phase(world, trainer, o->run_dir, o->eval);
     if (!serve) return;
     TESSERA_CHECK(trainer.tokenizer().has_value(), "the serve phase needs the tokenizer of the run's data (data.dir)");
-    const std::string answers = o->answers.empty() ? o->run_dir + "/answers.jsonl" : o->answers;
-    std::string done_json;
-    if (world.is_root()) done_json = nlohmann::json(serve::finished_ids(answers)).dump();
-    world.broadcast(done_json);
-    const auto done = nlohmann::json::parse(done_json).get<std::set<std::string>>();
+    serve::EngineOptions engine_options;
+    engine_options.kv_cache_bytes = o->kv_cache_mb << 20;
     const parallel::Topology& topo = trainer.topology();
-    log::info("serve: switching the {} rank(s) to serving with the weights in memory; replica 0 ({} rank(s), tp {}) "
-              "runs the engine on {}", world.size(), topo.tp, topo.tp, o->prompts);
-    if (topo.dp_rank == 0) {
-      serve::EngineOptions engine_options;
-      engine_options.kv_cache_bytes = o->kv_cache_mb << 20;
-      serve::Engine engine(trainer.model(), *trainer.tokenizer(), engine_options);
-      const serve::BatchReport report = serve::run_batch_file(
-          engine, *trainer.tokenizer(), o->prompts, world.is_root() ? answers : "", o->sample, done);
-      if (world.is_root()) {
-        for (const std::string& e : report.errors) log::error("{}: {}", o->prompts, e);
-        log::info("serve: {} answered, {} already in {}, {} bad lines; the first answers:", report.completed,
-                  report.skipped, answers, report.errors.size());
-        print_answers(answers, 3);
-      }
-      if (!report.errors.empty()) ctx.exit_code = 1;
+    if (!o->prompts.empty()) {
+      const std::string answers = o->answers.empty() ? o->run_dir + "/answers.jsonl" : o->answers;
+      if (!answer_prompts(world, trainer, o->prompts, answers, o->sample, engine_options)) ctx.exit_code = 1;
     }
-    world.idle_barrier();
+    if (serve_http) {
+      log::info("serve: HTTP from the {} rank(s) with the weights in memory; replica 0 ({} rank(s), tp {}) runs the "
+                "engine", world.size(), topo.tp, topo.tp);
+      server::serve_http(world, o->server.settings(engine_options), [&] {
+        return server::Served{topo.dp_rank == 0 ? &trainer.model() : nullptr, &*trainer.tokenizer(),
+                              o->server.model_name.empty() ? o->run_dir : o->server.model_name};
+      });
+    }
   });
 }
 

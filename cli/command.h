@@ -22,6 +22,7 @@ void add_bench_command(CLI::App& app, Context& ctx);
 void add_train_command(CLI::App& app, Context& ctx);
 void add_ckpt_command(CLI::App& app, Context& ctx);
 void add_generate_command(CLI::App& app, Context& ctx);
+void add_serve_command(CLI::App& app, Context& ctx);
 void add_eval_command(CLI::App& app, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);
 void add_report_command(CLI::App& app, Context& ctx);
@@ -29,6 +30,8 @@ void add_submit_command(CLI::App& app, Context& ctx);
 void add_jobs_commands(CLI::App& app, Context& ctx);  // jobs, cancel
 // `tessera bench decode`: the serving engine's throughput (cmd_bench_decode.cpp).
 void add_bench_decode(CLI::App& bench, Context& ctx);
+// `tessera bench serve`: load on an OpenAI-compatible server (cmd_bench_serve.cpp).
+void add_bench_serve(CLI::App& bench, Context& ctx);
 // Subcommands of `tessera ckpt` that convert to and from other formats (GGUF, Hugging Face).
 void add_ckpt_export_commands(CLI::App& ckpt, Context& ctx);
 

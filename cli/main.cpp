@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   cli::add_train_command(app, ctx);
   cli::add_ckpt_command(app, ctx);
   cli::add_generate_command(app, ctx);
+  cli::add_serve_command(app, ctx);
   cli::add_eval_command(app, ctx);
   cli::add_run_command(app, ctx);
   cli::add_report_command(app, ctx);

@@ -4,8 +4,10 @@
 # manifest), trains the quickstart model on 2 MPI ranks (data parallel), checkpointing it to HDF5,
 # then switches the same processes to serving and answers a JSONL batch of prompts
 # (runs/quickstart/answers.jsonl), generates text from the checkpoint, and writes an evaluation
-# report comparing two of its checkpoints (runs/quickstart/eval/report.md and report.html), and
-# ends with the paths of that report and of the run's monitoring page (runs/quickstart/report.html).
+# report comparing two of its checkpoints (runs/quickstart/eval/report.md and report.html), serves
+# the run over HTTP on loopback (the OpenAI-compatible API, 2 ranks): a curl line and an
+# openai-client line run against it, then the server drains and stops; it ends with the paths of
+# the evaluation report and of the run's monitoring page (runs/quickstart/report.html).
 # Outputs go under data/ and runs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,35 @@ echo "== evaluate on 2 ranks: step 200 against step 600 (validation perplexity, 
 mpirun --oversubscribe -np 2 "$tessera" eval --ckpt runs/quickstart:200 --ckpt runs/quickstart --max-items 200 \
   --report runs/quickstart/eval
 cat runs/quickstart/eval/report.md
+
+echo "== serve over HTTP: the run's serve phase on 2 ranks, an OpenAI-compatible API on loopback"
+head -c 18 /dev/urandom | base64 >runs/quickstart/admin.key
+mpirun --oversubscribe -np 2 "$tessera" run --config configs/quickstart.toml --run-dir runs/quickstart --phases serve \
+  --serve-port 0 --served-model-name quickstart --admin-key-file runs/quickstart/admin.key >runs/quickstart/serve.log 2>&1 &
+server=$!
+port=""
+for _ in $(seq 600); do
+  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' runs/quickstart/serve.log | head -1)
+  [ -n "$port" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")" = 200 ] && break
+  kill -0 "$server" || { cat runs/quickstart/serve.log; exit 1; }
+  sleep 0.2
+done
+base="http://127.0.0.1:$port/v1"
+curl_line="curl -s $base/completions -H 'Content-Type: application/json' -d '{\"model\": \"quickstart\", \"prompt\": \"The best way to\", \"max_tokens\": 24}'"
+echo "\$ $curl_line"
+eval "$curl_line"
+echo
+if sh tests/interop/install_openai.sh build/interop >/dev/null 2>&1; then
+  client_line="NODE_PATH=build/interop/node_modules node -e 'const OpenAI = require(\"openai\"); new OpenAI({baseURL: \"$base\", apiKey: \"none\"}).chat.completions.create({model: \"quickstart\", messages: [{role: \"user\", content: \"Tell me a fortune.\"}], max_tokens: 24}).then(r => console.log(r.choices[0].message.content))'"
+  echo "\$ $client_line"
+  eval "$client_line"
+else
+  echo "(node/npm unavailable: skipping the openai client line)"
+fi
+echo "== stopping the server (a drain: running requests finish)"
+curl -s -d "" "http://127.0.0.1:$port/admin/stop" -H "Authorization: Bearer $(cat runs/quickstart/admin.key)" >/dev/null
+wait "$server"
+echo "server stopped"
 "$tessera" report runs/quickstart >/dev/null
 echo "== reports (self-contained HTML: open them in a browser, offline):"
 echo "   evaluation report:    $(pwd)/runs/quickstart/eval/report.html"

@@ -8,6 +8,7 @@ packages=(
   libhdf5-openmpi-dev hdf5-tools            # parallel HDF5: token shards, checkpoints
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfmt-dev libpcre2-dev libssl-dev
   libopenblas-dev libdnnl-dev               # CPU GEMM
+  libcpp-httplib-dev                        # the HTTP server (tessera serve)
   libgtest-dev libgmock-dev libbenchmark-dev
   libslurm-dev slurmctld slurmd slurm-client munge  # Slurm: libslurm, and the local test cluster
   iproute2 util-linux                       # ip netns, nsenter, unshare: two hosts on one machine (tests)

@@ -80,6 +80,12 @@ int64_t Engine::add(Request request) {
   return id;
 }
 
+bool Engine::cancel(int64_t id) {
+  if (!live_.erase(id)) return false;
+  scheduler_.finish(id);
+  return true;
+}
+
 void Engine::sample(Live& r, const float* logits, RequestOutput& out) {
   const SampledToken t = r.sampler.sample(logits, model_.config().vocab_size);
   scheduler_.append(out.id, t.id);

@@ -86,9 +86,14 @@ class Engine {
   // Queues a request; returns its id. Throws tessera::Error for bad parameters, ids outside the
   // model's vocabulary, or a prompt longer than the model's context.
   int64_t add(Request request);
+  // Drops a queued or running request at once (a client went away, a timeout): its slot and KV
+  // blocks are freed and it yields no more output. False when the id is not live (finished).
+  bool cancel(int64_t id);
   // One engine step: the outputs of every request that produced something.
   std::vector<RequestOutput> step();
   bool idle() const { return scheduler_.idle(); }
+  size_t n_running() const { return scheduler_.n_running(); }
+  size_t n_waiting() const { return scheduler_.n_waiting(); }
   const StepStats& last_step() const { return stats_; }
 
   // Runs the requests (beside any already queued) to the end; completions in request order.

@@ -191,5 +191,34 @@ TEST(Engine, ContextLimits) {
   EXPECT_EQ(e.cache().allocator().free_blocks(), e.cache().n_blocks()) << "finished requests free their blocks";
 }
 
+TEST(Engine, CancelFreesTheSlotAndBlocksAtOnceAndLeavesOthersAlone) {
+  const auto tok = byte_tokenizer();
+  core::Transformer model(small("llama"));
+  model.init_weights(5);
+  std::vector<Request> rs = mixed_requests(0.0);
+  const std::vector<Completion> alone = one_by_one(model, tok, {rs[1]});
+  Engine e(model, tok, {.kv_cache_bytes = 1 << 20, .block_size = 4});
+  const int64_t first = e.add(rs[0]);
+  const int64_t kept = e.add(rs[1]);
+  const int64_t third = e.add(rs[2]);
+  Completion c;
+  for (auto& o : e.step()) {
+    if (o.id == kept) c.tokens = o.tokens;
+  }
+  EXPECT_EQ(e.n_running(), 3u);
+  EXPECT_TRUE(e.cancel(third));
+  EXPECT_TRUE(e.cancel(first));
+  EXPECT_FALSE(e.cancel(third)) << "a second cancel finds nothing";
+  EXPECT_EQ(e.n_running(), 1u);
+  while (!e.idle()) {
+    for (auto& o : e.step()) {
+      EXPECT_EQ(o.id, kept) << "a cancelled request yields nothing";
+      c.tokens.insert(c.tokens.end(), o.tokens.begin(), o.tokens.end());
+    }
+  }
+  EXPECT_EQ(c.tokens, alone[0].tokens) << "cancelling others changes nothing for the one kept";
+  EXPECT_EQ(e.cache().allocator().free_blocks(), e.cache().n_blocks());
+}
+
 }  // namespace
 }  // namespace tessera::serve

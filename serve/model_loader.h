@@ -1,0 +1,29 @@
+#pragma once
+// A model loaded for serving, sharded over the world: every rank of the world forms one
+// tensor-parallel group and keeps its shard of every parameter. The source (a checkpoint, a GGUF
+// file or a Hugging Face folder) and its tokenizer come from serve/model_source.h. `tessera
+// generate` and `tessera serve` load through here.
+#include <memory>
+#include <string>
+
+#include "core/model/transformer.h"
+#include "datasets/tokenizer.h"
+#include "parallel/groups.h"
+#include "parallel/tp_group.h"
+#include "parallel/world.h"
+#include "serve/model_source.h"
+
+namespace tessera::serve {
+
+struct ServingModel {
+  std::string name;  // what the source was called (the reference given)
+  datasets::Tokenizer tokenizer;
+  std::unique_ptr<parallel::ProcessGroups> groups;
+  std::unique_ptr<parallel::CommTpGroup> tp;
+  std::unique_ptr<core::Transformer> model;  // f32, this rank's shards
+};
+
+// Collective over the world (every rank calls it). Throws tessera::Error naming what is missing.
+std::unique_ptr<ServingModel> load_serving_model(const parallel::World& world, const ModelRef& ref);
+
+}  // namespace tessera::serve

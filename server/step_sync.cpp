@@ -1,0 +1,109 @@
+#include "server/step_sync.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "parallel/passive_broadcast.h"
+
+namespace tessera::server {
+
+namespace {
+
+using json = nlohmann::json;
+
+json request_json(const serve::Request& r) {
+  const serve::SamplingParams& p = r.params;
+  return {{"prompt", r.prompt},
+          {"max_tokens", p.max_tokens},
+          {"temperature", p.temperature},
+          {"top_k", p.top_k},
+          {"top_p", p.top_p},
+          {"min_p", p.min_p},
+          {"repetition_penalty", p.repetition_penalty},
+          {"presence_penalty", p.presence_penalty},
+          {"frequency_penalty", p.frequency_penalty},
+          {"seed", p.seed},
+          {"stop_tokens", p.stop_tokens},
+          {"ignore_eos", p.ignore_eos},
+          {"stop", p.stop},
+          {"logprobs", p.logprobs},
+          {"prompt_logprobs", p.prompt_logprobs}};
+}
+
+serve::Request request_from(const json& j) {
+  serve::Request r;
+  serve::SamplingParams& p = r.params;
+  j.at("prompt").get_to(r.prompt);
+  j.at("max_tokens").get_to(p.max_tokens);
+  j.at("temperature").get_to(p.temperature);
+  j.at("top_k").get_to(p.top_k);
+  j.at("top_p").get_to(p.top_p);
+  j.at("min_p").get_to(p.min_p);
+  j.at("repetition_penalty").get_to(p.repetition_penalty);
+  j.at("presence_penalty").get_to(p.presence_penalty);
+  j.at("frequency_penalty").get_to(p.frequency_penalty);
+  j.at("seed").get_to(p.seed);
+  j.at("stop_tokens").get_to(p.stop_tokens);
+  j.at("ignore_eos").get_to(p.ignore_eos);
+  j.at("stop").get_to(p.stop);
+  j.at("logprobs").get_to(p.logprobs);
+  j.at("prompt_logprobs").get_to(p.prompt_logprobs);
+  return r;
+}
+
+}  // namespace
+
+std::string encode(const StepChanges& c) {
+  if (c.empty()) return {};
+  json adds = json::array();
+  for (const auto& r : c.adds) adds.push_back(request_json(r));
+  // Stop strings are UTF-8 checked by the HTTP front; replace keeps a blob from ever failing.
+  return json{{"cancels", c.cancels}, {"adds", adds}, {"stop", c.stop}}.dump(-1, ' ', false,
+                                                                              json::error_handler_t::replace);
+}
+
+StepChanges decode(const std::string& bytes) {
+  StepChanges c;
+  if (bytes.empty()) return c;
+  try {
+    const json j = json::parse(bytes);
+    j.at("cancels").get_to(c.cancels);
+    for (const json& a : j.at("adds")) c.adds.push_back(request_from(a));
+    j.at("stop").get_to(c.stop);
+  } catch (const json::exception& e) {
+    TESSERA_FAIL("malformed step changes from rank 0: {}", e.what());
+  }
+  return c;
+}
+
+std::vector<std::variant<int64_t, std::string>> apply(serve::Engine& engine, const StepChanges& c) {
+  for (int64_t id : c.cancels) engine.cancel(id);
+  std::vector<std::variant<int64_t, std::string>> added;
+  for (const serve::Request& r : c.adds) {
+    try {
+      added.emplace_back(engine.add(r));
+    } catch (const Error& e) {
+      added.emplace_back(std::string(e.what()));
+    }
+  }
+  return added;
+}
+
+void lead(const parallel::World& world, const StepChanges& c) {
+  if (world.size() == 1) return;
+  std::string bytes = encode(c);
+  parallel::broadcast_passively(world, bytes);
+}
+
+void follow(const parallel::World& world, serve::Engine* engine) {
+  for (;;) {
+    std::string bytes;
+    parallel::broadcast_passively(world, bytes);
+    const StepChanges c = decode(bytes);
+    if (engine) apply(*engine, c);
+    if (c.stop) return;
+    if (engine && !engine->idle()) engine->step();
+  }
+}
+
+}  // namespace tessera::server

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Tensor-parallel serving over HTTP: `mpirun -np 2 tessera serve` (rank 0 serves HTTP, both ranks
+# step the engine) answers what one process answers, byte for byte: greedy, seeded sampling, n=2,
+# a stream, concurrent requests; SIGUSR1 to mpirun (forwarded to the ranks at once) drains and
+# stops both ranks with exit status 0.
+# Usage: http_tp.sh MPIEXEC TESSERA CONFIG CORPUS
+set -u
+mpiexec=$1 tessera=$2 config=$3 corpus=$4
+work=$(mktemp -d)
+trap 'kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+. "$(dirname "$0")/common.sh"
+make_checkpoint "$config" "$corpus"
+
+# answers OUT: the texts of a fixed set of requests, some sent at once.
+answers() {
+  local out=$1
+  for body in '{"prompt": "Notes", "max_tokens": 20}' \
+    '{"prompt": "你好 🌍", "max_tokens": 24, "temperature": 0.9, "top_p": 0.95, "seed": 11, "n": 2}' \
+    '{"messages": [{"role": "user", "content": "A note"}], "max_tokens": 16, "temperature": 0.7, "seed": 3}'; do
+    path=/v1/completions
+    case $body in *messages*) path=/v1/chat/completions ;; esac
+    curl -s -H 'Content-Type: application/json' --data-binary "$body" "$url$path" |
+      python3 -c 'import json,sys; r=json.load(sys.stdin); print([c.get("text", c.get("message", {}).get("content")) for c in r["choices"]])' >>"$out"
+  done
+  local pids=()
+  for i in 1 2 3 4; do
+    curl -s -H 'Content-Type: application/json' --data-binary "{\"prompt\": \"Note $i\", \"max_tokens\": 12, \"seed\": $i, \"temperature\": 1}" \
+      "$url/v1/completions" >"$work/concurrent$i.json" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  for i in 1 2 3 4; do python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["choices"][0]["text"])' "$work/concurrent$i.json" >>"$out"; done
+  curl -sN -H 'Content-Type: application/json' --data-binary '{"prompt": "Notes", "max_tokens": 20, "stream": true}' \
+    "$url/v1/completions" | python3 -c '
+import json, sys
+print("".join(json.loads(l[6:])["choices"][0]["text"] for l in sys.stdin if l.startswith("data: {")))' >>"$out"
+}
+
+start_server "$work/one.log" --
+answers "$work/one.txt"
+stop_server
+start_server "$work/two.log" "$mpiexec" --oversubscribe -np 2 --
+answers "$work/two.txt"
+stop_server USR1
+if [ -s "$work/one.txt" ] && cmp -s "$work/one.txt" "$work/two.txt"; then
+  ok "2 ranks answer what one process answers ($(wc -l <"$work/one.txt") answers)"
+else
+  fail "2 ranks differ from one process"; diff "$work/one.txt" "$work/two.txt" | head; tail -5 "$work/two.log"
+fi
+[ "$failures" -eq 0 ] && echo "http_tp: all passed"
+exit "$failures"
