@@ -454,6 +454,7 @@ TEST(PrepareCli, BadFilterSettingsAndUnreadableInputsAreClearErrors) {
       {"--near-dedup 0.8 --shingle-words 0", "--shingle-words must be 1 or more"},
       {"--shingle-words 3", "--shingle-words requires --near-dedup"},
       {"--input /proc/self/mem", "cannot read input /proc/self/mem"},
+      {"--min-chars 100000", "the filters dropped all 22 documents (22 too short, 0 non-text, 0 duplicates"},
   };
   for (const auto& [args, expected] : cases) {
     const CommandResult r = run_command(base + args);
