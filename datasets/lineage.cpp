@@ -32,7 +32,8 @@ std::vector<std::string> describe_lineage(const Manifest& m) {
   for (const auto& in : m.inputs) bytes += in.bytes;
   lines.push_back(fmt::format("sources: {} files, {} bytes (tessera {})", m.inputs.size(), bytes, m.tessera_version));
   for (const auto& in : m.inputs) {
-    lines.push_back(fmt::format("  {}  {} bytes  {}  sha256 {}", in.path, in.bytes, in.format, in.sha256));
+    lines.push_back(fmt::format("  {}  {} bytes  {}  sha256 {}  {} of {} documents kept", in.path, in.bytes,
+                                in.format, in.sha256, in.documents_kept, in.documents));
   }
   try {
     lines.push_back("filters: " + describe_filters(m.filters));

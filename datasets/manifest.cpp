@@ -21,7 +21,8 @@ json Manifest::to_json() const {
                            {"format", in.format},
                            {"bytes", in.bytes},
                            {"sha256", in.sha256},
-                           {"documents", in.documents}});
+                           {"documents", in.documents},
+                           {"documents_kept", in.documents_kept}});
   }
   j["counts"] = {{"documents_read", counts.documents_read},
                  {"documents_kept", counts.train_documents + counts.val_documents},
@@ -68,7 +69,7 @@ Manifest Manifest::from_json(const json& j, const std::string& source) {
     for (const auto& in : j.at("inputs")) {
       m.inputs.push_back({in.at("path").get<std::string>(), in.at("format").get<std::string>(),
                           in.at("bytes").get<uint64_t>(), in.at("sha256").get<std::string>(),
-                          in.at("documents").get<uint64_t>()});
+                          in.at("documents").get<uint64_t>(), in.value("documents_kept", uint64_t{0})});
     }
     const auto& c = j.at("counts");
     m.counts.documents_read = c.at("documents_read").get<uint64_t>();

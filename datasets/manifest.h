@@ -24,7 +24,8 @@ struct ManifestInput {
   std::string format;  // the format the file was read as: text, jsonl or fortune
   uint64_t bytes = 0;
   std::string sha256;  // of the file's bytes
-  uint64_t documents = 0;  // documents read from it, before deduplication
+  uint64_t documents = 0;  // documents read from it, before filtering
+  uint64_t documents_kept = 0;  // of those, documents that passed the filters (0 in older manifests)
 };
 
 struct ManifestShard {

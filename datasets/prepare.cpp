@@ -71,7 +71,9 @@ void scan_corpus(const std::vector<InputFile>& files, const PrepareOptions& o, c
     const uint64_t source = r.inputs.size();
     r.inputs.push_back({f.path, std::string(format_name(format)), content.size(), sha256_hex(content), docs.size()});
     r.documents_read += docs.size();
-    for (auto& kept : filter.apply(std::move(docs))) {
+    std::vector<KeptDocument> kept_documents = filter.apply(std::move(docs));
+    r.inputs.back().documents_kept = kept_documents.size();
+    for (auto& kept : kept_documents) {
       const bool val = is_val_document(kept.sha256, o.seed, o.val_fraction);
       ++(val ? r.val : r.train);
       block_bytes += kept.text.size();

@@ -47,7 +47,7 @@ TEST(DataLineageCli, CheckpointNamesItsManifestAndShowPrintsTheSources) {
   EXPECT_TRUE(contains(r.output, "data manifest:    sha256 " + manifest_sha + " (" + (dir / "run/data_manifest.json")))
       << r.output;
   EXPECT_TRUE(contains(r.output, "sources: 4 files")) << r.output;
-  EXPECT_TRUE(contains(r.output, pii + "  56 bytes  text  sha256 " + sha256_file(pii))) << r.output;
+  EXPECT_TRUE(contains(r.output, pii + "  56 bytes  text  sha256 " + sha256_file(pii) + "  1 of 1 documents kept")) << r.output;
   EXPECT_TRUE(contains(r.output, "filters: mask PII on; min chars 0; max non-text 1; dedup exact-normalised; "
                                  "near dedup off"))
       << r.output;

@@ -96,6 +96,10 @@ TEST(Prepare, CountsChecksumsAndTokenStreams) {
     EXPECT_EQ(m.inputs[i].sha256, tessera::sha256_file(path));
     EXPECT_EQ(m.inputs[i].documents, docs[i]);
   }
+  // Kept per file: the JSONL file is read first, so the fortune it repeats goes from the fortunes.
+  EXPECT_EQ(m.inputs[0].documents_kept, 7u);
+  EXPECT_EQ(m.inputs[1].documents_kept, 11u);
+  EXPECT_EQ(m.inputs[2].documents_kept, 1u);
   // 22 documents: two repeats inside the fortune file, one fortune repeated in the JSONL file.
   EXPECT_EQ(m.counts.documents_read, 22u);
   EXPECT_EQ(m.counts.duplicates_removed, 3u);
@@ -357,6 +361,8 @@ TEST(PrepareGovernance, LineageFiltersAndMaskingInManifestAndShards) {
   EXPECT_EQ(m.counts.duplicates_removed, 1u);
   EXPECT_EQ(m.counts.near_duplicates_removed, 1u);
   EXPECT_EQ(m.counts.train_documents + m.counts.val_documents, 9u);
+  EXPECT_EQ(m.inputs.at(0).documents_kept, 3u);  // of 7: the contact, the first long text, the last
+  EXPECT_EQ(m.inputs.at(1).documents_kept, 6u);
   const std::map<std::string, uint64_t> pii = {{"card", 0}, {"email", 1}, {"ipv4", 0}, {"ipv6", 0}, {"phone", 1}};
   EXPECT_EQ(m.counts.pii_masked, pii);
   EXPECT_EQ(m.filters, filters_json(o.filters));
@@ -405,11 +411,13 @@ TEST(PrepareGovernance, ManifestWithoutTheNewFieldsStillLoads) {
     old["counts"].erase(key);
   }
   for (auto& s : old["shards"]) s.erase("sources");
+  for (auto& in : old["inputs"]) in.erase("documents_kept");
   const Manifest back = Manifest::from_json(old, "old.json");
   EXPECT_TRUE(back.filters.is_null());
   EXPECT_EQ(back.counts.near_duplicates_removed, 0u);
   EXPECT_TRUE(back.counts.pii_masked.empty());
   EXPECT_TRUE(back.shards.at(0).sources.empty());
+  EXPECT_EQ(back.inputs.at(0).documents_kept, 0u);
   EXPECT_EQ(back.counts.duplicates_removed, m.counts.duplicates_removed);
   EXPECT_EQ(back.shard_paths(out.path.string(), "train"), m.shard_paths(out.path.string(), "train"));
   EXPECT_NE(describe_lineage(back).at(4).find("filters: not recorded"), std::string::npos);
