@@ -471,3 +471,14 @@ TEST(PrepareCli, BadFilterSettingsAndUnreadableInputsAreClearErrors) {
   }
   EXPECT_FALSE(fs::exists(out / "manifest.json"));
 }
+
+TEST(PrepareCli, NoDedupKeepsEveryDocument) {
+  TempDir out;
+  const CommandResult r = run_command(prepare_command("--input " + kCorpus + " --out " + out.path.string() +
+                                                      " --train-tokenizer --vocab-size 300 --no-dedup"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Manifest m = load_manifest(out.path.string());
+  EXPECT_EQ(m.counts.duplicates_removed, 0u);
+  EXPECT_EQ(m.counts.train_documents + m.counts.val_documents, 22u);
+  EXPECT_EQ(m.filters["dedup"], "off");
+}
