@@ -2,7 +2,9 @@
 // counts per kind; and linear time on long runs of near-misses.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -170,7 +172,7 @@ TEST(Pii, CountsPerKind) {
 
 // Long runs that almost match at every position (local-part characters without '@', digits
 // without an end, hex groups and colons) take time linear in their length: 8x the text costs
-// well under 8x squared.
+// under 16x (a scanner whose look-ahead is not bounded took 40x, 39 s, here).
 TEST(Pii, TimeIsLinearOnNearMisses) {
   auto seconds = [](const std::string& text) {
     PiiCounts counts;
@@ -184,6 +186,13 @@ TEST(Pii, TimeIsLinearOnNearMisses) {
     for (size_t i = 0; i < n; ++i) s += "a.b-c+d_e%f 1-2-3-4-5-6 1:2:3:4:5:6:7 ";
     return s + std::string(n * 8, '9') + std::string(n * 8, 'x') + "@";
   };
-  const double small = seconds(runs(2000)), large = seconds(runs(16000));
-  EXPECT_LT(large, small * 8 * 4 + 0.05) << "small " << small << " s, large " << large << " s";
+  // The least of three runs each, and a slack of 0.25 s for a loaded machine: a scanner that
+  // restarts its look-ahead at every byte spends seconds on the large text's 128000-byte runs.
+  auto least = [&](size_t n) {
+    const std::string text = runs(n);
+    return std::min({seconds(text), seconds(text), seconds(text)});
+  };
+  const double small = least(2000), large = least(16000);
+  std::printf("near misses: %.4f s for 1x, %.4f s for 8x\n", small, large);
+  EXPECT_LT(large, small * 8 * 2 + 0.25) << "small " << small << " s, large " << large << " s";
 }
