@@ -24,6 +24,7 @@ void write_meta(hid_t file, const Meta& meta, const std::string& path) {
   write_attr(file, "tokens_seen", static_cast<int64_t>(meta.tokens_seen), path);
   write_attr(file, "tokenizer_hash", meta.tokenizer_hash, path);
   write_attr(file, "lineage", nlohmann::json(meta.lineage).dump(), path);
+  if (!meta.data_manifest_sha256.empty()) write_attr(file, "data_manifest_sha256", meta.data_manifest_sha256, path);
   write_attr(file, "layout_dp", int64_t{meta.layout.dp}, path);
   write_attr(file, "layout_tp", int64_t{meta.layout.tp}, path);
   write_attr(file, "layout_zero", int64_t{meta.layout.zero ? 1 : 0}, path);
@@ -50,6 +51,9 @@ Meta read_meta(hid_t file, const std::string& path) {
     j["lineage"] = nlohmann::json::parse(read_string_attr(file, "lineage", path));
   } catch (const nlohmann::json::exception& e) {
     TESSERA_FAIL("{}: attribute 'lineage' is not JSON: {}", path, e.what());
+  }
+  if (h5io::has_attr(file, "data_manifest_sha256")) {
+    j["data_manifest_sha256"] = read_string_attr(file, "data_manifest_sha256", path);
   }
   j["layout"] = {{"dp", read_int_attr(file, "layout_dp", path)},
                  {"tp", read_int_attr(file, "layout_tp", path)},

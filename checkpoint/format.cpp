@@ -19,6 +19,8 @@ nlohmann::ordered_json Meta::to_json() const {
   j["tokens_seen"] = tokens_seen;
   j["tokenizer_hash"] = tokenizer_hash;
   j["lineage"] = lineage;
+  // Only when set, so that the attributes_sha256 of checkpoints written before it still verify.
+  if (!data_manifest_sha256.empty()) j["data_manifest_sha256"] = data_manifest_sha256;
   j["layout"] = {{"dp", layout.dp}, {"tp", layout.tp}, {"zero", layout.zero}};
   j["created_at"] = created_at;
   j["software_version"] = software_version;
@@ -41,6 +43,7 @@ Meta Meta::from_json(const nlohmann::json& j, const std::string& source) {
     m.tokens_seen = j.at("tokens_seen").get<uint64_t>();
     m.tokenizer_hash = j.at("tokenizer_hash").get<std::string>();
     m.lineage = j.at("lineage").get<std::vector<std::string>>();
+    m.data_manifest_sha256 = j.value("data_manifest_sha256", std::string());
     const auto& l = j.at("layout");
     m.layout = {l.at("dp").get<int>(), l.at("tp").get<int>(), l.at("zero").get<bool>()};
     m.created_at = j.at("created_at").get<std::string>();

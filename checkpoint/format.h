@@ -43,6 +43,8 @@ struct Meta {
   uint64_t tokens_seen = 0;
   std::string tokenizer_hash;         // empty without a tokenizer
   std::vector<std::string> lineage;   // SHA-256 of each input file of the prepared data (manifest)
+  std::string data_manifest_sha256;   // SHA-256 of the data's manifest.json; empty without data or in
+                                      // checkpoints written before it was recorded
   Layout layout;                      // at save time
   std::string created_at;             // ISO 8601 UTC, e.g. 2024-05-01T12:00:00Z
   std::string software_version;

@@ -9,7 +9,10 @@
 #include "checkpoint/tags.h"
 #include "checkpoint/verify.h"
 #include "cli/command.h"
+#include "core/config.h"
 #include "core/log.h"
+#include "core/run_dir.h"
+#include "datasets/lineage.h"
 
 namespace tessera::cli {
 
@@ -52,6 +55,31 @@ void add_ls(CLI::App& ckpt, Context& ctx) {
   });
 }
 
+// Where the checkpoint's training data came from: the manifest it names by hash, found as the run
+// directory's copy or in the data directory of its config.
+void show_data(const checkpoint::Header& h) {
+  const std::string& sha = h.meta.data_manifest_sha256;
+  if (sha.empty()) {
+    if (!h.meta.lineage.empty()) log::info("data manifest:    (not recorded in this checkpoint)");
+    return;
+  }
+  std::vector<std::string> candidates = {
+      (std::filesystem::path(h.path).parent_path().parent_path() / kDataManifestCopy).string()};
+  try {
+    const std::string dir = Config::parse(h.meta.config_toml, h.path).data.dir;
+    if (!dir.empty()) candidates.push_back((std::filesystem::path(dir) / datasets::kManifestFile).string());
+  } catch (const Error&) {
+    // The config is shown as it is below; the data directory is only a place to look.
+  }
+  const auto found = datasets::find_manifest(sha, candidates);
+  if (!found) {
+    log::info("data manifest:    sha256 {} (no matching manifest at {})", sha, fmt::join(candidates, " or "));
+    return;
+  }
+  log::info("data manifest:    sha256 {} ({})", sha, found->path);
+  for (const auto& line : datasets::describe_lineage(found->manifest)) log::info("  {}", line);
+}
+
 void add_show(CLI::App& ckpt) {
   auto ref = std::make_shared<std::string>();
   auto* cmd = ckpt.add_subcommand("show", "Print a checkpoint's config, lineage, layout and tensors");
@@ -68,6 +96,7 @@ void add_show(CLI::App& ckpt) {
     log::info("layout at save:   dp {} x tp {}{}", m.layout.dp, m.layout.tp, m.layout.zero ? ", ZeRO-1" : "");
     log::info("tokenizer hash:   {}", m.tokenizer_hash.empty() ? "(none)" : m.tokenizer_hash);
     log::info("data lineage:     {}", m.lineage.empty() ? "(none)" : fmt::format("{}", fmt::join(m.lineage, " ")));
+    show_data(h);
     log::info("optimizer state:  {}", h.has_optim ? "yes" : "no");
     log::info("config:\n{}", m.config_toml);
     log::info("tensors ({}):", h.model.size());

@@ -4,6 +4,7 @@
 //   DIR/run.json          where the data came from: its absolute path and the SHA-256 of its
 //                         manifest and tokenizer
 //   DIR/tokenizer.json    a copy of the data's tokenizer (generate and export need nothing else)
+//   DIR/data_manifest.json  a copy of the data's manifest.json: its sources, filters and counts
 //   DIR/metrics.jsonl     one JSON object per line: step, loss, lr, grad_norm, tokens_per_s,
 //                         val_loss on evaluation steps, skipped on steps left out as non-finite;
 //                         events (rollbacks, anomalies) as lines of their own (docs/evaluation.md)
@@ -25,6 +26,8 @@
 
 namespace tessera {
 
+inline constexpr const char* kDataManifestCopy = "data_manifest.json";  // in a run directory
+
 class RunDir {
  public:
   // Creates DIR, DIR/checkpoints and DIR/logs when missing; throws tessera::Error if it cannot.
@@ -36,6 +39,7 @@ class RunDir {
   std::filesystem::path config_path() const { return dir_ / "config.toml"; }
   std::filesystem::path run_info_path() const { return dir_ / "run.json"; }
   std::filesystem::path tokenizer_path() const { return dir_ / "tokenizer.json"; }
+  std::filesystem::path data_manifest_path() const { return dir_ / kDataManifestCopy; }
 
   // What an earlier run left here, in words ("3 checkpoint files, 600 metrics lines"); empty
   // when the directory holds no run.

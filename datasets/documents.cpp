@@ -47,32 +47,6 @@ bool has_fortune_separator(std::string_view content) {
   return found;
 }
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid.
-size_t utf8_sequence(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  size_t n = 0;
-  unsigned min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    n = 2, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    n = 3, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    n = 4, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  unsigned cp = b0 & (0x7Fu >> n);
-  for (size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3Fu);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
 std::vector<std::string> text_documents(std::string_view content) {
   if (is_blank(content)) return {};
   return {std::string(content)};
@@ -131,6 +105,31 @@ bool is_strfile_index(const fs::path& p, const std::set<std::string>& names, Inp
 }
 
 }  // namespace
+
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return 1;
+  size_t n = 0;
+  unsigned min = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    n = 2, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    n = 3, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    n = 4, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  unsigned cp = b0 & (0x7Fu >> n);
+  for (size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3Fu);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
 
 InputFormat parse_input_format(std::string_view name) {
   if (name == "auto") return InputFormat::Auto;

@@ -34,6 +34,9 @@ std::string read_file_bytes(const std::string& path);
 // The format `auto` resolves to for a file with this path and content.
 InputFormat detect_format(const std::string& path, std::string_view content);
 
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid.
+size_t utf8_sequence(std::string_view s, size_t i);
+
 // An error naming `path` when the content is binary: NUL bytes, or mostly invalid UTF-8.
 void check_text(std::string_view content, const std::string& path);
 

@@ -4,22 +4,10 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/splitmix.h"
 #include "datasets/manifest.h"
 
 namespace tessera::datasets {
-
-namespace {
-
-// SplitMix64: a small, fully specified generator, so the window order is the same on every
-// platform and standard library.
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 nlohmann::json LoaderPosition::to_json() const { return {{"epoch", epoch}, {"batch", batch}}; }
 

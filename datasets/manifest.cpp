@@ -21,11 +21,21 @@ json Manifest::to_json() const {
                            {"format", in.format},
                            {"bytes", in.bytes},
                            {"sha256", in.sha256},
-                           {"documents", in.documents}});
+                           {"documents", in.documents},
+                           {"documents_kept", in.documents_kept}});
   }
-  j["counts"] = {{"documents_read", counts.documents_read},   {"duplicates_removed", counts.duplicates_removed},
-                 {"train_documents", counts.train_documents}, {"val_documents", counts.val_documents},
-                 {"train_tokens", counts.train_tokens},       {"val_tokens", counts.val_tokens}};
+  j["counts"] = {{"documents_read", counts.documents_read},
+                 {"documents_kept", counts.train_documents + counts.val_documents},
+                 {"duplicates_removed", counts.duplicates_removed},
+                 {"too_short_removed", counts.too_short_removed},
+                 {"non_text_removed", counts.non_text_removed},
+                 {"near_duplicates_removed", counts.near_duplicates_removed},
+                 {"pii_masked", counts.pii_masked},
+                 {"train_documents", counts.train_documents},
+                 {"val_documents", counts.val_documents},
+                 {"train_tokens", counts.train_tokens},
+                 {"val_tokens", counts.val_tokens}};
+  j["filters"] = filters;
   j["tokenizer"] = {{"file", kTokenizerFile},
                     {"hash", tokenizer_hash},
                     {"vocab_size", vocab_size},
@@ -41,7 +51,8 @@ json Manifest::to_json() const {
                            {"split", s.split},
                            {"tokens", s.tokens},
                            {"documents", s.documents},
-                           {"sha256", s.sha256}});
+                           {"sha256", s.sha256},
+                           {"sources", s.sources}});
   }
   return j;
 }
@@ -58,12 +69,20 @@ Manifest Manifest::from_json(const json& j, const std::string& source) {
     for (const auto& in : j.at("inputs")) {
       m.inputs.push_back({in.at("path").get<std::string>(), in.at("format").get<std::string>(),
                           in.at("bytes").get<uint64_t>(), in.at("sha256").get<std::string>(),
-                          in.at("documents").get<uint64_t>()});
+                          in.at("documents").get<uint64_t>(), in.value("documents_kept", uint64_t{0})});
     }
     const auto& c = j.at("counts");
-    m.counts = {c.at("documents_read").get<uint64_t>(),  c.at("duplicates_removed").get<uint64_t>(),
-                c.at("train_documents").get<uint64_t>(), c.at("val_documents").get<uint64_t>(),
-                c.at("train_tokens").get<uint64_t>(),    c.at("val_tokens").get<uint64_t>()};
+    m.counts.documents_read = c.at("documents_read").get<uint64_t>();
+    m.counts.duplicates_removed = c.at("duplicates_removed").get<uint64_t>();
+    m.counts.train_documents = c.at("train_documents").get<uint64_t>();
+    m.counts.val_documents = c.at("val_documents").get<uint64_t>();
+    m.counts.train_tokens = c.at("train_tokens").get<uint64_t>();
+    m.counts.val_tokens = c.at("val_tokens").get<uint64_t>();
+    m.counts.too_short_removed = c.value("too_short_removed", uint64_t{0});
+    m.counts.non_text_removed = c.value("non_text_removed", uint64_t{0});
+    m.counts.near_duplicates_removed = c.value("near_duplicates_removed", uint64_t{0});
+    m.counts.pii_masked = c.value("pii_masked", std::map<std::string, uint64_t>{});
+    m.filters = j.value("filters", json());
     const auto& t = j.at("tokenizer");
     m.tokenizer_hash = t.at("hash").get<std::string>();
     m.vocab_size = t.at("vocab_size").get<uint64_t>();
@@ -76,7 +95,11 @@ Manifest Manifest::from_json(const json& j, const std::string& source) {
     for (const auto& s : j.at("shards")) {
       m.shards.push_back({s.at("file").get<std::string>(), s.at("split").get<std::string>(),
                           s.at("tokens").get<uint64_t>(), s.at("documents").get<uint64_t>(),
-                          s.at("sha256").get<std::string>()});
+                          s.at("sha256").get<std::string>(), s.value("sources", std::vector<uint64_t>{})});
+      for (uint64_t k : m.shards.back().sources) {
+        TESSERA_CHECK(k < m.inputs.size(), "{}: shard {} names source {}, but there are {} inputs", source,
+                      m.shards.back().file, k, m.inputs.size());
+      }
     }
     return m;
   } catch (const json::exception& e) {
@@ -112,8 +135,15 @@ void save_manifest(const Manifest& manifest, const std::string& dir) {
 
 Manifest load_manifest(const std::string& dir) {
   const std::string path = (fs::path(dir) / kManifestFile).string();
+  std::error_code ec;
+  TESSERA_CHECK(fs::exists(path, ec), "no prepared data in {}: cannot read {} (run `tessera prepare --out {}`)", dir,
+                path, dir);
+  return load_manifest_file(path);
+}
+
+Manifest load_manifest_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  TESSERA_CHECK(in.good(), "no prepared data in {}: cannot read {} (run `tessera prepare --out {}`)", dir, path, dir);
+  TESSERA_CHECK(in.good(), "cannot read the manifest {}", path);
   json j;
   try {
     j = json::parse(in);

@@ -1,8 +1,11 @@
 #pragma once
 // manifest.json: what `tessera prepare` read and wrote (fields in docs/data.md). Written last and
 // atomically, so a manifest only ever names shards that were completely written. It carries no
-// timestamps: the same inputs and options give the same bytes whatever the rank count.
+// timestamps: the same inputs and options give the same bytes whatever the rank count. Fields
+// added since format version 1 (filters, filter counts, shard sources) are optional on reading,
+// so older manifests still load.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +24,8 @@ struct ManifestInput {
   std::string format;  // the format the file was read as: text, jsonl or fortune
   uint64_t bytes = 0;
   std::string sha256;  // of the file's bytes
-  uint64_t documents = 0;  // documents read from it, before deduplication
+  uint64_t documents = 0;  // documents read from it, before filtering
+  uint64_t documents_kept = 0;  // of those, documents that passed the filters (0 in older manifests)
 };
 
 struct ManifestShard {
@@ -30,13 +34,18 @@ struct ManifestShard {
   uint64_t tokens = 0;
   uint64_t documents = 0;  // documents that start in this shard
   std::string sha256;
+  std::vector<uint64_t> sources;  // indices into inputs[] of the files its tokens came from
 };
 
 struct ManifestCounts {
   uint64_t documents_read = 0;
-  uint64_t duplicates_removed = 0;
+  uint64_t duplicates_removed = 0;  // exact duplicates
   uint64_t train_documents = 0, val_documents = 0;
   uint64_t train_tokens = 0, val_tokens = 0;  // including one end-of-text token per document
+  // Dropped by the other filters (datasets/filters.h), and PII replacements per kind ("email",
+  // ...; empty without --mask-pii). Zero and empty in manifests written before they existed.
+  uint64_t too_short_removed = 0, non_text_removed = 0, near_duplicates_removed = 0;
+  std::map<std::string, uint64_t> pii_masked;
 };
 
 struct Manifest {
@@ -52,6 +61,9 @@ struct Manifest {
   uint64_t seed = 0;
   uint64_t shard_tokens = 0;
   std::vector<ManifestShard> shards;
+  // The filters applied and their settings (filters_json in datasets/filters.h); null in
+  // manifests written before filters were recorded.
+  nlohmann::json filters;
 
   nlohmann::json to_json() const;
   static Manifest from_json(const nlohmann::json& j, const std::string& source);
@@ -63,6 +75,7 @@ struct Manifest {
 // Writes DIR/manifest.json through a temporary file and a rename.
 void save_manifest(const Manifest& manifest, const std::string& dir);
 Manifest load_manifest(const std::string& dir);
+Manifest load_manifest_file(const std::string& path);  // a manifest under any name (a run's copy)
 
 // Writes `bytes` to `path` through `path.tmp` and a rename, so readers see all or nothing.
 void write_file_atomically(const std::string& path, std::string_view bytes);

@@ -3,7 +3,6 @@
 #include <omp.h>
 
 #include <chrono>
-#include <exception>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -16,6 +15,8 @@
 #include "core/progress.h"
 #include "core/sha256.h"
 #include "datasets/doc_split.h"
+#include "datasets/filters.h"
+#include "datasets/parallel_for.h"
 #include "datasets/shard_writer.h"
 #include "datasets/tokenizer.h"
 #include "datasets/tokenizer_train.h"
@@ -33,11 +34,13 @@ constexpr size_t kBlockBytes = size_t{4} << 20;
 struct Doc {
   std::string text;
   bool val = false;
+  uint64_t source = 0;  // index of the input file it came from
 };
 
 struct ScanResult {
   std::vector<ManifestInput> inputs;
-  uint64_t documents_read = 0, duplicates = 0, train = 0, val = 0;
+  uint64_t documents_read = 0, train = 0, val = 0;
+  FilterCounts filtered;
 };
 
 uint64_t total_bytes(const std::vector<InputFile>& files) {
@@ -50,30 +53,14 @@ uint64_t total_bytes(const std::vector<InputFile>& files) {
   return total;
 }
 
-// Runs body(i) for i in [0, n) on this rank's OpenMP threads. An exception must not escape an
-// OpenMP region, so the first one is carried out and rethrown here.
-template <typename F>
-void parallel_for(size_t n, F&& body) {
-  std::exception_ptr error;
-#pragma omp parallel for schedule(dynamic, 16)
-  for (size_t i = 0; i < n; ++i) {
-    try {
-      body(i);
-    } catch (...) {
-#pragma omp critical(tessera_prepare_error)
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
-}
-
-// One pass over the inputs in order: reads each file, drops exact duplicates, assigns each kept
-// document its split, and hands the documents to on_block in blocks. Every rank scans alike.
-ScanResult scan_corpus(const std::vector<InputFile>& files, const PrepareOptions& o, const std::string& label,
-                       const std::function<void(std::vector<Doc>&)>& on_block) {
+// One pass over the inputs in order: reads each file, filters its documents (masking PII,
+// dropping short, non-text and duplicate ones), assigns each kept document its split, and hands
+// the documents to on_block in blocks. Every rank scans alike. `r` (empty on entry) fills as the
+// files are read, so on_block may look at the inputs read so far.
+void scan_corpus(const std::vector<InputFile>& files, const PrepareOptions& o, const std::string& label,
+                 ScanResult& r, const std::function<void(std::vector<Doc>&)>& on_block) {
   Progress progress(label, static_cast<double>(total_bytes(files)) / 1e6, "MB");
-  Deduplicator dedup;
-  ScanResult r;
+  DocumentFilter filter(o.filters);
   std::vector<Doc> block;
   size_t block_bytes = 0;
   for (const auto& f : files) {
@@ -81,31 +68,33 @@ ScanResult scan_corpus(const std::vector<InputFile>& files, const PrepareOptions
     check_text(content, f.path);
     const InputFormat format = f.format == InputFormat::Auto ? detect_format(f.path, content) : f.format;
     std::vector<std::string> docs = split_documents(content, format, f.path);
+    const uint64_t source = r.inputs.size();
     r.inputs.push_back({f.path, std::string(format_name(format)), content.size(), sha256_hex(content), docs.size()});
     r.documents_read += docs.size();
-    for (auto& text : docs) {
-      const std::string hash = sha256_hex(text);
-      if (!dedup.first_occurrence(hash)) {
-        ++r.duplicates;
-        continue;
-      }
-      const bool val = is_val_document(hash, o.seed, o.val_fraction);
+    std::vector<KeptDocument> kept_documents = filter.apply(std::move(docs));
+    r.inputs.back().documents_kept = kept_documents.size();
+    for (auto& kept : kept_documents) {
+      const bool val = is_val_document(kept.sha256, o.seed, o.val_fraction);
       ++(val ? r.val : r.train);
-      block_bytes += text.size();
-      block.push_back({std::move(text), val});
+      block_bytes += kept.text.size();
+      block.push_back({std::move(kept.text), val, source});
       if (block_bytes >= kBlockBytes) {
         on_block(block);
         block.clear();
         block_bytes = 0;
       }
     }
+    progress.note(fmt::format("kept {}, dropped {}", r.train + r.val, filter.counts().dropped()));
     progress.advance(static_cast<double>(content.size()) / 1e6);
   }
   if (!block.empty()) on_block(block);
   progress.finish();
+  r.filtered = filter.counts();
   TESSERA_CHECK(r.documents_read > 0, "the inputs hold no documents (every file is empty or blank)");
+  TESSERA_CHECK(r.train + r.val > 0, "the filters dropped all {} documents ({} too short, {} non-text, {} duplicates, "
+                "{} near duplicates); relax them", r.documents_read, r.filtered.too_short, r.filtered.non_text,
+                r.filtered.duplicates, r.filtered.near_duplicates);
   TESSERA_CHECK(r.train > 0, "all {} documents went to the validation split; lower --val-fraction", r.val);
-  return r;
 }
 
 // The tokenizer every rank uses: trained at root from the word counts of all ranks, or loaded at
@@ -117,7 +106,8 @@ Tokenizer shared_tokenizer(const PrepareOptions& o, const std::vector<InputFile>
   if (o.train_tokenizer) {
     WordCounts counts;
     uint64_t k = 0;  // index among the kept training documents
-    scan_corpus(files, o, "count words", [&](std::vector<Doc>& block) {
+    ScanResult scan;
+    scan_corpus(files, o, "count words", scan, [&](std::vector<Doc>& block) {
       std::vector<const std::string*> mine;  // this rank's share of the block's training documents
       for (const auto& d : block) {
         if (d.val) continue;
@@ -188,6 +178,7 @@ void validate(const PrepareOptions& o) {
   if (o.train_tokenizer) dtype_for_vocab(o.vocab_size);
   check_val_fraction(o.val_fraction);
   TESSERA_CHECK(o.shard_tokens > 0, "--shard-tokens must be positive");
+  validate(o.filters);
 }
 
 Manifest prepare(const PrepareOptions& o, const parallel::World& world) {
@@ -209,14 +200,16 @@ Manifest prepare(const PrepareOptions& o, const parallel::World& world) {
   const ShardMeta train_meta{vocab, tokenizer.eot_id(), tokenizer.hash(), "train"};
   ShardMeta val_meta = train_meta;
   val_meta.split = "val";
+  const nlohmann::json filters = filters_json(o.filters);
+  ScanResult scan;
   std::optional<SplitWriter> train, val;
   if (world.is_root()) {
-    train.emplace(o.out_dir, train_meta, o.shard_tokens);
-    val.emplace(o.out_dir, val_meta, o.shard_tokens);
+    train.emplace(o.out_dir, train_meta, o.shard_tokens, scan.inputs, filters);
+    val.emplace(o.out_dir, val_meta, o.shard_tokens, scan.inputs, filters);
   }
 
   const auto size = static_cast<size_t>(world.size()), rank = static_cast<size_t>(world.rank());
-  const ScanResult scan = scan_corpus(files, o, "tokenize", [&](std::vector<Doc>& block) {
+  scan_corpus(files, o, "tokenize", scan, [&](std::vector<Doc>& block) {
     // This rank's documents j = rank, rank + size, ...; encoded by its threads, kept in order.
     std::vector<std::vector<TokenId>> encoded((block.size() + size - 1 - rank) / size);
     parallel_for(encoded.size(), [&](size_t i) { encoded[i] = tokenizer.encode(block[rank + i * size].text); });
@@ -227,7 +220,7 @@ Manifest prepare(const PrepareOptions& o, const parallel::World& world) {
     std::vector<size_t> cursor(size, 0);
     for (size_t j = 0; j < block.size(); ++j) {
       const std::vector<TokenId> ids = take_tokens(parts[j % size], cursor[j % size]);
-      (block[j].val ? *val : *train).add_document(ids);
+      (block[j].val ? *val : *train).add_document(ids, block[j].source);
     }
   });
 
@@ -243,8 +236,21 @@ Manifest prepare(const PrepareOptions& o, const parallel::World& world) {
     Manifest m;
     m.tessera_version = o.tessera_version;
     m.inputs = scan.inputs;
-    m.counts = {scan.documents_read, scan.duplicates, train->documents(), val->documents(), train->tokens(),
-                val->tokens()};
+    m.counts.documents_read = scan.documents_read;
+    m.counts.duplicates_removed = scan.filtered.duplicates;
+    m.counts.too_short_removed = scan.filtered.too_short;
+    m.counts.non_text_removed = scan.filtered.non_text;
+    m.counts.near_duplicates_removed = scan.filtered.near_duplicates;
+    if (o.filters.mask_pii) {
+      for (size_t k = 0; k < kPiiKinds; ++k) {
+        m.counts.pii_masked[std::string(pii_name(static_cast<PiiKind>(k)))] = scan.filtered.pii.n[k];
+      }
+    }
+    m.counts.train_documents = train->documents();
+    m.counts.val_documents = val->documents();
+    m.counts.train_tokens = train->tokens();
+    m.counts.val_tokens = val->tokens();
+    m.filters = filters;
     m.tokenizer_hash = tokenizer.hash();
     m.vocab_size = vocab;
     m.eot_id = tokenizer.eot_id();
@@ -262,7 +268,16 @@ Manifest prepare(const PrepareOptions& o, const parallel::World& world) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double mb = static_cast<double>(total_bytes(files)) / 1e6;
     log::info("read {} documents from {} files; removed {} duplicates", scan.documents_read, files.size(),
-              scan.duplicates);
+              scan.filtered.duplicates);
+    if (scan.filtered.dropped() > scan.filtered.duplicates) {
+      log::info("filters also removed {} too short, {} non-text, {} near duplicates", scan.filtered.too_short,
+                scan.filtered.non_text, scan.filtered.near_duplicates);
+    }
+    if (o.filters.mask_pii) {
+      const PiiCounts& p = scan.filtered.pii;
+      log::info("masked {} e-mail addresses, {} phone numbers, {} IPv4 and {} IPv6 addresses, {} card numbers",
+                p[PiiKind::Email], p[PiiKind::Phone], p[PiiKind::Ipv4], p[PiiKind::Ipv6], p[PiiKind::Card]);
+    }
     log::info("train: {} documents, {} tokens; val: {} documents, {} tokens; {} shards ({})", m.counts.train_documents,
               m.counts.train_tokens, m.counts.val_documents, m.counts.val_tokens, m.shards.size(), m.dtype);
     log::info("prepared {:.3f} MB in {:.2f} s ({:.2f} MB/s, ranks: {}) into {}", mb, seconds,

@@ -1,6 +1,6 @@
 #pragma once
-// prepare: text inputs -> deduplicated, split, tokenized HDF5 token shards + tokenizer.json +
-// manifest.json in one output directory (formats in docs/data.md).
+// prepare: text inputs -> filtered (PII masking, quality, deduplication), split, tokenized HDF5
+// token shards + tokenizer.json + manifest.json in one output directory (formats in docs/data.md).
 //
 // Every rank of `world` calls prepare with the same options. Ranks read and hash the inputs alike
 // (cheap), share the expensive work (word counting for tokenizer training and tokenization, by
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "datasets/documents.h"
+#include "datasets/filters.h"
 #include "datasets/manifest.h"
 #include "parallel/world.h"
 
@@ -28,6 +29,7 @@ struct PrepareOptions {
   double val_fraction = 0.05;       // in [0, 1)
   uint64_t seed = 1337;             // of the train/validation split
   uint64_t shard_tokens = 100'000'000;
+  FilterOptions filters;            // PII masking and quality filters (datasets/filters.h)
   std::string tessera_version;      // recorded in the manifest
 };
 

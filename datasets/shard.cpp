@@ -59,6 +59,33 @@ void write_dataset(hid_t file, const char* name, hid_t file_type, hid_t mem_type
   h5::check(H5Dwrite(dset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "cannot write " + what);
 }
 
+// A scalar fixed-length string dataset (no size limit, unlike a compact attribute).
+void write_string_dataset(hid_t file, const char* name, std::string_view value, const std::string& path) {
+  const std::string what = fmt::format("dataset /{} of {}", name, path);
+  auto type = h5::checked(H5Tcopy(H5T_C_S1), H5Tclose, what);
+  h5::check(H5Tset_size(type.get(), std::max<size_t>(value.size(), 1)), what);
+  h5::check(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), what);
+  auto space = h5::checked(H5Screate(H5S_SCALAR), H5Sclose, what);
+  auto dcpl = untimed(H5P_DATASET_CREATE, path);
+  auto dset = h5::checked(H5Dcreate2(file, name, type.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                          H5Dclose, "cannot create " + what);
+  std::string padded(value);
+  padded.resize(std::max<size_t>(value.size(), 1), '\0');
+  h5::check(H5Dwrite(dset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, padded.data()), "cannot write " + what);
+}
+
+std::string read_string_dataset(hid_t file, const char* name, const std::string& path) {
+  const std::string what = fmt::format("dataset /{} of {}", name, path);
+  auto dset = h5::checked(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose, "cannot open " + what);
+  auto type = h5::checked(H5Dget_type(dset.get()), H5Tclose, what);
+  TESSERA_CHECK(H5Tget_class(type.get()) == H5T_STRING && H5Tis_variable_str(type.get()) == 0,
+                "{}: {} is not a fixed-length string", path, what);
+  std::string value(H5Tget_size(type.get()), '\0');
+  h5::check(H5Dread(dset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, value.data()), "cannot read " + what);
+  value.resize(std::strlen(value.c_str()));
+  return value;
+}
+
 bool has_attr(hid_t loc, const char* name) { return H5Aexists(loc, name) > 0; }
 
 std::string read_string_attr(hid_t loc, const char* name, const std::string& path) {
@@ -146,6 +173,7 @@ void write_shard(const std::string& path, const ShardMeta& meta, std::span<const
   }
   write_dataset(file.get(), "doc_offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, doc_offsets.data(),
                 static_cast<hsize_t>(doc_offsets.size()), false, path);
+  if (!meta.lineage.empty()) write_string_dataset(file.get(), "lineage", meta.lineage, path);
 
   write_string_attr(file.get(), "format", kShardFormat, path);
   write_int_attr(file.get(), "format_version", H5T_STD_I32LE, H5T_NATIVE_INT, kShardFormatVersion, path);
@@ -207,6 +235,7 @@ ShardReader::ShardReader(const std::string& path) : path_(path), h5_(std::make_u
   meta_.eot_id = static_cast<uint64_t>(eot);
   meta_.tokenizer_hash = read_string_attr(f, "tokenizer_hash", path);
   meta_.split = read_string_attr(f, "split", path);
+  if (H5Lexists(f, "lineage", H5P_DEFAULT) > 0) meta_.lineage = read_string_dataset(f, "lineage", path);
   TESSERA_CHECK(dtype_ == TokenDtype::U32 || meta_.vocab_size <= (uint64_t{1} << 16),
                 "{}: /tokens is uint16 but the vocabulary has {} tokens", path, meta_.vocab_size);
 }

@@ -4,6 +4,8 @@
 //                 document followed by the end-of-text token. Shards are cut at a token count, so
 //                 a document may continue from the previous shard of its split.
 //   /doc_offsets  (D,) int64: where each document that starts in this shard starts in /tokens
+//   /lineage      () string, JSON: the input files whose documents are in this shard (path, bytes,
+//                 sha256) and the filters applied; absent in shards written before lineage
 //   attributes    format = "tessera-tokens", format_version, vocab_size, eot_id, tokenizer_hash, split
 // Files carry no timestamps, so the same tokens always give the same bytes.
 #include <cstdint>
@@ -34,6 +36,7 @@ struct ShardMeta {
   uint64_t eot_id = 0;
   std::string tokenizer_hash;
   std::string split;  // "train" or "val"
+  std::string lineage;  // JSON (/lineage); empty: none written
 };
 
 // Writes one shard at `path` (replacing it). tokens: (N,) N >= 1, every id < meta.vocab_size;

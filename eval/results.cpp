@@ -36,6 +36,7 @@ nlohmann::ordered_json results_json(const std::vector<ModelResult>& models, cons
                         {"tokens_seen", m.meta.tokens_seen}, {"created_at", m.meta.created_at},
                         {"software_version", m.meta.software_version}}},
         {"lineage", m.meta.lineage},
+        {"data_manifest_sha256", m.meta.data_manifest_sha256},
         {"tokenizer_hash", m.meta.tokenizer_hash},
         {"tasks", nlohmann::ordered_json::object()}};
     for (const TaskResult& t : m.tasks) {

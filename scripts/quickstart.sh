@@ -18,7 +18,7 @@ tessera=build/tessera
 
 echo "== prepare: Debian's fortunes -> data/fortunes (2 ranks)"
 mpirun --oversubscribe -np 2 "$tessera" prepare --input /usr/share/games/fortunes --format fortune \
-  --out data/fortunes --train-tokenizer --vocab-size 4096
+  --out data/fortunes --train-tokenizer --vocab-size 4096 --mask-pii
 echo "== a sentence through its tokenizer:"
 echo "You will be successful in your work." | "$tessera" tokenizer encode --tokenizer data/fortunes/tokenizer.json
 

@@ -394,7 +394,7 @@ class Loop {
   }
 
   // Rank 0 makes the run directory self-contained: the resolved config, where the data came from
-  // (run.json) and a copy of its tokenizer.
+  // (run.json), and copies of its tokenizer and manifest.
   void record_run_files() {
     std::ofstream(run_dir_->config_path()) << config_.to_toml();
     if (data_.dir.empty()) return;
@@ -403,10 +403,13 @@ class Loop {
                                    {"tokenizer_hash", data_.tokenizer ? data_.tokenizer->hash() : ""},
                                    {"lineage", data_.lineage}};
     std::ofstream(run_dir_->run_info_path()) << info.dump(2) << "\n";
-    std::error_code ec;
-    std::filesystem::copy_file(std::filesystem::path(data_.dir) / datasets::kTokenizerFile, run_dir_->tokenizer_path(),
-                               std::filesystem::copy_options::overwrite_existing, ec);
-    TESSERA_CHECK(!ec, "cannot copy the tokenizer into {}: {}", run_dir_->path().string(), ec.message());
+    const std::filesystem::path data(data_.dir);
+    for (const auto& [from, to] : {std::pair{data / datasets::kTokenizerFile, run_dir_->tokenizer_path()},
+                                   std::pair{data / datasets::kManifestFile, run_dir_->data_manifest_path()}}) {
+      std::error_code ec;
+      std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing, ec);
+      TESSERA_CHECK(!ec, "cannot copy {} into {}: {}", from.string(), run_dir_->path().string(), ec.message());
+    }
   }
 
   struct StepVerdict {
@@ -513,6 +516,7 @@ class Loop {
     request.meta.tokens_seen = tokens_seen;
     request.meta.tokenizer_hash = data_.tokenizer ? data_.tokenizer->hash() : "";
     request.meta.lineage = data_.lineage;
+    request.meta.data_manifest_sha256 = data_.manifest_sha256;
     if (val_loss && std::isfinite(*val_loss)) request.meta.val_loss = val_loss;
     checkpoint::SaveOptions options;
     options.keep = config_.checkpoint.keep;

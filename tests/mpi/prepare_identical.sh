@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `tessera prepare` writes byte-identical outputs (shards, tokenizer.json, manifest.json) whatever
-# the rank count: with a trained tokenizer and with a given one.
+# the rank count: with a trained tokenizer, with a given one, and with every filter on.
 # Usage: prepare_identical.sh TESSERA MPIRUN CORPUS_DIR
 set -euo pipefail
 tessera=$1
@@ -45,11 +45,16 @@ prepare 1 "$work/given_1" "${common[@]}" --tokenizer "$tokenizer"
 prepare 2 "$work/given_2" "${common[@]}" --tokenizer "$tokenizer"
 same "$work/given_1" "$work/given_2"
 
+filters=(--mask-pii --min-chars 20 --max-non-text 0.3 --near-dedup 0.5 --shingle-words 2)
+prepare 1 "$work/filtered_1" "${common[@]}" --tokenizer "$tokenizer" "${filters[@]}"
+prepare 2 "$work/filtered_2" "${common[@]}" --tokenizer "$tokenizer" "${filters[@]}"
+same "$work/filtered_1" "$work/filtered_2"
+
 # A larger corpus, when installed (Debian's fortunes: about 2.5 MB in 43 files).
 if [[ -d /usr/share/games/fortunes ]]; then
   big=(--input /usr/share/games/fortunes --shard-tokens 200000 --tokenizer "$tokenizer")
-  prepare 1 "$work/fortunes_1" "${big[@]}"
-  prepare 2 "$work/fortunes_2" "${big[@]}"
+  prepare 1 "$work/fortunes_1" "${big[@]}" --mask-pii --near-dedup 0.8
+  prepare 2 "$work/fortunes_2" "${big[@]}" --mask-pii --near-dedup 0.8
   same "$work/fortunes_1" "$work/fortunes_2"
 fi
 echo "PASS"

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/sha256.h"
 #include "tests/unit/test_support.h"
 
 namespace tessera {
@@ -60,6 +61,7 @@ TEST_F(EvalCli, WritesResultsSamplesAndAReportComparingTwoCheckpoints) {
   EXPECT_EQ(j["models"][0]["checkpoint"]["step"], 8);
   EXPECT_EQ(j["models"][1]["checkpoint"]["step"], 4);
   EXPECT_EQ(j["models"][0]["lineage"].size(), 3u);
+  EXPECT_EQ(j["models"][0]["data_manifest_sha256"], sha256_file(*dir_ / "data/manifest.json"));
   EXPECT_EQ(j["models"][0]["tokenizer_hash"].get<std::string>().size(), 64u);
   const auto& ppl = j["models"][0]["tasks"]["val_perplexity"];
   EXPECT_EQ(ppl["n"], 20);

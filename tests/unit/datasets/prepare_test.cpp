@@ -1,15 +1,22 @@
 // tessera prepare, through the library and the command line: counts, checksums, token streams,
-// the content-decided split, dtype choice, clean failure, and errors that name the problem.
+// the content-decided split, dtype choice, clean failure, errors that name the problem, and data
+// governance: filters and PII masking counted, lineage in the manifest and every shard, older
+// manifests still read, and the same bytes for any thread count.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "core/error.h"
 #include "core/sha256.h"
 #include "datasets/doc_split.h"
 #include "datasets/documents.h"
+#include "datasets/lineage.h"
 #include "datasets/prepare.h"
+#include "datasets/quality.h"
 #include "datasets/shard.h"
 #include "datasets/tokenizer.h"
 #include "tests/unit/test_support.h"
@@ -89,6 +96,10 @@ TEST(Prepare, CountsChecksumsAndTokenStreams) {
     EXPECT_EQ(m.inputs[i].sha256, tessera::sha256_file(path));
     EXPECT_EQ(m.inputs[i].documents, docs[i]);
   }
+  // Kept per file: the JSONL file is read first, so the fortune it repeats goes from the fortunes.
+  EXPECT_EQ(m.inputs[0].documents_kept, 7u);
+  EXPECT_EQ(m.inputs[1].documents_kept, 11u);
+  EXPECT_EQ(m.inputs[2].documents_kept, 1u);
   // 22 documents: two repeats inside the fortune file, one fortune repeated in the JSONL file.
   EXPECT_EQ(m.counts.documents_read, 22u);
   EXPECT_EQ(m.counts.duplicates_removed, 3u);
@@ -109,7 +120,7 @@ TEST(Prepare, CountsChecksumsAndTokenStreams) {
   for (const auto& f : expand_inputs({kCorpus}, InputFormat::Auto)) {
     for (const auto& doc : split_documents(read_file_bytes(f.path), InputFormat::Auto, f.path)) {
       const std::string hash = tessera::sha256_hex(doc);
-      if (!dedup.first_occurrence(hash)) continue;
+      if (!dedup.first_occurrence(tessera::sha256_hex(normalise_for_dedup(doc)))) continue;
       const int s = is_val_document(hash, 5, 0.3) ? 1 : 0;
       for (TokenId id : tok.encode(doc)) expected[s].push_back(static_cast<int32_t>(id));
       expected[s].push_back(static_cast<int32_t>(tok.eot_id()));
@@ -299,4 +310,175 @@ TEST(PrepareCli, FailuresExitNonZeroWithAMessage) {
   const CommandResult help = run_command(prepare_command("--help"));
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.output.find("--shard-tokens"), std::string::npos);
+}
+
+namespace {
+
+// `n` words drawn from a 3000-word vocabulary by a fixed LCG started at `seed`, joined by spaces.
+std::string prose(size_t n, uint64_t seed, size_t changed_every = 0) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    const bool change = changed_every > 0 && i % changed_every == changed_every / 2;
+    s += (i ? " " : "") + (change ? std::string("edited") : "w" + std::to_string((seed >> 33) % 3000));
+  }
+  return s;
+}
+
+// Inputs that every filter has work on: PII, a short document, ASCII art, an exact duplicate
+// (other case and spacing), a near copy (3 of 300 words changed), and ordinary documents.
+std::vector<std::string> governance_inputs(const TempDir& in) {
+  std::string upper = prose(300, 1);
+  for (char& c : upper) c = c == 'w' ? 'W' : c == ' ' ? '\n' : c;
+  const std::string fortunes = "Contact Jane at jane.doe@example.com or +44 20 7946 0958 for the keys.\n%\ntiny\n%\n" +
+                               prose(300, 1) + "\n%\n" + prose(300, 1, 100) + "\n%\n" + upper + "\n%\n" +
+                               "|||| //// \\\\\\\\ ---- #### ==== ++++ ~~~~ ||||\n%\n" + prose(80, 2) + "\n";
+  std::string jsonl;
+  for (uint64_t seed : {3, 4, 5, 6, 7, 8}) jsonl += nlohmann::json{{"text", prose(60, seed)}}.dump() + "\n";
+  return {in.write("people", fortunes), in.write("more.jsonl", jsonl)};
+}
+
+PrepareOptions governed(std::vector<std::string> inputs, std::string out) {
+  PrepareOptions o = trained(std::move(inputs), std::move(out));
+  o.filters.mask_pii = true;
+  o.filters.min_chars = 20;
+  o.filters.max_non_text = 0.3;
+  o.filters.near_dedup = 0.8;
+  o.shard_tokens = 400;
+  return o;
+}
+
+}  // namespace
+
+TEST(PrepareGovernance, LineageFiltersAndMaskingInManifestAndShards) {
+  TempDir in, out;
+  const PrepareOptions o = governed(governance_inputs(in), out.path.string());
+  const Manifest m = prepare(o, world());
+
+  EXPECT_EQ(m.counts.documents_read, 13u);  // 7 in the fortune file, 6 in the JSONL file
+  EXPECT_EQ(m.counts.too_short_removed, 1u);
+  EXPECT_EQ(m.counts.non_text_removed, 1u);
+  EXPECT_EQ(m.counts.duplicates_removed, 1u);
+  EXPECT_EQ(m.counts.near_duplicates_removed, 1u);
+  EXPECT_EQ(m.counts.train_documents + m.counts.val_documents, 9u);
+  EXPECT_EQ(m.inputs.at(0).documents_kept, 3u);  // of 7: the contact, the first long text, the last
+  EXPECT_EQ(m.inputs.at(1).documents_kept, 6u);
+  const std::map<std::string, uint64_t> pii = {{"card", 0}, {"email", 1}, {"ipv4", 0}, {"ipv6", 0}, {"phone", 1}};
+  EXPECT_EQ(m.counts.pii_masked, pii);
+  EXPECT_EQ(m.filters, filters_json(o.filters));
+  EXPECT_EQ(m.filters["near_dedup"]["threshold"], 0.8);
+  EXPECT_EQ(m.filters["near_dedup"]["rows"], 4);
+
+  // Every shard names the inputs its tokens came from, in the manifest and in its /lineage.
+  std::set<uint64_t> all_sources;
+  ASSERT_GT(m.shards.size(), 2u);
+  for (const auto& s : m.shards) {
+    ASSERT_FALSE(s.sources.empty()) << s.file;
+    const auto lineage = nlohmann::json::parse(ShardReader(out / s.file).meta().lineage);
+    ASSERT_EQ(lineage["sources"].size(), s.sources.size()) << s.file;
+    for (size_t k = 0; k < s.sources.size(); ++k) {
+      const ManifestInput& input = m.inputs.at(s.sources[k]);
+      EXPECT_EQ(lineage["sources"][k]["path"], input.path);
+      EXPECT_EQ(lineage["sources"][k]["bytes"], input.bytes);
+      EXPECT_EQ(lineage["sources"][k]["sha256"], input.sha256);
+      all_sources.insert(s.sources[k]);
+    }
+    EXPECT_EQ(lineage["filters"], m.filters);
+  }
+  EXPECT_EQ(all_sources, (std::set<uint64_t>{0, 1}));
+
+  // The shards hold the masked text.
+  auto docs = split_documents_of(m, out.path.string(), "train");
+  const auto val = split_documents_of(m, out.path.string(), "val");
+  docs.insert(val.begin(), val.end());
+  EXPECT_EQ(docs.count("Contact Jane at <EMAIL> or <PHONE> for the keys."), 1u);
+  for (const auto& d : docs) EXPECT_EQ(d.find("jane.doe"), std::string::npos);
+
+  const auto lines = describe_lineage(m);
+  const std::string text = fmt::format("{}", fmt::join(lines, "\n"));
+  EXPECT_NE(text.find("PII masked: card 0, email 1, ipv4 0, ipv6 0, phone 1"), std::string::npos) << text;
+  EXPECT_NE(text.find(m.inputs[0].sha256), std::string::npos) << text;
+  EXPECT_NE(text.find("near dedup Jaccard >= 0.8"), std::string::npos) << text;
+}
+
+TEST(PrepareGovernance, ManifestWithoutTheNewFieldsStillLoads) {
+  TempDir out;
+  const Manifest m = prepare(trained({kCorpus}, out.path.string()), world());
+  nlohmann::json old = m.to_json();
+  old.erase("filters");
+  for (const char* key : {"documents_kept", "too_short_removed", "non_text_removed", "near_duplicates_removed",
+                          "pii_masked"}) {
+    old["counts"].erase(key);
+  }
+  for (auto& s : old["shards"]) s.erase("sources");
+  for (auto& in : old["inputs"]) in.erase("documents_kept");
+  const Manifest back = Manifest::from_json(old, "old.json");
+  EXPECT_TRUE(back.filters.is_null());
+  EXPECT_EQ(back.counts.near_duplicates_removed, 0u);
+  EXPECT_TRUE(back.counts.pii_masked.empty());
+  EXPECT_TRUE(back.shards.at(0).sources.empty());
+  EXPECT_EQ(back.inputs.at(0).documents_kept, 0u);
+  EXPECT_EQ(back.counts.duplicates_removed, m.counts.duplicates_removed);
+  EXPECT_EQ(back.shard_paths(out.path.string(), "train"), m.shard_paths(out.path.string(), "train"));
+  EXPECT_NE(describe_lineage(back).at(4).find("filters: not recorded"), std::string::npos);
+
+  // A shard naming an input that is not there is an error naming it.
+  nlohmann::json bad = m.to_json();
+  bad["shards"][0]["sources"] = {7};
+  EXPECT_NE(error_of([&] { Manifest::from_json(bad, "bad.json"); }).find("names source 7"), std::string::npos);
+}
+
+TEST(PrepareCli, FilteredOutputIsByteIdenticalForAnyThreadCount) {
+  TempDir in, one, two;
+  const auto inputs = governance_inputs(in);
+  const std::string args = " prepare --input " + kCorpus + " " + inputs[0] + " " + inputs[1] +
+                           " --train-tokenizer --vocab-size 300 --val-fraction 0.3 --shard-tokens 300 --mask-pii"
+                           " --min-chars 20 --max-non-text 0.3 --near-dedup 0.8 --shingle-words 4 --out ";
+  for (const auto& [threads, dir] : {std::pair{"1", &one}, std::pair{"2", &two}}) {
+    const CommandResult r =
+        run_command("OMP_NUM_THREADS=" + std::string(threads) + " " + TESSERA_BIN + args + dir->path.string());
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("masked 1 e-mail addresses, 1 phone numbers"), std::string::npos) << r.output;
+  }
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(one.path)) {
+    EXPECT_EQ(slurp(e.path().string()), slurp(two / e.path().filename().string())) << e.path().filename();
+    ++files;
+  }
+  EXPECT_GE(files, 5u);
+  EXPECT_EQ(load_manifest(one.path.string()).filters["near_dedup"]["shingle_words"], 4);
+}
+
+TEST(PrepareCli, BadFilterSettingsAndUnreadableInputsAreClearErrors) {
+  TempDir out;
+  const std::string base = prepare_command("--input " + kCorpus + " --out " + out.path.string() +
+                                           " --train-tokenizer --vocab-size 300 ");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--min-chars -5", "--min-chars must be 0 or more characters, got -5"},
+      {"--max-non-text 1.5", "--max-non-text must be a share in [0, 1], got 1.5"},
+      {"--max-non-text -0.1", "--max-non-text must be a share in [0, 1]"},
+      {"--near-dedup 0", "--near-dedup must be a Jaccard similarity threshold in (0, 1], got 0"},
+      {"--near-dedup 1.2", "--near-dedup must be a Jaccard similarity threshold in (0, 1], got 1.2"},
+      {"--near-dedup 0.8 --shingle-words 0", "--shingle-words must be 1 or more"},
+      {"--shingle-words 3", "--shingle-words requires --near-dedup"},
+      {"--input /proc/self/mem", "cannot read input /proc/self/mem"},
+      {"--min-chars 100000", "the filters dropped all 22 documents (22 too short, 0 non-text, 0 duplicates"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const CommandResult r = run_command(base + args);
+    EXPECT_NE(r.status, 0) << args;
+    EXPECT_NE(r.output.find(expected), std::string::npos) << args << "\n" << r.output;
+  }
+  EXPECT_FALSE(fs::exists(out / "manifest.json"));
+}
+
+TEST(PrepareCli, NoDedupKeepsEveryDocument) {
+  TempDir out;
+  const CommandResult r = run_command(prepare_command("--input " + kCorpus + " --out " + out.path.string() +
+                                                      " --train-tokenizer --vocab-size 300 --no-dedup"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Manifest m = load_manifest(out.path.string());
+  EXPECT_EQ(m.counts.duplicates_removed, 0u);
+  EXPECT_EQ(m.counts.train_documents + m.counts.val_documents, 22u);
+  EXPECT_EQ(m.filters["dedup"], "off");
 }

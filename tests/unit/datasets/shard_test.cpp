@@ -56,6 +56,19 @@ TEST(Shard, RoundTripUint16) {
   EXPECT_THROW(r.read_tokens(7, 3, part.data()), tessera::Error);
 }
 
+TEST(Shard, LineageRoundTripsAndIsEmptyWhenNotWritten) {
+  TempDir dir;
+  const std::vector<TokenId> tokens = {1, 2, 3};
+  const std::vector<int64_t> offsets = {0};
+  ShardMeta m = meta(10);
+  // Longer than the 64 KiB an HDF5 compact attribute may hold: lineage is a dataset.
+  m.lineage = "{\"sources\": [\"" + std::string(100000, 'x') + "\"]}";
+  write_shard(dir / "lineage.h5", m, tokens, offsets);
+  EXPECT_EQ(ShardReader(dir / "lineage.h5").meta().lineage, m.lineage);
+  write_shard(dir / "plain.h5", meta(10), tokens, offsets);
+  EXPECT_EQ(ShardReader(dir / "plain.h5").meta().lineage, "");
+}
+
 TEST(Shard, RoundTripUint32KeepsLargeIds) {
   TempDir dir;
   std::vector<TokenId> tokens(300000);  // more than one chunk
