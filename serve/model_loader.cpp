@@ -6,9 +6,8 @@ namespace tessera::serve {
 
 std::unique_ptr<ServingModel> load_serving_model(const parallel::World& world, const ModelRef& ref) {
   ModelSource source = load_model_source(ref);
-  auto m = std::make_unique<ServingModel>();
-  m->name = source.name;
-  m->tokenizer = source.require_tokenizer();
+  auto m = std::unique_ptr<ServingModel>(new ServingModel{source.name, source.require_tokenizer(), nullptr, nullptr,
+                                                           nullptr});
   const ModelConfig& mc = source.config.model;
   const auto topo = parallel::Topology::make(world.size(), world.rank(), world.size(), static_cast<int>(mc.n_head),
                                              static_cast<int>(mc.kv_heads()));
