@@ -1,5 +1,5 @@
 // tessera generate --ckpt REF (--prompt TEXT | --input IN.jsonl --output OUT.jsonl) [sampling options]
-// [--tokenizer FILE] [--kv-cache-mb N]: runs a checkpoint's model on the serving engine (serve/)
+// [--tokenizer FILE] [--kv-cache-mb N] [--weights f32|bf16|int8]: runs a checkpoint's model on the serving engine (serve/)
 // on the CPU. --prompt streams the continuation to stdout as it is generated; --input runs an
 // offline batch (serve/batch_file.h) with continuous batching, resumable. Under mpirun the ranks
 // form one tensor-parallel group (each holds its shard) and run the same engine; rank 0 prints and
@@ -58,6 +58,7 @@ void add_generate_command(CLI::App& app, Context& ctx) {
     serve::SamplingParams sample;
     int64_t kv_cache_mb = 256, max_step_tokens = 256;
     bool no_batch_invariant = false;
+    serve::WeightPrecision weights = serve::WeightPrecision::f32;
   };
   auto opts = std::make_shared<Options>();
   opts->sample.max_tokens = 64;
@@ -87,6 +88,7 @@ void add_generate_command(CLI::App& app, Context& ctx) {
                   "(default 256)");
   cmd->add_flag("--no-batch-invariant", opts->no_batch_invariant, "BLAS projections: faster batches, but a "
                 "request's output may then depend on what shares its batch");
+  add_weights_option(*cmd, opts->weights);
   cmd->callback([opts, &ctx, prompt, input] {
     TESSERA_CHECK(prompt->count() + input->count() == 1, "give --prompt TEXT or --input FILE --output FILE");
     opts->sample.validate();
@@ -109,6 +111,7 @@ void add_generate_command(CLI::App& app, Context& ctx) {
     serve::Engine engine(model, tokenizer,
                          {.kv_cache_bytes = opts->kv_cache_mb << 20,
                           .batch_invariant = !opts->no_batch_invariant,
+                          .weights = opts->weights,
                           .scheduler = {.max_step_tokens = opts->max_step_tokens}});
 
     if (prompt->count() > 0) {

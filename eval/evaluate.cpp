@@ -86,6 +86,7 @@ std::vector<ModelResult> evaluate(const parallel::World& world, const EvalOption
       po.max_windows = options.max_items;
       po.progress = show;
       po.batch_invariant = options.batch_invariant;
+      po.weights = options.weights;
       const auto bytes = token_byte_counts(m.tokenizer(), m.config().model.vocab_size);
       const PerplexityResult p = perplexity(m.model(), m.dp(), shards, bytes, po);
       result.tasks.push_back({"val_perplexity", "perplexity", m.config().data.dir, p.windows,
@@ -93,8 +94,9 @@ std::vector<ModelResult> evaluate(const parallel::World& world, const EvalOption
                                {"perplexity", p.perplexity, p.perplexity_stderr},
                                {"bits_per_byte", p.bits_per_byte, p.bits_per_byte_stderr}},
                               {}});
-      log::info("{}: val_perplexity: loss {:.4f} ± {:.4f}, perplexity {:.3f}, {:.4f} bits/byte ({} windows)", ref,
-                p.mean_loss, p.mean_loss_stderr, p.perplexity, p.bits_per_byte, p.windows);
+      log::info("{}: val_perplexity ({} weights): loss {:.4f} ± {:.4f}, perplexity {:.3f}, {:.4f} bits/byte ({} windows)",
+                ref, serve::weight_precision_name(options.weights), p.mean_loss, p.mean_loss_stderr, p.perplexity,
+                p.bits_per_byte, p.windows);
       tasks.insert(tasks.begin(), cloze);
     }
     for (const McTask& task : tasks) {

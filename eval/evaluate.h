@@ -11,6 +11,7 @@
 #include "eval/cloze.h"
 #include "eval/results.h"
 #include "parallel/world.h"
+#include "serve/projection.h"
 
 namespace tessera::eval {
 
@@ -23,6 +24,9 @@ struct EvalOptions {
   size_t batch_size = 8;
   int tp = 1;
   bool batch_invariant = true;     // false (--fast): the BLAS forward, see likelihood.h
+  // Validation perplexity through the serving forward with these weights (perplexity.h); the
+  // multiple-choice tasks stay on the f32 training forward.
+  serve::WeightPrecision weights = serve::WeightPrecision::f32;
   ClozeOptions cloze;
   bool progress = true;
 };

@@ -71,7 +71,7 @@ double memory_read_gbs(int64_t bytes, double min_seconds) {
 }
 
 DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t prompt_len, int64_t gen_len,
-                            double bandwidth_gbs, bool batch_invariant) {
+                            double bandwidth_gbs, bool batch_invariant, WeightPrecision weights) {
   const ModelConfig& c = model.config();
   TESSERA_CHECK(batch >= 1 && prompt_len >= 1 && gen_len >= 2, "need batch >= 1, prompt length >= 1, gen length >= 2");
   TESSERA_CHECK(prompt_len + gen_len <= c.seq_len, "prompt ({}) + generated ({}) tokens exceed the context of {}",
@@ -79,6 +79,7 @@ DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t pro
   const datasets::Tokenizer tokenizer = placeholder_tokenizer(c.vocab_size);
   EngineOptions options;
   options.batch_invariant = batch_invariant;
+  options.weights = weights;
   options.scheduler = {.max_step_tokens = batch * prompt_len, .max_running = batch};
   options.kv_cache_bytes = batch * blocks_for_tokens(prompt_len + gen_len, options.block_size) *
                            kv_cache_shape(model, options.block_size).block_bytes();
@@ -114,8 +115,9 @@ DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t pro
       }
     }
   }
-  const double weight_bytes = static_cast<double>(model.params().numel()) * sizeof(float);
+  const auto weight_bytes = static_cast<double>(engine.inference().weight_bytes());
   DecodeBenchRow row;
+  row.weight_bytes = engine.inference().weight_bytes();
   row.batch = batch;
   row.prompt_tok_s = static_cast<double>(prompt_tokens) / prompt_s;
   row.decode_tok_s = static_cast<double>(decode_tokens) / decode_s;
