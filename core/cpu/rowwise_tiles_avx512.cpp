@@ -40,29 +40,32 @@ TESSERA_AVX512F inline float reduce_tree(__m512 v) {
   return reduce_lanes(lanes, std::plus<float>());
 }
 
-// One 16-wide step of k: lanes outside the mask load zeros, which leave the accumulators as they are.
-template <int R, int J>
-TESSERA_AVX512F inline void f32_step(__m512 (&acc)[R][J], __mmask16 m, const float* x, int64_t ldx, const float* w,
-                                     int64_t ldw) {
-  __m512 wv[J];
-  for (int j = 0; j < J; ++j) wv[j] = _mm512_maskz_loadu_ps(m, w + j * ldw);
-  for (int r = 0; r < R; ++r) {
-    const __m512 xv = _mm512_maskz_loadu_ps(m, x + r * ldx);
-    for (int j = 0; j < J; ++j) acc[r][j] = _mm512_fmadd_ps(xv, wv[j], acc[r][j]);
-  }
-}
-
+// Steps of 16 along k; the last one masked: its lanes past K load zeros, which leave the
+// accumulators as they are. (One loop in one function: the accumulators stay in registers.)
 template <int R, int J>
 TESSERA_AVX512F void f32_tile(float* out, int64_t ldo, const float* x, int64_t ldx, const float* w, int64_t ldw,
                               int64_t K) {
   __m512 acc[R][J];
+  _Pragma("GCC unroll 4")
   for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < J; ++j) acc[r][j] = _mm512_setzero_ps();
   }
-  int64_t k = 0;
-  for (; k + 16 <= K; k += 16) f32_step<R, J>(acc, 0xFFFF, x + k, ldx, w + k, ldw);
-  if (k < K) f32_step<R, J>(acc, static_cast<__mmask16>((1u << (K - k)) - 1), x + k, ldx, w + k, ldw);
+  for (int64_t k = 0; k < K; k += 16) {
+    const __mmask16 m = K - k >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (K - k)) - 1);
+    __m512 wv[J];
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < J; ++j) wv[j] = _mm512_maskz_loadu_ps(m, w + j * ldw + k);
+    _Pragma("GCC unroll 4")
+    for (int r = 0; r < R; ++r) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + r * ldx + k);
+      _Pragma("GCC unroll 4")
+      for (int j = 0; j < J; ++j) acc[r][j] = _mm512_fmadd_ps(xv, wv[j], acc[r][j]);
+    }
+  }
+  _Pragma("GCC unroll 4")
   for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < J; ++j) out[r * ldo + j] = reduce_tree(acc[r][j]);
   }
 }
@@ -71,18 +74,25 @@ template <int R, int J>
 TESSERA_AVX512BF16 void bf16_tile(float* out, int64_t ldo, const uint16_t* x, int64_t ldx, const uint16_t* w,
                                   int64_t ldw, int64_t K) {
   __m512 acc[R][J];
+  _Pragma("GCC unroll 4")
   for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < J; ++j) acc[r][j] = _mm512_setzero_ps();
   }
   for (int64_t k = 0; k < K; k += 32) {
     __m512bh wv[J];
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < J; ++j) wv[j] = (__m512bh)_mm512_loadu_si512(w + j * ldw + k);
+    _Pragma("GCC unroll 4")
     for (int r = 0; r < R; ++r) {
       const __m512bh xv = (__m512bh)_mm512_loadu_si512(x + r * ldx + k);
+      _Pragma("GCC unroll 4")
       for (int j = 0; j < J; ++j) acc[r][j] = _mm512_dpbf16_ps(acc[r][j], xv, wv[j]);
     }
   }
+  _Pragma("GCC unroll 4")
   for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < J; ++j) out[r * ldo + j] = reduce_tree(acc[r][j]);
   }
 }
