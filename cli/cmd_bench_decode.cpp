@@ -1,7 +1,7 @@
 // tessera bench decode (--ckpt REF | --config FILE [--set k=v]) [--batch 1,4,16] [--prompt-len P]
 // [--gen-len G] [--weights f32|bf16|int8]: the serving engine's prompt and decode tokens/s per batch size and decode as a
 // fraction of the memory-bandwidth bound (serve/decode_bench.h), one line per batch size:
-//   batch=B prompt_tok_s=N decode_tok_s=N bound_fraction=F
+//   batch=B prompt_tok_s=N decode_tok_s=N bound_fraction=F decode_cpu_tok_s=N
 #include <cstring>
 
 #include "checkpoint/checkpoint.h"
@@ -67,8 +67,8 @@ void add_bench_decode(CLI::App& bench, Context&) {
         log::info("{} weights: a decode step reads {:.0f} MB", serve::weight_precision_name(precision),
                   static_cast<double>(r.weight_bytes) / 1e6);
       }
-      log::info("batch={} prompt_tok_s={:.1f} decode_tok_s={:.2f} bound_fraction={:.3f}", r.batch, r.prompt_tok_s,
-                r.decode_tok_s, r.bound_fraction);
+      log::info("batch={} prompt_tok_s={:.1f} decode_tok_s={:.2f} bound_fraction={:.3f} decode_cpu_tok_s={:.2f}",
+                r.batch, r.prompt_tok_s, r.decode_tok_s, r.bound_fraction, r.decode_cpu_tok_s);
     }
   });
 }

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <functional>
 #include <random>
@@ -20,6 +22,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 // A tokenizer whose ids cover the model's vocabulary: the 256 bytes, then one special token per
 // further id. The benchmark decodes every id it samples; the text itself is not looked at.
@@ -96,14 +104,15 @@ DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t pro
       engine.add(std::move(r));
     }
   };
-  double prompt_s = 0, decode_s = 0;
+  double prompt_s = 0, decode_s = 0, decode_cpu_s = 0;
   int64_t prompt_tokens = 0, decode_tokens = 0;
   for (int round = 0; round < 2; ++round) {  // the first round warms the buffers up; the second is timed
     add_batch();
     while (!engine.idle()) {
       const auto t0 = Clock::now();
+      const double c0 = process_cpu_seconds();
       engine.step();
-      const double dt = seconds_since(t0);
+      const double dt = seconds_since(t0), dc = process_cpu_seconds() - c0;
       const StepStats& s = engine.last_step();
       if (round == 0) continue;
       if (s.prompt_tokens > 0) {
@@ -111,6 +120,7 @@ DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t pro
         prompt_tokens += s.prompt_tokens;
       } else {
         decode_s += dt;
+        decode_cpu_s += dc;
         decode_tokens += s.decode_tokens;
       }
     }
@@ -121,6 +131,7 @@ DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t pro
   row.batch = batch;
   row.prompt_tok_s = static_cast<double>(prompt_tokens) / prompt_s;
   row.decode_tok_s = static_cast<double>(decode_tokens) / decode_s;
+  row.decode_cpu_tok_s = static_cast<double>(decode_tokens) / decode_cpu_s;
   row.bound_tok_s = static_cast<double>(batch) * bandwidth_gbs * 1e9 / weight_bytes;
   row.bound_fraction = row.decode_tok_s / row.bound_tok_s;
   return row;

@@ -14,6 +14,10 @@ namespace tessera::serve {
 struct DecodeBenchRow {
   int64_t batch = 0;
   double prompt_tok_s = 0, decode_tok_s = 0;
+  // Decode tokens per second of this process's CPU time (all its threads): on a machine shared
+  // with other processes, what one thread (OMP_NUM_THREADS=1) would reach with the core to itself,
+  // less the caches the others take.
+  double decode_cpu_tok_s = 0;
   double bound_tok_s = 0;     // B * bandwidth / weight bytes
   double bound_fraction = 0;  // decode_tok_s / bound_tok_s
   int64_t weight_bytes = 0;   // what one decode step reads
