@@ -9,8 +9,8 @@
 
 namespace tessera::checkpoint::h5io {
 
-using datasets::h5::check;
-using datasets::h5::checked;
+using h5::check;
+using h5::checked;
 
 namespace {
 
@@ -122,14 +122,14 @@ Handle transfer_properties(Io io) {
 }  // namespace
 
 Handle create_file(const std::string& path, const parallel::World* world) {
-  datasets::h5::QuietErrors quiet;
+  h5::QuietErrors quiet;
   auto fapl = file_access(world);
   return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose,
                  fmt::format("cannot create checkpoint file {}", path));
 }
 
 Handle open_file(const std::string& path, bool writable, const parallel::World* world) {
-  datasets::h5::QuietErrors quiet;
+  h5::QuietErrors quiet;
   auto fapl = file_access(world);
   const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get());
   TESSERA_CHECK(id >= 0, "{} is not a readable HDF5 file (missing, truncated, corrupt or not HDF5)", path);

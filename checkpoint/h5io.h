@@ -15,12 +15,12 @@
 #include "checkpoint/pieces.h"
 #include "core/sha256.h"
 #include "core/tensor.h"
-#include "datasets/hdf5_handle.h"
+#include "h5/handle.h"
 #include "parallel/world.h"
 
 namespace tessera::checkpoint::h5io {
 
-using datasets::h5::Handle;
+using h5::Handle;
 
 // A world of one (or nullptr) opens with the POSIX (sec2) driver; an MPI world with MPI-IO.
 Handle create_file(const std::string& path, const parallel::World* world);

@@ -57,7 +57,7 @@ void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::s
 std::vector<float> read_full(hid_t file, const std::string& name, const core::Shape& shape) {
   std::vector<float> data(static_cast<size_t>(core::shape_numel(shape)));
   const Dims2 d = dims2(shape);
-  auto dset = datasets::h5::checked(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose, name);
+  auto dset = h5::checked(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose, name);
   h5io::read_pieces(dset.get(), shape, {{0, 0, 0, d.rows, d.cols, data.data(), d.cols}}, h5io::Io::serial, name);
   return data;
 }
@@ -78,7 +78,7 @@ Difference diff(const std::string& path_a, const std::string& path_b) {
   for (const auto& [key, value] : cb) {
     if (!ca.count(key)) out.config.push_back(key + ": (absent) -> " + value);
   }
-  datasets::h5::QuietErrors quiet;
+  h5::QuietErrors quiet;
   const auto fa = h5io::open_file(path_a, false, nullptr), fb = h5io::open_file(path_b, false, nullptr);
   std::vector<std::string> groups{"model"};
   if (a.has_optim && b.has_optim) groups = {"model", "optim/m", "optim/v"};

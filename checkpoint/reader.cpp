@@ -19,9 +19,9 @@ std::vector<core::ParamInfo> read_group_tensors(hid_t file, const std::string& g
     const std::string what = fmt::format("{}: /{}/{}", path, group, name);
     TESSERA_CHECK(H5Oexists_by_name(g.get(), name.c_str(), H5P_DEFAULT) > 0, "{} is a dangling link", what);
     H5O_info_t oinfo;
-    datasets::h5::check(H5Oget_info_by_name2(g.get(), name.c_str(), &oinfo, H5O_INFO_BASIC, H5P_DEFAULT), what);
+    h5::check(H5Oget_info_by_name2(g.get(), name.c_str(), &oinfo, H5O_INFO_BASIC, H5P_DEFAULT), what);
     TESSERA_CHECK(oinfo.type == H5O_TYPE_DATASET, "{} is not a dataset", what);
-    auto dset = datasets::h5::checked(H5Dopen2(g.get(), name.c_str(), H5P_DEFAULT), H5Dclose,
+    auto dset = h5::checked(H5Dopen2(g.get(), name.c_str(), H5P_DEFAULT), H5Dclose,
                                       what + ": cannot open the dataset (damaged object header?)");
     TESSERA_CHECK(h5io::dataset_kind(dset.get()) == "f32", "{} is not a 32-bit float dataset", what);
     const core::Shape shape = h5io::dataset_shape(dset.get(), what);
@@ -43,7 +43,7 @@ bool same_tensors(const std::vector<core::ParamInfo>& a, const std::vector<core:
 
 Header read_header(const std::string& path, bool digest_checked) {
   if (!digest_checked) check_file_digest(nullptr, path);  // before HDF5 parses a byte of it
-  datasets::h5::QuietErrors quiet;
+  h5::QuietErrors quiet;
   Header h;
   h.path = path;
   const auto file = h5io::open_file(path, false, nullptr);
@@ -85,7 +85,7 @@ void check_tensors(const Header& header, const std::vector<core::ParamInfo>& inf
 }
 
 StateFields read_state(const std::string& path) {
-  datasets::h5::QuietErrors quiet;
+  h5::QuietErrors quiet;
   const auto file = h5io::open_file(path, false, nullptr);
   StateFields s;
   if (h5io::link_exists(file.get(), "optim/step")) s.optim_step = h5io::read_int_dataset(file.get(), "optim/step", path);
@@ -98,12 +98,12 @@ void read_tensors(const parallel::World* world, const parallel::Topology& topo, 
                   const std::string& group, const std::vector<core::ParamInfo>& infos, const Holding& holding) {
   std::vector<std::vector<Piece>> by_tensor(infos.size());
   for (const Piece& p : pieces_of(infos, topo.tp_rank, topo.tp, holding.spans)) by_tensor[p.tensor].push_back(p);
-  datasets::h5::QuietErrors quiet;
+  h5::QuietErrors quiet;
   const auto file = h5io::open_file(path, false, world && world->uses_mpi() ? world : nullptr);
   for (size_t i = 0; i < infos.size(); ++i) {
     const std::string name = "/" + group + "/" + infos[i].name;
     const std::string what = path + ": " + name;
-    auto dset = datasets::h5::checked(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, what);
+    auto dset = h5::checked(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, what);
     h5io::read_pieces(dset.get(), infos[i].shape, by_tensor[i], h5io::io_for(world, infos[i], topo.tp), what);
   }
 }

@@ -36,14 +36,14 @@ nlohmann::json check_share(const std::string& path, int size, int rank, const Fi
   try {
     const Header header = read_header(path, /*digest_checked=*/true);
     jobs = header.datasets;
-    datasets::h5::QuietErrors quiet;
+    h5::QuietErrors quiet;
     const auto file = h5io::open_file(path, false, nullptr);
     out["results"] = nlohmann::json::object();
     for (size_t j : assign(jobs, size, rank)) {
       const std::string& name = jobs[j].name;
       std::string problem;
       try {
-        auto dset = datasets::h5::checked(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, name);
+        auto dset = h5::checked(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose, name);
         TESSERA_CHECK(h5io::has_attr(dset.get(), "sha256"), "{}: no sha256 attribute", name);
         const std::string stored = h5io::read_string_attr(dset.get(), "sha256", name);
         const std::string actual = dataset_digest(dset.get(), digest, name);

@@ -90,11 +90,11 @@ std::vector<std::string> hash_share(const parallel::World& world, const std::str
   const std::vector<size_t> share = assign(jobs, world.size(), world.rank());
   std::vector<ByteRange> extents;
   {
-    datasets::h5::QuietErrors quiet;
+    h5::QuietErrors quiet;
     const auto file = h5io::open_file(path, false, nullptr);
     for (size_t j : share) {
       const std::string what = path + ": " + jobs[j].name;
-      auto dset = datasets::h5::checked(H5Dopen2(file.get(), jobs[j].name.c_str(), H5P_DEFAULT), H5Dclose, what);
+      auto dset = h5::checked(H5Dopen2(file.get(), jobs[j].name.c_str(), H5P_DEFAULT), H5Dclose, what);
       const auto extent = h5io::contiguous_extent(dset.get(), what);
       TESSERA_CHECK(extent.has_value(), "{} is not stored as one contiguous block", what);
       extents.push_back(*extent);
@@ -109,7 +109,7 @@ std::vector<std::string> hash_share(const parallel::World& world, const std::str
 }
 
 void close_checked(h5io::Handle& file, const std::string& path) {
-  datasets::h5::check(H5Fclose(file.release()), fmt::format("cannot close {} (disk full?)", path));
+  h5::check(H5Fclose(file.release()), fmt::format("cannot close {} (disk full?)", path));
 }
 
 }  // namespace
@@ -124,7 +124,7 @@ void write_file(const parallel::World& world, const parallel::Topology& topo, co
 
   const parallel::World* w = world.uses_mpi() ? &world : nullptr;
   {
-    datasets::h5::QuietErrors quiet;
+    h5::QuietErrors quiet;
     auto file = h5io::create_file(path, w);
     attributes::write_meta(file.get(), c.meta, path);
     std::map<std::string, h5io::Handle> groups;
@@ -165,10 +165,10 @@ std::vector<DigestRange> record_checksums(const parallel::World& world, const st
     ranges.push_back(std::move(r));
   }
   {
-    datasets::h5::QuietErrors quiet;
+    h5::QuietErrors quiet;
     auto file = h5io::open_file(path, true, world.uses_mpi() ? &world : nullptr);
     for (size_t j = 0; j < jobs.size(); ++j) {
-      auto dset = datasets::h5::checked(H5Dopen2(file.get(), jobs[j].name.c_str(), H5P_DEFAULT), H5Dclose, jobs[j].name);
+      auto dset = h5::checked(H5Dopen2(file.get(), jobs[j].name.c_str(), H5P_DEFAULT), H5Dclose, jobs[j].name);
       h5io::write_attr(dset.get(), "sha256", ranges[j].sha256, path + ": " + jobs[j].name);
     }
     close_checked(file, path);

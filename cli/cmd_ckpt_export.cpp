@@ -9,15 +9,15 @@
 #include <optional>
 
 #include "checkpoint/checkpoint.h"
-#include "checkpoint/gguf_export.h"
-#include "checkpoint/hf_export.h"
-#include "checkpoint/hf_import.h"
 #include "checkpoint/run_tokenizer.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/run_dir.h"
 #include "datasets/manifest.h"
+#include "interchange/gguf_export.h"
+#include "interchange/hf_export.h"
+#include "interchange/hf_import.h"
 
 namespace tessera::cli {
 namespace {
@@ -48,8 +48,8 @@ void add_export_gguf(CLI::App& ckpt, Context& ctx) {
     const auto tok = checkpoint::find_tokenizer(w, a->tokenizer);
     TESSERA_CHECK(tok.has_value(), "checkpoint {} has no tokenizer beside it: give --tokenizer FILE (GGUF files "
                   "carry their vocabulary)", w.file.string());
-    checkpoint::export_gguf(w.config.model, w.params, *tok, a->out,
-                            {.dtype = checkpoint::gguf::tensor_type_from_name(a->dtype), .name = a->name});
+    interchange::export_gguf(w.config.model, w.params, *tok, a->out,
+                            {.dtype = interchange::gguf::tensor_type_from_name(a->dtype), .name = a->name});
     log::info("wrote {} ({} {}, {} weights, step {})", a->out, w.config.model.family, a->dtype, w.params.numel(),
               w.meta.step);
   });
@@ -69,7 +69,7 @@ void add_export_hf(CLI::App& ckpt, Context& ctx) {
     const checkpoint::Weights w = checkpoint::load_weights(a->ref);
     const auto tok = checkpoint::find_tokenizer(w, a->tokenizer);
     if (!tok) log::warn("no tokenizer found for {}: writing no tokenizer.json", w.file.string());
-    checkpoint::export_hf(w.config.model, w.params, tok ? &*tok : nullptr, a->out);
+    interchange::export_hf(w.config.model, w.params, tok ? &*tok : nullptr, a->out);
     log::info("wrote {} ({}, {} weights, step {})", a->out, w.config.model.family, w.params.numel(), w.meta.step);
   });
 }
@@ -85,7 +85,7 @@ void add_import_hf(CLI::App& ckpt, Context& ctx) {
   cmd->add_option("RUN_DIR", a->run_dir, "Run directory to create (its checkpoints/ must be empty)")->required();
   cmd->callback([&ctx, a] {
     require_single_process(ctx, "import-hf");
-    checkpoint::HfModel hf = checkpoint::import_hf(a->hf_dir);
+    interchange::HfModel hf = interchange::import_hf(a->hf_dir);
     const RunDir run(a->run_dir);
     TESSERA_CHECK(fs::is_empty(run.checkpoints()), "{} already holds checkpoints: import into a new run directory",
                   run.checkpoints().string());

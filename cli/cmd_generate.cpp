@@ -1,18 +1,15 @@
-// tessera generate --ckpt REF (--prompt TEXT | --input IN.jsonl --output OUT.jsonl) [sampling options]
-// [--tokenizer FILE] [--kv-cache-mb N] [--weights f32|bf16|int8]: runs a checkpoint's model on the serving engine (serve/)
-// on the CPU. --prompt streams the continuation to stdout as it is generated; --input runs an
-// offline batch (serve/batch_file.h) with continuous batching, resumable. Under mpirun the ranks
-// form one tensor-parallel group (each holds its shard) and run the same engine; rank 0 prints and
-// writes.
-#include <cstring>
+// tessera generate (--ckpt REF | --model FILE.gguf|HF_DIR) (--prompt TEXT | --input IN.jsonl --output
+// OUT.jsonl) [sampling options] [--tokenizer FILE] [--kv-cache-mb N] [--weights f32|bf16|int8]: runs a model (a checkpoint, GGUF
+// file or Hugging Face folder: serve/model_source.h) on the serving engine (serve/) on the CPU.
+// --prompt streams the continuation to stdout as it is generated; --input runs an offline batch
+// (serve/batch_file.h) with continuous batching, resumable. Under mpirun the ranks form one
+// tensor-parallel group (each holds its shard) and run the same engine; rank 0 prints and writes.
 #include <fstream>
 #include <iostream>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/checkpoint.h"
-#include "checkpoint/run_tokenizer.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -23,25 +20,11 @@
 #include "parallel/tp_group.h"
 #include "serve/batch_file.h"
 #include "serve/engine.h"
+#include "serve/model_source.h"
 
 namespace tessera::cli {
 
 namespace {
-
-// This rank's shard of every parameter, from the full tensors of a checkpoint.
-void copy_shards(core::ParamRegistry& dst, const core::ParamRegistry& full) {
-  for (size_t i = 0; i < dst.size(); ++i) {
-    float* out = dst.tensor(i).data<float>();
-    const float* in = full[dst.info(i).name].data<float>();
-    const int64_t n = dst.tensor(i).numel();
-    if (!dst.is_sharded(i)) {
-      std::memcpy(out, in, static_cast<size_t>(n) * sizeof(float));
-      continue;
-    }
-    const core::ShardIndexMap index(dst.info(i), dst.tp_rank(), dst.tp_size());
-    for (int64_t e = 0; e < n; ++e) out[e] = in[index(e)];
-  }
-}
 
 int64_t count_lines(const std::string& path) {
   std::ifstream in(path);
@@ -54,7 +37,8 @@ int64_t count_lines(const std::string& path) {
 
 void add_generate_command(CLI::App& app, Context& ctx) {
   struct Options {
-    std::string ckpt, prompt, input, output, tokenizer;
+    serve::ModelRef ref;
+    std::string prompt, input, output;
     serve::SamplingParams sample;
     int64_t kv_cache_mb = 256, max_step_tokens = 256;
     bool no_batch_invariant = false;
@@ -63,8 +47,11 @@ void add_generate_command(CLI::App& app, Context& ctx) {
   auto opts = std::make_shared<Options>();
   opts->sample.max_tokens = 64;
   serve::SamplingParams& s = opts->sample;
-  auto* cmd = app.add_subcommand("generate", "Continue prompts with a checkpoint's model (the serving engine)");
-  cmd->add_option("--ckpt", opts->ckpt, "Checkpoint: FILE, RUN_DIR (its latest) or RUN_DIR:TAG")->required();
+  auto* cmd = app.add_subcommand("generate", "Continue prompts with a model (the serving engine)");
+  auto* ckpt = cmd->add_option("--ckpt", opts->ref.ckpt, "Checkpoint: FILE, RUN_DIR (its latest) or RUN_DIR:TAG");
+  auto* model_file = cmd->add_option("--model", opts->ref.model, "Model file: FILE.gguf (f32, f16, q8_0) or a Hugging "
+                                "Face folder (config.json, safetensors, tokenizer.json)");
+  ckpt->excludes(model_file);
   auto* prompt = cmd->add_option("--prompt", opts->prompt, "Text to continue (streamed to stdout)");
   auto* input = cmd->add_option("--input", opts->input, "Offline batch: JSONL requests (custom_id, body.prompt, ...)");
   auto* output = cmd->add_option("--output", opts->output, "Offline batch: JSONL results, appended (resumable)");
@@ -81,33 +68,29 @@ void add_generate_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--frequency-penalty", s.frequency_penalty, "Subtracted per earlier occurrence (default 0)");
   cmd->add_option("--stop", s.stop, "Stop string (repeatable); it is not part of the output");
   cmd->add_option("--seed", s.seed, "Sampling seed");
-  cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file (default: RUN_DIR/tokenizer.json, else the one "
-                  "beside the training data)");
+  cmd->add_option("--tokenizer", opts->ref.tokenizer, "Tokenizer file (default: the model's own; for a checkpoint "
+                  "RUN_DIR/tokenizer.json, else the one beside the training data)");
   cmd->add_option("--kv-cache-mb", opts->kv_cache_mb, "KV cache memory budget in MiB (default 256)");
   cmd->add_option("--max-step-tokens", opts->max_step_tokens, "Tokens per engine step: prompt chunks and decodes "
                   "(default 256)");
   cmd->add_flag("--no-batch-invariant", opts->no_batch_invariant, "BLAS projections: faster batches, but a "
                 "request's output may then depend on what shares its batch");
   add_weights_option(*cmd, opts->weights);
-  cmd->callback([opts, &ctx, prompt, input] {
+  cmd->callback([opts, &ctx, prompt, input, ckpt, model_file] {
+    TESSERA_CHECK(ckpt->count() + model_file->count() == 1, "give --ckpt REF or --model FILE");
     TESSERA_CHECK(prompt->count() + input->count() == 1, "give --prompt TEXT or --input FILE --output FILE");
     opts->sample.validate();
     TESSERA_CHECK(opts->kv_cache_mb >= 1, "--kv-cache-mb must be >= 1, got {}", opts->kv_cache_mb);
-    checkpoint::Weights weights = checkpoint::load_weights(opts->ckpt);
-    const auto found = checkpoint::find_tokenizer(weights, opts->tokenizer);
-    TESSERA_CHECK(found.has_value(), "checkpoint '{}' has no tokenizer beside it (RUN_DIR/tokenizer.json) or its "
-                  "data: pass --tokenizer FILE", opts->ckpt);
-    const datasets::Tokenizer& tokenizer = *found;
+    serve::ModelSource source = serve::load_model_source(opts->ref);
+    const datasets::Tokenizer& tokenizer = source.require_tokenizer();
     const parallel::World& world = ctx.world;
-    const ModelConfig& mc = weights.config.model;
+    const ModelConfig& mc = source.config.model;
     const auto topo = parallel::Topology::make(world.size(), world.rank(), world.size(), static_cast<int>(mc.n_head),
                                                static_cast<int>(mc.kv_heads()));
-    parallel::ProcessGroups groups(world, topo, weights.config.parallel.timeout_s);
+    parallel::ProcessGroups groups(world, topo, source.config.parallel.timeout_s);
     parallel::CommTpGroup tp(groups.tp());
-    core::Transformer model(mc, core::DType::f32, &tp);
-    TESSERA_CHECK(model.num_params() == weights.params.numel(), "checkpoint '{}' holds {} weights, the model {}",
-                  opts->ckpt, weights.params.numel(), model.num_params());
-    copy_shards(model.params(), weights.params);
+    const std::unique_ptr<core::Transformer> sharded = serve::shard_model(source, &tp);
+    core::Transformer& model = *sharded;
     serve::Engine engine(model, tokenizer,
                          {.kv_cache_bytes = opts->kv_cache_mb << 20,
                           .batch_invariant = !opts->no_batch_invariant,

@@ -1,6 +1,8 @@
-// tessera run --config C --run-dir R --prompts FILE [--answers FILE] [--phases train,serve]
+// tessera run --config C --run-dir R --prompts FILE [--answers FILE] [--phases train,eval,serve]
 // [--overwrite]: the
-// whole job in one MPI process group. Train (resuming as `train` does), then switch the same
+// whole job in one MPI process group. Train (resuming as `train` does); optionally evaluate the
+// weights in memory (validation perplexity and the cloze task, or --eval-tasks; report in
+// RUN_DIR/eval/ or --eval-report); then switch the same
 // processes to serving with no reload: the trained weights stay in memory at the training layout;
 // the tensor-parallel group of data-parallel replica 0 runs the engine on the prompts (an offline
 // JSONL batch, resumable) while the other replicas wait without spinning; rank 0 writes the
@@ -14,9 +16,12 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "eval/eval_model.h"
+#include "eval/evaluate.h"
 #include "parallel/config_broadcast.h"
 #include "serve/batch_file.h"
 #include "serve/engine.h"
+#include "train/test_hooks.h"
 #include "train/trainer.h"
 
 namespace tessera::cli {
@@ -33,6 +38,19 @@ void print_answers(const std::string& path, int n) {
   }
 }
 
+// The eval phase: the weights just trained (those of the run's newest checkpoint, which the train
+// phase wrote or resumed from), scored in memory by the training layout's ranks.
+void eval_phase(const parallel::World& world, train::Trainer& trainer, const std::string& run_dir,
+                eval::EvalOptions options) {
+  TESSERA_CHECK(trainer.tokenizer().has_value(), "the eval phase needs the tokenizer of the run's data (data.dir)");
+  const eval::DescribedCheckpoint ckpt = eval::describe_checkpoint(world, run_dir);
+  if (options.report_dir.empty()) options.report_dir = run_dir + "/eval";
+  const eval::LoadedModel model{run_dir + " (in memory)", ckpt.file, ckpt.meta, &trainer.config(), &trainer.model(),
+                                &trainer.dp(), &*trainer.tokenizer()};
+  eval::evaluate_loaded(world, model, options);
+  log::info("eval: report {}/report.html, {}/results.json", options.report_dir, options.report_dir);
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app, Context& ctx) {
@@ -42,6 +60,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
     serve::SamplingParams sample;
     int64_t kv_cache_mb = 256;
     bool overwrite = false;
+    eval::EvalOptions eval;
   };
   auto o = std::make_shared<Options>();
   o->sample.max_tokens = 32;
@@ -49,7 +68,11 @@ void add_run_command(CLI::App& app, Context& ctx) {
   add_config_options(*cmd, o->config, o->overrides);
   cmd->add_option("--run-dir", o->run_dir, "Run directory (checkpoints, metrics, answers)")->required();
   cmd->add_flag("--overwrite", o->overwrite, "Start afresh, moving an earlier run in RUN_DIR aside (as train)");
-  cmd->add_option("--phases", o->phases, "Phases in order: train, serve (default train,serve)");
+  cmd->add_option("--phases", o->phases, "Phases in order: train, eval, serve (default train,serve)");
+  cmd->add_option("--eval-tasks", o->eval.tasks, "Eval phase: multiple-choice task files or directories (default: "
+                  "validation perplexity and the built-in cloze task)");
+  cmd->add_option("--eval-max-items", o->eval.max_items, "Eval phase: at most N items (windows) per task (0: all)");
+  cmd->add_option("--eval-report", o->eval.report_dir, "Eval phase: report directory (default RUN_DIR/eval)");
   cmd->add_option("--prompts", o->prompts, "Serve phase: a JSONL batch ({\"custom_id\", \"body\": {\"prompt\", ...}})");
   cmd->add_option("--answers", o->answers, "Serve phase: results JSONL (default RUN_DIR/answers.jsonl)");
   cmd->add_option("--max-tokens", o->sample.max_tokens, "Serve phase: default tokens per answer (default 32)");
@@ -58,8 +81,9 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->callback([&ctx, o] {
     const parallel::World& world = ctx.world;
     const bool train = o->phases.find("train") != std::string::npos;
+    const bool evaluate = o->phases.find("eval") != std::string::npos;
     const bool serve = o->phases.find("serve") != std::string::npos;
-    TESSERA_CHECK(train || serve, "--phases names no phase (train, serve): '{}'", o->phases);
+    TESSERA_CHECK(train || evaluate || serve, "--phases names no phase (train, eval, serve): '{}'", o->phases);
     TESSERA_CHECK(!serve || !o->prompts.empty(), "the serve phase needs --prompts FILE");
     o->sample.validate();
     const Config config = parallel::load_config(world, o->config, o->overrides);
@@ -67,6 +91,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
     options.run_dir = o->run_dir;
     options.resume = !o->overwrite;
     options.overwrite = o->overwrite;
+    train::apply_test_hooks(options);  // fault injection for tests (train/test_hooks.h)
     train::Trainer trainer(config, world, options);
     if (train) {
       const train::TrainResult r = trainer.run();
@@ -77,6 +102,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
       if (r.steps > 0) log::info("trained {} steps: final loss {:.4f}, validation loss {:.4f}", r.steps, r.last_loss,
                                  r.last_val_loss);
     }
+    if (evaluate) eval_phase(world, trainer, o->run_dir, o->eval);
     if (!serve) return;
     TESSERA_CHECK(trainer.tokenizer().has_value(), "the serve phase needs the tokenizer of the run's data (data.dir)");
     const std::string answers = o->answers.empty() ? o->run_dir + "/answers.jsonl" : o->answers;

@@ -46,8 +46,9 @@ void add_submit_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--dry-run", o->dry_run, "Print the batch script instead of submitting it");
   cmd->callback([&ctx, o] {
     if (!ctx.world.is_root()) return;
-    Config::load(o->config, o->overrides);  // a bad config fails here, not in the queue
+    const Config loaded = Config::load(o->config, o->overrides);  // a bad config fails here, not in the queue
     slurm::JobSpec& s = o->spec;
+    s.collective_timeout_s = loaded.parallel.timeout_s;
     const fs::path config = fs::absolute(o->config);
     s.config = config.string();
     s.run_dir = fs::absolute(o->run_dir.empty() ? fs::path("runs") / config.stem() : fs::path(o->run_dir))

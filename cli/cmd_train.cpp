@@ -2,11 +2,11 @@
 // trains a model; under mpirun every rank runs it (dp = ranks / parallel.tp). A run directory with
 // checkpoints is resumed from its newest one that verifies; --overwrite moves an earlier run aside.
 #include <cmath>
-#include <cstdlib>
 
 #include "cli/command.h"
 #include "core/log.h"
 #include "parallel/config_broadcast.h"
+#include "train/test_hooks.h"
 #include "train/trainer.h"
 
 namespace tessera::cli {
@@ -41,8 +41,7 @@ void add_train_command(CLI::App& app, Context& ctx) {
     options.overwrite = opts->overwrite;
     if (!opts->init_from.empty()) options.init_from = opts->init_from;
     if (opts->stop_after > 0) options.stop_after = opts->stop_after;
-    // Fault injection for the tests of spike rollback (docs/training.md).
-    if (const char* at = std::getenv("TESSERA_TEST_SPIKE_AT")) options.spike_at = std::atoll(at);
+    train::apply_test_hooks(options);  // fault injection for tests (train/test_hooks.h)
     const train::TrainResult r = train::train(config, ctx.world, options);
     if (r.stop_signal != 0) ctx.exit_code = 128 + r.stop_signal;  // stopped early, as a shell reports a signal
     if (r.steps == 0) return;

@@ -25,6 +25,7 @@ void add_ckpt_command(CLI::App& app, Context& ctx);
 void add_generate_command(CLI::App& app, Context& ctx);
 void add_eval_command(CLI::App& app, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);
+void add_report_command(CLI::App& app, Context& ctx);
 void add_submit_command(CLI::App& app, Context& ctx);
 void add_jobs_commands(CLI::App& app, Context& ctx);  // jobs, cancel
 // `tessera bench decode`: the serving engine's throughput (cmd_bench_decode.cpp).

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   cli::add_generate_command(app, ctx);
   cli::add_eval_command(app, ctx);
   cli::add_run_command(app, ctx);
+  cli::add_report_command(app, ctx);
   cli::add_submit_command(app, ctx);
   cli::add_jobs_commands(app, ctx);
   cli::add_bench_command(app, ctx);

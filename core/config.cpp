@@ -58,6 +58,12 @@ void for_each_field(Config& c, F&& f) {
   f("checkpoint", "every", FieldRef(&c.checkpoint.every));
   f("checkpoint", "every_minutes", FieldRef(&c.checkpoint.every_minutes));
   f("checkpoint", "keep", FieldRef(&c.checkpoint.keep));
+  f("monitor", "interval", FieldRef(&c.monitor.interval));
+  f("monitor", "straggler_ratio", FieldRef(&c.monitor.straggler_ratio));
+  f("monitor", "throughput_drop", FieldRef(&c.monitor.throughput_drop));
+  f("monitor", "hang_factor", FieldRef(&c.monitor.hang_factor));
+  f("monitor", "hang_min_s", FieldRef(&c.monitor.hang_min_s));
+  f("monitor", "peak_tflops", FieldRef(&c.monitor.peak_tflops));
 }
 
 const char* type_name(const toml::node& node) {
@@ -113,7 +119,8 @@ FieldRef find_field(Config& c, std::string_view section, std::string_view key, b
 }
 
 bool is_section(std::string_view name) {
-  return name == "model" || name == "data" || name == "train" || name == "parallel" || name == "checkpoint";
+  return name == "model" || name == "data" || name == "train" || name == "parallel" || name == "checkpoint" ||
+         name == "monitor";
 }
 
 toml::table parse_toml(const std::string& text, const std::string& source) {
@@ -128,7 +135,7 @@ toml::table parse_toml(const std::string& text, const std::string& source) {
 void apply_table(Config& c, const toml::table& root, const std::string& source) {
   for (const auto& [section_key, section_node] : root) {
     const std::string section(section_key.str());
-    TESSERA_CHECK(is_section(section), "{}: unknown section [{}] (sections: model, data, train, parallel, checkpoint)",
+    TESSERA_CHECK(is_section(section), "{}: unknown section [{}] (sections: model, data, train, parallel, checkpoint, monitor)",
                   source, section);
     TESSERA_CHECK(section_node.is_table(), "{}: '{}' must be a table ([{}]), got {}", source, section, section,
                   type_name(section_node));
@@ -251,6 +258,13 @@ void Config::validate(const std::string& source) const {
   require(checkpoint.every >= 0, "checkpoint.every", "must not be negative (0 disables periodic checkpoints)");
   require(checkpoint.every_minutes >= 0, "checkpoint.every_minutes", "must not be negative (0 disables them)");
   require(checkpoint.keep >= 1, "checkpoint.keep", "must be at least 1");
+  require(monitor.interval >= 1, "monitor.interval", "must be at least 1");
+  require(monitor.straggler_ratio > 1, "monitor.straggler_ratio", "must be greater than 1");
+  require(monitor.throughput_drop > 0 && monitor.throughput_drop < 1, "monitor.throughput_drop",
+          "must be between 0 and 1 (a fraction of the usual throughput)");
+  require(monitor.hang_factor > 1, "monitor.hang_factor", "must be greater than 1");
+  require(monitor.hang_min_s >= 0, "monitor.hang_min_s", "must not be negative");
+  require(monitor.peak_tflops >= 0, "monitor.peak_tflops", "must not be negative (0: no MFU)");
 }
 
 }  // namespace tessera

@@ -64,12 +64,25 @@ struct CheckpointConfig {
   int64_t keep = 3;   // newest checkpoints kept
 };
 
+// Run monitoring (docs/evaluation.md): every `interval` steps rank 0 writes RUN_DIR/metrics.prom,
+// the ranks' busy times per step are gathered (stragglers) and throughput is compared with the
+// intervals before; a watchdog thread on every rank flags a step running far past the recent median.
+struct MonitorConfig {
+  int64_t interval = 10;          // steps between gathers, throughput checks and metrics.prom updates
+  double straggler_ratio = 1.5;   // a rank busier per step than this times the median of the others
+  double throughput_drop = 0.5;   // an interval below this fraction of the previous intervals' median tokens/s
+  double hang_factor = 10;        // a step running longer than this times the median of recent steps ...
+  double hang_min_s = 60;         // ... and longer than this many seconds
+  double peak_tflops = 0;         // per rank, for MFU in metrics and reports (0: no MFU)
+};
+
 struct Config {
   ModelConfig model;
   DataConfig data;
   TrainConfig train;
   ParallelConfig parallel;
   CheckpointConfig checkpoint;
+  MonitorConfig monitor;
 
   // Parses TOML text; `source` names the file in errors. Overrides are "section.key=value".
   static Config parse(const std::string& toml_text, const std::string& source,

@@ -5,7 +5,10 @@
 //                         manifest and tokenizer
 //   DIR/tokenizer.json    a copy of the data's tokenizer (generate and export need nothing else)
 //   DIR/metrics.jsonl     one JSON object per line: step, loss, lr, grad_norm, tokens_per_s,
-//                         val_loss on evaluation steps, skipped on steps left out as non-finite
+//                         val_loss on evaluation steps, skipped on steps left out as non-finite;
+//                         events (rollbacks, anomalies) as lines of their own (docs/evaluation.md)
+//   DIR/metrics.prom      the latest training metrics for Prometheus (train/run_monitor.h)
+//   DIR/report.html       the run's monitoring page (report/run_page.h)
 //   DIR/checkpoints/      checkpoint files, `latest`, tags.json, quarantine/ (files that failed
 //                         verification, moved aside)
 //   DIR/logs/             per-run logs

@@ -1,6 +1,6 @@
 #include "datasets/shard.h"
 
-#include "datasets/hdf5_handle.h"
+#include "h5/handle.h"
 
 #include <algorithm>
 #include <cstring>

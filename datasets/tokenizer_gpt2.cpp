@@ -31,11 +31,9 @@ Tokenizer Tokenizer::load_gpt2(const std::string& encoder_json, const std::strin
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || (line_no == 1 && line.starts_with("#version"))) continue;
-    const size_t space = line.find(' ');
-    TESSERA_CHECK(space != std::string_view::npos && space > 0 && space + 1 < line.size() &&
-                      line.find(' ', space + 1) == std::string_view::npos,
-                  "{}:{}: expected a merge \"left right\", got \"{}\"", vocab_bpe, line_no, line);
-    parts.merges.push_back(merge_ids(index, std::string(line.substr(0, space)), std::string(line.substr(space + 1)),
+    const auto halves = split_merge(line);
+    TESSERA_CHECK(halves.has_value(), "{}:{}: expected a merge \"left right\", got \"{}\"", vocab_bpe, line_no, line);
+    parts.merges.push_back(merge_ids(index, std::string(halves->first), std::string(halves->second),
                                      parts.merges.size(), vocab_bpe));
   }
 

@@ -50,12 +50,9 @@ void check_model_options(const nlohmann::json& model, const std::string& source)
 // The two tokens of merge `rank`: "a b" or ["a", "b"].
 std::pair<std::string, std::string> merge_pair(const nlohmann::json& m, size_t rank, const std::string& source) {
   if (m.is_string()) {
-    const auto& s = m.get_ref<const std::string&>();
-    const size_t space = s.find(' ');
-    TESSERA_CHECK(space != std::string::npos && space > 0 && space + 1 < s.size() &&
-                      s.find(' ', space + 1) == std::string::npos,
-                  "{}: merge {} must be \"left right\", not {}", source, rank, m.dump());
-    return {s.substr(0, space), s.substr(space + 1)};
+    const auto halves = split_merge(m.get_ref<const std::string&>());
+    TESSERA_CHECK(halves.has_value(), "{}: merge {} must be \"left right\", not {}", source, rank, m.dump());
+    return {std::string(halves->first), std::string(halves->second)};
   }
   TESSERA_CHECK(m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string(),
                 "{}: merge {} must be \"left right\" or a pair of strings, not {}", source, rank, m.dump());

@@ -101,6 +101,15 @@ void check_no_gaps(const std::vector<std::string>& tokens, const std::string& so
                   tokens.size() - 1);
 }
 
+std::optional<std::pair<std::string_view, std::string_view>> split_merge(std::string_view merge) {
+  const size_t space = merge.find(' ');
+  if (space == std::string_view::npos || space == 0 || space + 1 >= merge.size() ||
+      merge.find(' ', space + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return std::pair{merge.substr(0, space), merge.substr(space + 1)};
+}
+
 std::pair<TokenId, TokenId> merge_ids(const TokenIndex& index, const std::string& left, const std::string& right,
                                       size_t rank, const std::string& source) {
   const auto l = index.find(left), r = index.find(right);

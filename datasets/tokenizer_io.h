@@ -2,6 +2,7 @@
 // File and JSON plumbing shared by the tokenizer formats: every failure becomes a tessera::Error
 // that names the file and the problem.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -35,6 +36,8 @@ void add_vocab_token(const std::string& token, uint64_t id, std::vector<std::str
                      const std::string& source);
 // Every id below tokens.size() must have its token.
 void check_no_gaps(const std::vector<std::string>& tokens, const std::string& source);
+// "left right" -> its two halves; nullopt unless there is exactly one space with text on both sides.
+std::optional<std::pair<std::string_view, std::string_view>> split_merge(std::string_view merge);
 // The ids of merge number `rank`, `left right`; an error names a token missing from the vocabulary.
 std::pair<TokenId, TokenId> merge_ids(const TokenIndex& index, const std::string& left, const std::string& right,
                                       size_t rank, const std::string& source);

@@ -12,8 +12,7 @@
 
 namespace tessera::eval {
 
-EvalModel::EvalModel(const parallel::World& world, const std::string& ref, int tp, const std::string& tokenizer)
-    : ref_(ref) {
+DescribedCheckpoint describe_checkpoint(const parallel::World& world, const std::string& ref) {
   // Rank 0 resolves the reference and reads the header; every rank gets the file and its meta.
   std::string described;
   checkpoint::agree(&world, [&] {
@@ -23,8 +22,17 @@ EvalModel::EvalModel(const parallel::World& world, const std::string& ref, int t
   });
   world.broadcast(described);
   const size_t newline = described.find('\n');
-  file_ = described.substr(0, newline);
-  meta_ = checkpoint::Meta::from_json(nlohmann::json::parse(described.substr(newline + 1)), file_);
+  DescribedCheckpoint out;
+  out.file = described.substr(0, newline);
+  out.meta = checkpoint::Meta::from_json(nlohmann::json::parse(described.substr(newline + 1)), out.file);
+  return out;
+}
+
+EvalModel::EvalModel(const parallel::World& world, const std::string& ref, int tp, const std::string& tokenizer)
+    : ref_(ref) {
+  DescribedCheckpoint described = describe_checkpoint(world, ref);
+  file_ = std::move(described.file);
+  meta_ = std::move(described.meta);
   checkpoint::agree(&world, [&] {
     config_ = Config::parse(meta_.config_toml, file_ + " (config_toml)");
     TESSERA_CHECK(tp >= 1 && world.size() % tp == 0, "--tp {} does not divide the {} ranks", tp, world.size());

@@ -15,6 +15,14 @@
 
 namespace tessera::eval {
 
+// A checkpoint reference resolved by rank 0 (an absolute file) and its header's meta, given to
+// every rank. Errors are thrown on every rank alike.
+struct DescribedCheckpoint {
+  std::string file;
+  checkpoint::Meta meta;
+};
+DescribedCheckpoint describe_checkpoint(const parallel::World& world, const std::string& ref);
+
 class EvalModel {
  public:
   // ref: a checkpoint reference (checkpoint/reference.h); tp must divide the world size and the

@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint/format.h"
+#include "core/config.h"
+#include "core/model/transformer.h"
+#include "datasets/tokenizer.h"
 #include "eval/cloze.h"
 #include "eval/results.h"
 #include "parallel/world.h"
@@ -32,5 +36,20 @@ struct EvalOptions {
 };
 
 std::vector<ModelResult> evaluate(const parallel::World& world, const EvalOptions& options);
+
+// A model already in memory across the job (`tessera run`'s eval phase: the weights just
+// trained), with what describes it in the report. Pointers are borrowed.
+struct LoadedModel {
+  std::string ref, file;  // as shown in the report; file: the checkpoint of these weights, if any
+  checkpoint::Meta meta;  // step, tokens_seen, lineage, tokenizer hash, config
+  const Config* config = nullptr;
+  core::Transformer* model = nullptr;
+  parallel::Communicator* dp = nullptr;  // the data-parallel group that shares the work
+  const datasets::Tokenizer* tokenizer = nullptr;
+};
+
+// Scores `model` on the options' tasks (options.ckpts is ignored) and writes the report
+// directory for it alone. Collective, as evaluate().
+ModelResult evaluate_loaded(const parallel::World& world, const LoadedModel& model, const EvalOptions& options);
 
 }  // namespace tessera::eval

@@ -15,22 +15,28 @@ namespace tessera::eval {
 PerplexityResult summarize(const std::vector<WindowScore>& windows) {
   PerplexityResult r;
   r.windows = windows.size();
-  double nll = 0;
-  std::vector<double> window_means;
+  double nll = 0, sum_of_means = 0;
   for (const WindowScore& w : windows) {
     nll += w.nll;
     r.tokens += w.tokens;
     r.bytes += w.bytes;
-    window_means.push_back(w.nll / w.tokens);
+    r.window_loss.push_back(w.nll / w.tokens);
+    sum_of_means += r.window_loss.back();
   }
   if (r.tokens == 0) return r;
   r.mean_loss = nll / r.tokens;
-  r.mean_loss_stderr = mean_stderr(window_means);
+  r.mean_loss_stderr = mean_stderr(r.window_loss);
   r.perplexity = std::exp(r.mean_loss);
   r.perplexity_stderr = r.perplexity * r.mean_loss_stderr;
+  const double bpb_per_nat = r.bytes > 0 ? r.tokens / (std::numbers::ln2 * r.bytes) : 0.0;
   if (r.bytes > 0) {
     r.bits_per_byte = nll / (std::numbers::ln2 * r.bytes);
-    r.bits_per_byte_stderr = r.mean_loss_stderr * r.tokens / (std::numbers::ln2 * r.bytes);
+    r.bits_per_byte_stderr = r.mean_loss_stderr * bpb_per_nat;
+  }
+  const double centre = sum_of_means / static_cast<double>(r.windows);
+  for (double l : r.window_loss) {
+    r.window_perplexity.push_back(r.perplexity + r.perplexity * (l - centre));
+    r.window_bits_per_byte.push_back(r.bits_per_byte + bpb_per_nat * (l - centre));
   }
   return r;
 }

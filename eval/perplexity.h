@@ -35,6 +35,10 @@ struct PerplexityResult {
   double mean_loss = 0, mean_loss_stderr = 0;
   double perplexity = 0, perplexity_stderr = 0;
   double bits_per_byte = 0, bits_per_byte_stderr = 0;
+  // Per window, values whose mean is the metric (windows are equally long): the window's mean
+  // loss, and for perplexity and bits per byte its delta-method expansion metric + f' * (l_w -
+  // mean l) (the per-example values that compare.h pairs).
+  std::vector<double> window_loss, window_perplexity, window_bits_per_byte;
 };
 
 // The metrics of scored windows, summed in window order.

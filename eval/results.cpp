@@ -1,15 +1,15 @@
 #include "eval/results.h"
 
-#include <cmath>
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "datasets/manifest.h"
+#include "eval/compare.h"
+#include "eval/report_html.h"
 
 namespace tessera::eval {
-
-namespace {
 
 const Metric* find_metric(const TaskResult& task, const std::string& name) {
   for (const Metric& m : task.metrics) {
@@ -24,8 +24,6 @@ const TaskResult* find_task(const ModelResult& model, const std::string& name) {
   }
   return nullptr;
 }
-
-}  // namespace
 
 nlohmann::ordered_json results_json(const std::vector<ModelResult>& models, const std::string& created_at) {
   nlohmann::ordered_json out = {{"format", kResultsFormat}, {"format_version", kResultsFormatVersion},
@@ -43,9 +41,16 @@ nlohmann::ordered_json results_json(const std::vector<ModelResult>& models, cons
     for (const TaskResult& t : m.tasks) {
       nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
       for (const Metric& metric : t.metrics) metrics[metric.name] = {{"value", metric.value}, {"stderr", metric.stderr_value}};
-      model["tasks"][t.name] = {{"kind", t.kind}, {"source", t.source}, {"n", t.n}, {"metrics", metrics}};
+      model["tasks"][t.name] = {{"kind", t.kind}, {"source", t.source}, {"n", t.n}, {"seconds", t.seconds},
+                                {"metrics", metrics}};
     }
     out["models"].push_back(model);
+  }
+  out["comparisons"] = nlohmann::ordered_json::array();
+  for (const Comparison& c : compare(models)) {
+    out["comparisons"].push_back({{"task", c.task}, {"metric", c.metric}, {"model", c.model}, {"baseline", c.baseline},
+                                  {"difference", c.difference}, {"stderr", c.stderr_value}, {"z", c.z},
+                                  {"paired", c.paired}, {"significant", c.significant}, {"mark", c.mark}});
   }
   return out;
 }
@@ -72,6 +77,7 @@ std::string report_markdown(const std::vector<ModelResult>& models, const std::s
     out += fmt::format("- model {}: `{}` (step {}, {})\n", k + 1, models[k].ref, models[k].meta.step, models[k].file);
   }
   if (models.empty()) return out;
+  const std::vector<Comparison> comparisons = compare(models);
   for (const TaskResult& task : models.front().tasks) {
     out += fmt::format("\n## {} ({}, n = {})\n\n| metric |", task.name, task.kind, task.n);
     for (size_t k = 0; k < models.size(); ++k) out += fmt::format(" model {} |", k + 1);
@@ -88,18 +94,23 @@ std::string report_markdown(const std::vector<ModelResult>& models, const std::s
         out += row.back() ? fmt::format(" {:.4f} ± {:.4f} |", row.back()->value, row.back()->stderr_value) : " - |";
       }
       for (size_t k = 1; k < row.size(); ++k) {
-        if (!row[k]) {
+        const auto c = std::find_if(comparisons.begin(), comparisons.end(), [&](const Comparison& x) {
+          return x.model == k && x.task == task.name && x.metric == first.name;
+        });
+        if (c == comparisons.end()) {
           out += " - |";
           continue;
         }
-        const double diff = row[k]->value - first.value;
-        const double se = std::sqrt(row[k]->stderr_value * row[k]->stderr_value + first.stderr_value * first.stderr_value);
-        out += fmt::format(" {:+.4f}{} |", diff, se > 0 && std::abs(diff) > 1.96 * se ? " *" : "");
+        out += fmt::format(" {:+.4f} ± {:.4f}{}{} |", c->difference, c->stderr_value, c->paired ? " (paired)" : "",
+                           c->mark.empty() ? "" : " **" + c->mark + "**");
       }
       out += "\n";
     }
   }
-  if (models.size() > 1) out += "\n\\* the difference exceeds 1.96 combined standard errors.\n";
+  if (models.size() > 1) {
+    out += "\nDifferences ± their standard error (paired over the same examples where marked); **better** or "
+           "**worse** when |difference| > 1.96 standard errors.\n";
+  }
   return out;
 }
 
@@ -109,6 +120,7 @@ void write_report(const std::string& dir, const std::vector<ModelResult>& models
   datasets::write_file_atomically((d / "results.json").string(), results_json(models, created_at).dump(2) + "\n");
   datasets::write_file_atomically((d / "samples.jsonl").string(), samples_jsonl(models));
   datasets::write_file_atomically((d / "report.md").string(), report_markdown(models, created_at));
+  datasets::write_file_atomically((d / "report.html").string(), report_html(models, compare(models), created_at));
 }
 
 }  // namespace tessera::eval

@@ -15,10 +15,17 @@
 #include <string>
 
 #include "core/dtype.h"
+#include "core/error.h"
 
 namespace tessera::parallel {
 
 enum class ReduceOp { sum, max };
+
+// A collective that missed its group's deadline: a peer died, hung or cannot be reached.
+class DeadlineError : public Error {
+ public:
+  using Error::Error;
+};
 
 class Work {
  public:

@@ -41,8 +41,8 @@ struct Shared {
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
     if (!cv.wait_until(lock, deadline, [&] { return generation != my_generation; })) {
-      TESSERA_FAIL("{} on group '{}' (rank {} of {}) did not complete within {:.1f} s: a peer rank failed or hung",
-                   op, name, rank, size, timeout_s);
+      throw DeadlineError(fmt::format("{} on group '{}' (rank {} of {}) did not complete within {:.1f} s: a peer "
+                                      "rank failed or hung", op, name, rank, size, timeout_s));
     }
   }
 };

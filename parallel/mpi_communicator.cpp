@@ -85,8 +85,8 @@ class MpiWork final : public Work {
 
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator(MPI_Comm parent, int color, int key, std::string name, double timeout_s)
-      : name_(std::move(name)), timeout_s_(timeout_s) {
+  MpiCommunicator(MPI_Comm parent, int color, int key, std::string name, double timeout_s, std::string peers)
+      : name_(std::move(name)), peers_(std::move(peers)), timeout_s_(timeout_s) {
     int level = 0;
     MPI_CHECK(MPI_Query_thread(&level));
     TESSERA_CHECK(level == MPI_THREAD_MULTIPLE, "MPI communicators need MPI_THREAD_MULTIPLE");
@@ -107,11 +107,8 @@ class MpiCommunicator final : public Communicator {
       stopping_ = true;
     }
     cv_.notify_all();
-    if (abandoned_) {
-      worker_.detach();  // its collective never completes; MPI_Abort ends the process
-      return;
-    }
     worker_.join();
+    if (abandoned_) return;  // its collective never completes: MPI_Abort follows, nothing to free
     for (MPI_Op* op : {&bf16_sum_, &bf16_max_, &f16_sum_, &f16_max_}) MPI_Op_free(op);
     MPI_Comm_free(&comm_);
   }
@@ -119,8 +116,12 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   const std::string& name() const override { return name_; }
+  const std::string& peers() const { return peers_; }
   double timeout_s() const { return timeout_s_; }
-  void abandon() { abandoned_ = true; }
+  void abandon() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    abandoned_ = true;
+  }
 
   // A thread blocks in Work::wait: the worker polls without sleeping until it leaves.
   void waiting(int delta) {
@@ -213,6 +214,8 @@ class MpiCommunicator final : public Communicator {
         if (in_flight.empty()) {
           cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
           if (queue_.empty()) return;  // stopping with nothing left to do
+        } else if (stopping_ && abandoned_) {
+          return;  // the collectives in flight never complete: leave them to MPI_Abort
         } else if (waiters_ == 0) {
           cv_.wait_for(lock, kIdlePoll, woken);
         }
@@ -258,6 +261,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   std::string name_;
+  std::string peers_;
   double timeout_s_;
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
@@ -280,8 +284,12 @@ void MpiWork::wait() {
   comm_->waiting(-1);
   if (!done) {
     comm_->abandon();
-    TESSERA_FAIL("{} on group '{}' (rank {} of {}) did not complete within {:.1f} s: a peer rank failed or hung",
-                 op_, comm_->name(), comm_->rank(), comm_->size(), comm_->timeout_s());
+    // MPI's collectives do not say which rank is missing; a group of two has only one suspect.
+    throw DeadlineError(fmt::format(
+        "{} on group '{}' (rank {} of {}) did not complete within {:.1f} s: {} failed, hung or cannot be reached: {}",
+        op_, comm_->name(), comm_->rank(), comm_->size(), comm_->timeout_s(),
+        comm_->size() == 2 ? "its other rank" : "one of its other ranks (MPI does not tell which)",
+        comm_->peers().empty() ? "?" : comm_->peers()));
   }
   if (pending_->error) std::rethrow_exception(pending_->error);
 }
@@ -289,8 +297,8 @@ void MpiWork::wait() {
 }  // namespace
 
 std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm parent, int color, int key, std::string name,
-                                                    double timeout_s) {
-  return std::make_unique<MpiCommunicator>(parent, color, key, std::move(name), timeout_s);
+                                                    double timeout_s, std::string peers) {
+  return std::make_unique<MpiCommunicator>(parent, color, key, std::move(name), timeout_s, std::move(peers));
 }
 
 }  // namespace tessera::parallel

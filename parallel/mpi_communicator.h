@@ -14,9 +14,10 @@
 
 namespace tessera::parallel {
 
-// Collective over `parent`: ranks passing the same color form one group, ordered by key.
+// Collective over `parent`: ranks passing the same color form one group, ordered by key. peers
+// names the group's other ranks and hosts ("rank 2 on node7, ..."), for the deadline's error.
 std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm parent, int color, int key, std::string name,
-                                                    double timeout_s);
+                                                    double timeout_s, std::string peers = {});
 
 // The MPI datatype of a dtype's elements (bf16 and f16 travel as 16-bit words).
 MPI_Datatype mpi_datatype(core::DType dtype);

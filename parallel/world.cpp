@@ -6,6 +6,8 @@
 #include <numeric>
 #include <thread>
 
+#include <unistd.h>
+
 #include "parallel/mpi_check.h"
 
 namespace tessera::parallel {
@@ -18,8 +20,16 @@ bool launched_by_mpi() {
   return std::getenv("SLURM_STEP_ID") && ntasks && std::atoi(ntasks) > 1;
 }
 
+namespace {
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string("?");
+}
+}  // namespace
+
 World& World::init(int* argc, char*** argv) {
   static World world;
+  if (world.hosts_.empty()) world.hosts_ = {host_name()};
   if (world.uses_mpi_ || !launched_by_mpi()) return world;
   int provided = 0;
   // Communicators run their collectives on worker threads beside the main thread.
@@ -34,6 +44,7 @@ World& World::init(int* argc, char*** argv) {
   MPI_CHECK(MPI_Comm_rank(node, &world.local_rank_));
   MPI_CHECK(MPI_Comm_size(node, &world.local_size_));
   MPI_Comm_free(&node);
+  world.hosts_ = world.all_gather(world.hosts_[0]);
   return world;
 }
 
@@ -117,8 +128,27 @@ std::vector<std::string> World::all_gather(const std::string& bytes) const {
   return split(all, counts);
 }
 
+std::string World::describe(const std::vector<int>& ranks) const {
+  constexpr size_t kListed = 8;  // a long list names its first ranks and counts the rest
+  std::string out;
+  for (size_t i = 0; i < ranks.size() && i < kListed; ++i) {
+    out += fmt::format("{}rank {} on {}", i ? ", " : "", ranks[i], host(ranks[i]));
+  }
+  if (ranks.size() > kListed) out += fmt::format(" and {} more", ranks.size() - kListed);
+  return out;
+}
+
 void World::abort(int code) const {
-  if (uses_mpi_) MPI_Abort(MPI_COMM_WORLD, code);
+  if (uses_mpi_) {
+    // MPI_Abort asks the launcher to end every rank. A launcher that cannot reach a host (a cut
+    // link) may never get to this rank: it leaves on its own after a bounded wait.
+    constexpr auto kAbortGrace = std::chrono::seconds(5);
+    std::thread([code, kAbortGrace] {
+      std::this_thread::sleep_for(kAbortGrace);
+      std::_Exit(code);
+    }).detach();
+    MPI_Abort(MPI_COMM_WORLD, code);
+  }
   std::_Exit(code);
 }
 

@@ -25,6 +25,10 @@ class World {
   int local_size() const { return local_size_; }
   bool is_root() const { return rank_ == 0; }
   bool uses_mpi() const { return uses_mpi_; }
+  // The host each rank runs on (gathered once at start), and "rank R on HOST, ..." for ranks
+  // (the first 8, then how many more).
+  const std::string& host(int rank) const { return hosts_.at(static_cast<size_t>(rank)); }
+  std::string describe(const std::vector<int>& ranks) const;
 
   void barrier() const;
   // A barrier whose ranks sleep between polls (every poll_s) instead of spinning in MPI: for ranks
@@ -37,13 +41,15 @@ class World {
   // Every rank's bytes, in rank order, at every rank.
   std::vector<std::string> all_gather(const std::string& bytes) const;
 
-  // Stops every rank of the job now (MPI_Abort); a world of one just exits.
+  // Stops every rank of the job now (MPI_Abort; this rank exits after 5 s at most, even when the
+  // launcher cannot be reached); a world of one just exits.
   [[noreturn]] void abort(int code) const;
 
  private:
   World() = default;
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   bool uses_mpi_ = false;
+  std::vector<std::string> hosts_;
 };
 
 // True when the environment shows an MPI or Slurm launcher started this process.

@@ -4,7 +4,8 @@
 # manifest), trains the quickstart model on 2 MPI ranks (data parallel), checkpointing it to HDF5,
 # then switches the same processes to serving and answers a JSONL batch of prompts
 # (runs/quickstart/answers.jsonl), generates text from the checkpoint, and writes an evaluation
-# report comparing two of its checkpoints (runs/quickstart/eval/report.md).
+# report comparing two of its checkpoints (runs/quickstart/eval/report.md and report.html), and
+# ends with the paths of that report and of the run's monitoring page (runs/quickstart/report.html).
 # Outputs go under data/ and runs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,3 +33,7 @@ echo "== evaluate on 2 ranks: step 200 against step 600 (validation perplexity, 
 mpirun --oversubscribe -np 2 "$tessera" eval --ckpt runs/quickstart:200 --ckpt runs/quickstart --max-items 200 \
   --report runs/quickstart/eval
 cat runs/quickstart/eval/report.md
+"$tessera" report runs/quickstart >/dev/null
+echo "== reports (self-contained HTML: open them in a browser, offline):"
+echo "   evaluation report:    $(pwd)/runs/quickstart/eval/report.html"
+echo "   run monitoring page:  $(pwd)/runs/quickstart/report.html"

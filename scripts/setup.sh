@@ -10,7 +10,9 @@ packages=(
   libopenblas-dev libdnnl-dev               # CPU GEMM
   libgtest-dev libgmock-dev libbenchmark-dev
   libslurm-dev slurmctld slurmd slurm-client munge  # Slurm: libslurm, and the local test cluster
+  iproute2 util-linux                       # ip netns, nsenter, unshare: two hosts on one machine (tests)
   fortunes                                  # the quickstart corpus
+  chromium                                  # headless browser: the tests open the HTML reports
 )
 
 missing=()

@@ -5,7 +5,8 @@
 //
 //   #SBATCH lines: name, nodes, tasks per node, CPUs per task, GPUs per node, time, partition,
 //     account, dependency, output (appended across requeues), --requeue, --signal=USR1@WARN
-//   threads per rank from SLURM_CPUS_PER_TASK; Open MPI and NCCL knobs left to the site
+//   threads per rank from SLURM_CPUS_PER_TASK; Open MPI and NCCL knobs left to the site, except
+//   mpirun's TCP keepalive (a lost node ends the job soon after the collective deadline)
 //   srun --mpi=pmix tessera train --config C --run-dir R      (or mpirun inside the allocation)
 //   then, unless the run marked itself complete: requeue (scontrol requeue) while the restart
 //   count is below the cap, else fail with the reason.
@@ -32,6 +33,7 @@ struct JobSpec {
   Launcher launcher = Launcher::srun;
   int64_t warn_seconds = 90;      // SIGUSR1 this long before the time limit
   int64_t max_restarts = 3;       // requeues after which a job that keeps stopping fails
+  double collective_timeout_s = 300;  // the config's parallel.timeout_s (mpirun's keepalive follows it)
 
   std::string job_name() const;
   // The output file pattern: RUN_DIR/logs/slurm-%j.out.

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/commit.h"
@@ -21,11 +22,14 @@
 #include "datasets/tokenizer.h"
 #include "parallel/grad_sync.h"
 #include "parallel/groups.h"
+#include "parallel/section_deadline.h"
 #include "parallel/stragglers.h"
 #include "parallel/tp_group.h"
+#include "report/run_page.h"
 #include "train/batches.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
+#include "train/run_monitor.h"
 #include "train/sampler.h"
 #include "train/spike_detector.h"
 #include "train/zero_adamw.h"
@@ -155,6 +159,8 @@ class Loop {
   core::Transformer& model() { return model_; }
   const parallel::Topology& topology() const { return topology_; }
   const std::optional<datasets::Tokenizer>& tokenizer() const { return data_.tokenizer; }
+  const Config& config() const { return config_; }
+  parallel::Communicator& dp() { return groups_.dp(); }
 
   TrainResult run() {
     const TrainConfig& tc = config_.train;
@@ -176,16 +182,24 @@ class Loop {
                 tokens_per_step, topology_.dp, tc.batch_size, config_.model.seq_len, tc.grad_accum);
     }
     if (run_dir_) std::filesystem::remove(run_dir_->path() / kCompleteMarker);  // steps remain: not complete
+    if (run_dir_ && !options_.quiet) {
+      log::info("monitoring: {} (rewritten at each checkpoint; `tessera report {}`), Prometheus textfile {}",
+                (run_dir_->path() / "report.html").string(), run_dir_->path().string(),
+                (run_dir_->path() / "metrics.prom").string());
+    }
+    RunMonitor monitor(config_.monitor, groups_.world(), world_.rank());
+    const double flops_per_token = model_.train_flops_per_token(config_.model.seq_len);
     const StopSignals signals;
     Progress progress("train", static_cast<double>(tc.steps), "steps");
     progress.start_at(static_cast<double>(start_step_));
     const auto start = Clock::now();
     std::vector<double> step_seconds;
-    double interval_seconds = 0;
-    int64_t interval_steps = 0, bad_in_a_row = 0, rollbacks = 0;
+    int64_t bad_in_a_row = 0, rollbacks = 0;
     SpikeDetector spikes(tc.spike_zscore, tc.spike_window);
     for (int64_t step = start_step_; step < tc.steps; ++step) {
       const auto t0 = Clock::now();
+      monitor.step_started(step + 1);
+      std::vector<Anomaly> anomalies;  // found in this step, written with its metrics line
       double loss = train_step(step);
       if (options_.spike_at == step + 1 && !spike_injected_) {
         loss *= 100;  // the test hook: seen by the detector and the log, not by the gradients
@@ -201,7 +215,14 @@ class Loop {
           throw CollectiveError(fmt::format("stopping at step {}: {} loss spikes rolled back in this run "
                                             "(train.max_bad_steps); lower train.lr", step + 1, rollbacks - 1));
         }
-        if (const auto to = roll_back(step + 1, loss, spikes)) {
+        const auto to = roll_back(step + 1, loss, spikes);  // logs it, and writes a rollback event
+        monitor.step_finished(seconds_since(t0), sync_wait_s_);
+        if (!to) {
+          anomalies.push_back({step + 1, "loss_spike", -1,
+                               fmt::format("loss {:.4f}: no checkpoint to roll back to, step left out", loss)});
+        } else {
+          monitor.count("loss_spike");
+          monitor.count("rollback");
           step = *to - 1;  // the loop's ++step continues after the checkpoint
           progress.start_at(static_cast<double>(*to));
           continue;
@@ -220,6 +241,8 @@ class Loop {
       } else {
         ++result.skipped_steps;
         ++bad_in_a_row;
+        anomalies.push_back({step + 1, "nonfinite", -1, fmt::format("loss {}, gradient norm {}: step skipped", loss,
+                                                                    grad_norm)});
         if (!options_.quiet && world_.is_root()) {
           progress.clear();
           log::warn("step {}: loss {}, gradient norm {}: step skipped, weights unchanged ({} of train.max_bad_steps = {} "
@@ -227,18 +250,24 @@ class Loop {
         }
       }
       const double seconds = seconds_since(t0);
+      if (!verdict.spike) monitor.step_finished(seconds, sync_wait_s_);  // a spike's step is counted above
       step_seconds.push_back(seconds);
       result.sync_waits.push_back(sync_wait_s_);
-      interval_seconds += seconds;
-      ++interval_steps;
       result.losses.push_back(loss);
       if (verdict.finite) result.last_loss = loss;
 
       nlohmann::json record = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
-                               {"tokens_per_s", tokens_per_step / seconds}, {"sync_wait_s", sync_wait_s_}};
-      if (!verdict.finite || verdict.spike) record["skipped"] = true;
-      if (metrics_ && bad_in_a_row >= tc.max_bad_steps) metrics_->write(record);
+                               {"tokens_per_s", tokens_per_step / seconds}, {"step_s", seconds},
+                               {"sync_wait_s", sync_wait_s_}};
+      const double step_mfu = mfu(flops_per_token, tokens_per_step / seconds, world_.size(), config_.monitor.peak_tflops);
+      if (std::isfinite(step_mfu)) record["mfu"] = step_mfu;
+      if (!verdict.finite || verdict.spike) {
+        record["skipped"] = true;
+        monitor.count("skipped_step");
+      }
       if (bad_in_a_row >= tc.max_bad_steps) {
+        record["anomalies"] = report_anomalies(monitor, anomalies);
+        if (metrics_) metrics_->write(record);
         throw CollectiveError(fmt::format(
             "stopping at step {}: the last {} steps had a non-finite loss or gradient norm (train.max_bad_steps); no "
             "checkpoint written, the newest good one is kept{}. Lower train.lr or set train.grad_clip", step + 1,
@@ -248,21 +277,26 @@ class Loop {
       const bool stopping = (options_.stop_after && step + 1 - start_step_ == *options_.stop_after) ||
                             verdict.stop_signal != 0;
       const bool last = step + 1 == tc.steps || stopping;
+      const bool interval_ends = monitor.interval_due(step + 1, last);
+      if (interval_ends) {
+        for (Anomaly& a : monitor.end_interval(step + 1, tokens_per_step, record)) anomalies.push_back(std::move(a));
+      }
       std::optional<double> val_loss;
       if (!data_.dir.empty() && ((tc.eval_interval > 0 && (step + 1) % tc.eval_interval == 0) || last)) {
         val_loss = result.last_val_loss = validation_loss();
         record["val_loss"] = result.last_val_loss;
-        const auto times = parallel::gather_step_times(groups_.world(), interval_seconds / static_cast<double>(interval_steps));
-        interval_seconds = 0;
-        interval_steps = 0;
         if (!options_.quiet) {
           progress.clear();
-          log::info("step {}: loss {:.4f}, val loss {:.4f}, lr {:.2e}, {:.0f} tokens/s; {}", step + 1, loss,
-                    result.last_val_loss, lr, tokens_per_step / seconds, times.summary());
+          log::info("step {}: loss {:.4f}, val loss {:.4f}, lr {:.2e}, {:.0f} tokens/s{}", step + 1, loss,
+                    result.last_val_loss, lr, tokens_per_step / seconds,
+                    monitor.last_times() ? "; " + monitor.last_times()->summary() : "");
           if (options_.samples && verdict.finite) print_samples(step + 1);
         }
       }
+      if (!anomalies.empty()) record["anomalies"] = report_anomalies(monitor, anomalies);
       if (metrics_) metrics_->write(record);
+      monitor.remember(record);
+      if (run_dir_ && interval_ends) monitor.write_prometheus(run_dir_->path());
       if (verdict.stop_signal != 0 && !options_.quiet) {
         progress.clear();
         log::info("{} received: stopping after step {}{}", StopSignals::name(verdict.stop_signal), step + 1,
@@ -272,6 +306,7 @@ class Loop {
         save(step + 1, static_cast<uint64_t>(tokens_per_step) * static_cast<uint64_t>(step + 1), val_loss);
         last_save_ = Clock::now();
         if (run_dir_ && step + 1 == tc.steps) mark_complete(step + 1);
+        write_run_page();
       }
       result.steps = step + 1 - start_step_;
       if (!options_.quiet) {
@@ -286,12 +321,37 @@ class Loop {
       result.step_seconds = median(step_seconds);
       result.step_tokens_per_s = tokens_per_step / result.step_seconds;
     }
-    result.flops_per_token = model_.train_flops_per_token(config_.model.seq_len);
+    result.flops_per_token = flops_per_token;
     if (!data_.val_shards.empty()) result.unigram_entropy = datasets::unigram_entropy(data_.val_shards);
     return result;
   }
 
  private:
+  // Anomalies are counted on every rank and logged by rank 0 (non-finite steps and spikes are
+  // logged where they are found); returns them as the "anomalies" of the step's metrics line.
+  nlohmann::json report_anomalies(RunMonitor& monitor, const std::vector<Anomaly>& anomalies) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const Anomaly& a : anomalies) {
+      monitor.count(a.kind);
+      if (world_.is_root() && !options_.quiet && a.kind != "nonfinite" && a.kind != "loss_spike") {
+        log::warn("anomaly at step {}{}: {}: {}", a.step, a.rank >= 0 ? fmt::format(" on rank {}", a.rank) : "", a.kind,
+                  a.message);
+      }
+      out.push_back({{"step", a.step}, {"kind", a.kind}, {"rank", a.rank}, {"message", a.message}});
+    }
+    return out;
+  }
+
+  // Rank 0 rewrites the run's monitoring page; a failure is a warning, never the run's end.
+  void write_run_page() {
+    if (!run_dir_ || !world_.is_root()) return;
+    try {
+      report::write_run_page(run_dir_->path());
+    } catch (const std::exception& e) {
+      log::warn("the monitoring page was not written: {}", e.what());
+    }
+  }
+
   // Rank 0 takes the run directory for this run: an earlier run's files there are resumed from,
   // or with resume off refused, or with overwrite moved aside. Collective: every rank learns the
   // verdict.
@@ -457,7 +517,15 @@ class Loop {
     checkpoint::SaveOptions options;
     options.keep = config_.checkpoint.keep;
     options.validity = &validity_;
-    const auto file = checkpoint::save_checkpoint(world_, topology_, *options_.run_dir / "checkpoints", request, options);
+    // A peer that dies or hangs during the collective write would stall it for ever.
+    const auto start = Clock::now();
+    std::filesystem::path file;
+    {
+      parallel::SectionDeadline deadline(world_, fmt::format("the checkpoint at step {}", step),
+                                         config_.parallel.timeout_s + 2 * longest_save_s_);
+      file = checkpoint::save_checkpoint(world_, topology_, *options_.run_dir / "checkpoints", request, options);
+    }
+    longest_save_s_ = std::max(longest_save_s_, std::chrono::duration<double>(Clock::now() - start).count());
     log::info("checkpoint: {}", file.string());
   }
 
@@ -518,8 +586,12 @@ class Loop {
   // The last micro-step's backward hands each parameter to the gradient sync as soon as its
   // gradient is final (parallel.overlap), so buckets are all-reduced while backward goes on.
   // Returns the step's mean loss over all ranks (the same on tp peers).
-  double train_step(int64_t) {
+  double train_step(int64_t step) {
     const int64_t accum = config_.train.grad_accum;
+    if (const auto& slow = options_.slow; slow && slow->rank == world_.rank() && step + 1 >= slow->first &&
+                                          step + 1 <= slow->last) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(slow->seconds));  // the test hook: a slow rank or step
+    }
     model_.zero_grad();
     double loss = 0;
     for (int64_t micro = 0; micro < accum; ++micro) {
@@ -627,6 +699,7 @@ class Loop {
   std::optional<MetricsLog> metrics_;
   checkpoint::Validity validity_;  // rank 0's memory of checkpoints that verified
   bool spike_injected_ = false;     // TrainOptions::spike_at has fired
+  double longest_save_s_ = 0;       // a save may take the collective timeout plus twice this
 };
 
 namespace {
@@ -663,6 +736,8 @@ TrainResult Trainer::run() { return loop_->run(); }
 core::Transformer& Trainer::model() { return loop_->model(); }
 const parallel::Topology& Trainer::topology() const { return loop_->topology(); }
 const std::optional<datasets::Tokenizer>& Trainer::tokenizer() const { return loop_->tokenizer(); }
+const Config& Trainer::config() const { return loop_->config(); }
+parallel::Communicator& Trainer::dp() { return loop_->dp(); }
 
 TrainResult train(const Config& config, const parallel::World& world, const TrainOptions& options) {
   Trainer trainer(config, world, options);

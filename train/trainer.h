@@ -22,6 +22,7 @@
 #include "core/config.h"
 #include "core/model/transformer.h"
 #include "datasets/tokenizer.h"
+#include "parallel/communicator.h"
 #include "parallel/topology.h"
 #include "parallel/world.h"
 
@@ -43,6 +44,13 @@ struct TrainResult {
   std::vector<double> losses;    // per step (the global mean), for tests and reports
 };
 
+// Test hook (test_hooks.h): rank `rank` sleeps `seconds` at the start of steps first..last.
+struct SlowSteps {
+  int rank = 0;
+  int64_t first = 0, last = 0;
+  double seconds = 0;
+};
+
 struct TrainOptions {
   // Where metrics and checkpoints go; none: no files. A run directory that holds a checkpoint that
   // verifies is resumed from it (the newest), unless resume is false.
@@ -58,6 +66,7 @@ struct TrainOptions {
   bool samples = true;                           // generate text at evaluations
   // Fault injection for tests: the loss seen at this step (1-based) is multiplied by 100, once.
   std::optional<int64_t> spike_at;
+  std::optional<SlowSteps> slow;                 // fault injection: a slow rank or step
   bool quiet = false;                            // no progress line or log lines (benchmarks)
 };
 
@@ -74,6 +83,8 @@ class Trainer {
   core::Transformer& model();                   // this rank's tensor-parallel shards
   const parallel::Topology& topology() const;   // the training layout (dp x tp)
   const std::optional<datasets::Tokenizer>& tokenizer() const;  // the data's; none without data
+  const Config& config() const;                 // as trained (data.dir absolute)
+  parallel::Communicator& dp();                 // this rank's data-parallel group
 
  private:
   std::unique_ptr<Loop> loop_;

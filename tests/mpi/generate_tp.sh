@@ -1,13 +1,29 @@
 #!/usr/bin/env bash
 # Tensor-parallel serving: `tessera generate` under mpirun (2 ranks, one tp group) prints what one
 # process prints, for gpt2 and llama (grouped-query attention: 2 kv heads for 4 query heads), greedy
-# and seeded sampling; an offline JSONL batch on 2 ranks, resumed, writes what one process writes.
+# and seeded sampling, and a q8_0 GGUF export served with --model; an offline JSONL batch on 2 ranks,
+# resumed, writes what one process writes.
 # Usage: generate_tp.sh MPIEXEC TESSERA CONFIG CORPUS_FILE
 set -u
 mpiexec=$1 tessera=$2 config=$3 corpus=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
+
+# same_on_two_ranks LABEL ARGS...: `tessera ARGS` on 2 ranks prints what one process prints.
+same_on_two_ranks() {
+  local label=$1
+  shift
+  "$tessera" "$@" >"$work/one.txt" 2>"$work/one.err" || { echo "FAIL: $label one process"; cat "$work/one.err"; failures=$((failures + 1)); }
+  "$mpiexec" --oversubscribe -np 2 "$tessera" "$@" >"$work/two.txt" 2>"$work/two.err" ||
+    { echo "FAIL: $label two ranks"; cat "$work/two.err"; failures=$((failures + 1)); }
+  if cmp -s "$work/one.txt" "$work/two.txt"; then
+    echo "ok: $label: tp=2 prints what tp=1 prints ($(wc -c <"$work/one.txt") bytes)"
+  else
+    echo "FAIL: $label: tp=2 differs from tp=1"; od -c "$work/one.txt" | head -3; od -c "$work/two.txt" | head -3
+    failures=$((failures + 1))
+  fi
+}
 
 "$tessera" tokenizer train --input "$corpus" --vocab-size 300 --out "$work/tok.json" >"$work/tok.log" 2>&1 ||
   { echo "FAIL: tokenizer"; cat "$work/tok.log"; exit 1; }
@@ -18,18 +34,14 @@ for family in gpt2 llama; do
     --set model.n_kv_head="$kv" --set model.vocab_size=320 --set model.seq_len=32 >"$work/$family.log" 2>&1 ||
     { echo "FAIL: train $family"; tail -5 "$work/$family.log"; exit 1; }
   for sampling in "" "--temperature 0.9 --top-p 0.95 --seed 11"; do
-    args="generate --ckpt $work/$family --tokenizer $work/tok.json --prompt Notes --max-tokens 16 $sampling"
-    "$tessera" $args >"$work/one.txt" 2>"$work/one.err" || { echo "FAIL: $family one process"; cat "$work/one.err"; failures=$((failures + 1)); }
-    "$mpiexec" --oversubscribe -np 2 "$tessera" $args >"$work/two.txt" 2>"$work/two.err" ||
-      { echo "FAIL: $family two ranks"; cat "$work/two.err"; failures=$((failures + 1)); }
-    if cmp -s "$work/one.txt" "$work/two.txt"; then
-      echo "ok: $family ${sampling:-greedy}: tp=2 prints what tp=1 prints ($(wc -c <"$work/one.txt") bytes)"
-    else
-      echo "FAIL: $family ${sampling:-greedy}: tp=2 differs from tp=1"; od -c "$work/one.txt" | head -3; od -c "$work/two.txt" | head -3
-      failures=$((failures + 1))
-    fi
+    same_on_two_ranks "$family ${sampling:-greedy}" \
+      generate --ckpt "$work/$family" --tokenizer "$work/tok.json" --prompt Notes --max-tokens 16 $sampling
   done
 done
+# A GGUF file (q8_0, dequantized on load; its own tokenizer): each rank loads its shard from it.
+"$tessera" ckpt export-gguf "$work/llama" "$work/llama.gguf" --dtype q8_0 --tokenizer "$work/tok.json" \
+  >"$work/gguf.log" 2>&1 || { echo "FAIL: export-gguf"; cat "$work/gguf.log"; failures=$((failures + 1)); }
+same_on_two_ranks "llama q8_0 GGUF" generate --model "$work/llama.gguf" --prompt Notes --max-tokens 16
 # Offline batches: 2 ranks write (rank 0) what one process writes, and resume alike.
 printf '%s\n' '{"custom_id": "a", "body": {"prompt": "Notes", "max_tokens": 6}}' \
   '{"custom_id": "b", "body": {"prompt": "The", "max_tokens": 9, "temperature": 0.8, "seed": 2}}' \

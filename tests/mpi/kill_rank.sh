@@ -1,38 +1,37 @@
 #!/usr/bin/env bash
-# SIGKILL of one of 4 training ranks mid-training ends the whole job promptly with a non-zero
-# exit: no rank is left hanging in a collective.
+# One of 4 training ranks (dp 2 x tp 2) fails mid-training; the whole job, mpirun included, ends
+# promptly with a non-zero exit, a message naming the rank and its host, and no rank left behind:
+#   kill: SIGKILL; mpirun sees its child die
+#   stop: SIGSTOP; its group peers miss their collective deadline (timeout_s), name it and abort
 # Usage: kill_rank.sh MPIEXEC TESSERA CONFIG
-set -u
-mpiexec=$1 tessera=$2 config=$3
-work=$(mktemp -d)
-trap 'rm -rf "$work"; kill -9 $job 2>/dev/null' EXIT
+MPIEXEC=$1 tessera=$2 config=$3
+source "$(dirname "$0")/common.sh"
+timeout_s=5
+host=$(hostname)
 
-"$mpiexec" --oversubscribe -np 4 "$tessera" train --config "$config" --run-dir "$work/run" \
-  --set train.steps=100000 --set train.batch_size=2 --set parallel.timeout_s=20 >"$work/log" 2>&1 &
-job=$!
+# $1: signal, $2: the most seconds from the signal to the job's end, $3: pattern the log must show
+check() {
+  local signal=$1 within=$2 pattern=$3 run=$work/run-$1 victim="" pid
+  start_job "$MPIEXEC" --oversubscribe -np 4 "$tessera" train --config "$config" --run-dir "$run" \
+    --set parallel.tp=2 --set train.steps=1000000 --set train.batch_size=2 --set parallel.timeout_s=$timeout_s
+  wait_steps "$run" 3
+  # The ranks are mpirun's children; the victim is world rank 3 (rank 1 shares its dp group).
+  for pid in $(pgrep -P "$job"); do
+    tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=3 && victim=$pid
+  done
+  [ -n "$victim" ] || fail "no rank 3 among mpirun's children ($(pgrep -P "$job" | tr '\n' ' '))"
+  kill -s "$signal" "$victim"
+  wait_end 60
+  [ "$rc" -ne 0 ] || fail "$signal: the job exited 0"
+  [ "$elapsed" -le "$within" ] || fail "$signal: the job ended $elapsed s after the signal (at most $within)"
+  grep -Eq "$pattern" "$work/log" || fail "$signal: no '$pattern' in the log"
+  sleep 1
+  if [ -e "/proc/$victim" ] && ! grep -q '^State:.*Z' "/proc/$victim/status"; then
+    fail "$signal: rank 3 (pid $victim) outlived the job"
+  fi
+  echo "kill_rank: $signal: the job ended $elapsed s after the signal, exit $rc"
+}
 
-# Wait for training to run (metrics lines appear), then kill one rank that is not rank 0.
-for _ in $(seq 1 300); do
-  [ -s "$work/run/metrics.jsonl" ] && [ "$(wc -l <"$work/run/metrics.jsonl")" -ge 3 ] && break
-  sleep 0.2
-done
-if ! [ -s "$work/run/metrics.jsonl" ]; then
-  echo "FAIL: training did not start"; cat "$work/log"; exit 1
-fi
-victim=$(pgrep -f "$tessera train --config $config --run-dir $work/run" | sort -n | tail -1)
-echo "killing rank process $victim"
-kill -9 "$victim"
-start=$(date +%s)
-for _ in $(seq 1 600); do
-  kill -0 $job 2>/dev/null || break
-  sleep 0.1
-done
-elapsed=$(( $(date +%s) - start ))
-if kill -0 $job 2>/dev/null; then
-  echo "FAIL: the job still runs ${elapsed} s after a rank was killed"; tail -20 "$work/log"; exit 1
-fi
-wait $job
-rc=$?
-echo "job ended ${elapsed} s after the kill, exit $rc"
-tail -3 "$work/log"
-[ $rc -ne 0 ] && [ $elapsed -le 30 ]
+check KILL 10 "process rank 3 with PID [0-9]+ on node $host exited on signal 9"
+check STOP $((timeout_s + 10)) "did not complete within $timeout_s.0 s: its other rank failed, hung or cannot be reached: rank 3 on $host"
+echo "kill_rank: ok"

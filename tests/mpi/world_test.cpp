@@ -5,6 +5,9 @@
 
 #include <fstream>
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include "core/error.h"
 #include "parallel/config_broadcast.h"
 #include "parallel/world.h"
@@ -19,6 +22,19 @@ TEST(World, LaunchedByMpirun) {
   EXPECT_TRUE(test_world().uses_mpi());
   EXPECT_GE(test_world().size(), 2);
   EXPECT_LT(test_world().local_rank(), test_world().local_size());
+}
+
+// Every rank knows every rank's host (one machine here), and names a list of ranks by them.
+TEST(World, HostsOfEveryRank) {
+  char name[256] = {};
+  ASSERT_EQ(gethostname(name, sizeof name - 1), 0);
+  const World& w = test_world();
+  for (int r = 0; r < w.size(); ++r) EXPECT_EQ(w.host(r), name);
+  EXPECT_EQ(w.describe({1}), fmt::format("rank 1 on {}", name));
+  EXPECT_EQ(w.describe({0, 1}), fmt::format("rank 0 on {0}, rank 1 on {0}", name));
+  std::string first8 = fmt::format("rank 1 on {}", name);  // a long list: the first 8, then a count
+  for (int i = 1; i < 8; ++i) first8 += fmt::format(", rank 1 on {}", name);
+  EXPECT_EQ(w.describe(std::vector<int>(10, 1)), first8 + " and 2 more");
 }
 
 TEST(World, BroadcastFromEveryRoot) {

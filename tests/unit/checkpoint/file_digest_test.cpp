@@ -142,12 +142,12 @@ TEST_F(CommittedCheckpoint, EveryDatasetIsOneRangeWhoseDigestIsItsChecksum) {
   EXPECT_EQ(digest_.size, bytes_.size());
   EXPECT_EQ(digest_.file_name, file_.filename().string());
   size_t datasets = 0;
-  datasets::h5::QuietErrors quiet;
+  h5::QuietErrors quiet;
   const auto file = h5io::open_file(file_.string(), false, nullptr);
   for (const DigestRange& r : digest_.ranges) {
     if (r.label == kMetadataLabel) continue;
     ++datasets;
-    auto dset = datasets::h5::checked(H5Dopen2(file.get(), r.label.c_str(), H5P_DEFAULT), H5Dclose, r.label);
+    auto dset = h5::checked(H5Dopen2(file.get(), r.label.c_str(), H5P_DEFAULT), H5Dclose, r.label);
     EXPECT_EQ(h5io::read_string_attr(dset.get(), "sha256", r.label), r.sha256) << r.label;
     EXPECT_EQ(h5io::dataset_sha256(dset.get(), r.label), r.sha256) << r.label;
   }
@@ -206,9 +206,9 @@ TEST_F(CommittedCheckpoint, ADamagedDigestFileIsRefused) {
 TEST_F(CommittedCheckpoint, AChecksumAttributeThatDisagreesWithTheVerifiedBytesIsFound) {
   const std::string victim = "/optim/m/blocks.0.attn.out.weight";
   {
-    datasets::h5::QuietErrors quiet;
+    h5::QuietErrors quiet;
     auto file = h5io::open_file(file_.string(), true, nullptr);
-    auto dset = datasets::h5::checked(H5Dopen2(file.get(), victim.c_str(), H5P_DEFAULT), H5Dclose, victim);
+    auto dset = h5::checked(H5Dopen2(file.get(), victim.c_str(), H5P_DEFAULT), H5Dclose, victim);
     H5Adelete(dset.get(), "sha256");
     h5io::write_attr(dset.get(), "sha256", sha256_hex("not the data"), victim);
   }

@@ -6,10 +6,10 @@
 #include <cstring>
 
 #include "checkpoint/checkpoint.h"
-#include "checkpoint/gguf_reader.h"
-#include "checkpoint/hf_export.h"
 #include "core/model/transformer.h"
 #include "datasets/tokenizer_train.h"
+#include "interchange/gguf_reader.h"
+#include "interchange/hf_export.h"
 #include "tests/unit/test_support.h"
 
 namespace tessera::checkpoint {
@@ -39,7 +39,7 @@ TEST_P(Cli, ImportExportRoundTrip) {
   c.tie_embeddings = c.family == "gpt2";
   core::Transformer m(c);
   m.init_weights(17);
-  export_hf(c, m.params(), &tok, dir.path / "hf");
+  interchange::export_hf(c, m.params(), &tok, dir.path / "hf");
 
   auto r = run_command(kBin + " ckpt import-hf " + (dir / "hf") + " " + (dir / "run"));
   ASSERT_EQ(r.status, 0) << r.output;
@@ -61,7 +61,7 @@ TEST_P(Cli, ImportExportRoundTrip) {
 
   r = run_command(kBin + " ckpt export-gguf " + (dir / "run") + " " + (dir / "m.gguf") + " --dtype q8_0");
   ASSERT_EQ(r.status, 0) << r.output;
-  const GgufFile g = GgufFile::read(dir / "m.gguf");
+  const interchange::GgufFile g = interchange::GgufFile::read(dir / "m.gguf");
   EXPECT_EQ(g.at("general.architecture").as_string(), c.family);
   EXPECT_EQ(g.at("general.file_type").as_uint(), 7u);
 

@@ -89,6 +89,69 @@ TEST_F(GenerateCli, BadInputsAreClearErrors) {
   EXPECT_NE(neither.output.find("--prompt TEXT or --input FILE"), std::string::npos) << neither.output;
 }
 
+// The checkpoint exported as GGUF (f32, q8_0) and as a Hugging Face folder, served with --model:
+// f32 and the folder print exactly what --ckpt prints; q8_0 serves the same prompt too.
+TEST_F(GenerateCli, ModelFilesServeAsTheirCheckpoint) {
+  const std::string run = *dir_ / "run", tok = *dir_ / "tok.json", args = " --prompt 'The note' --max-tokens 8";
+  const auto ckpt = run_command(generate(args), testing_support::Capture::StdoutOnly);
+  ASSERT_EQ(ckpt.status, 0) << ckpt.output;
+  TempDir out;
+  for (const std::string dtype : {"f32", "q8_0"}) {
+    const auto e = run_command(kBin + " ckpt export-gguf " + run + " " + (out / (dtype + ".gguf")) + " --dtype " +
+                               dtype + " --tokenizer " + tok);
+    ASSERT_EQ(e.status, 0) << e.output;
+  }
+  const auto hf = run_command(kBin + " ckpt export-hf " + run + " " + (out / "hf") + " --tokenizer " + tok);
+  ASSERT_EQ(hf.status, 0) << hf.output;
+  for (const std::string& model : {out / "f32.gguf", out / "hf"}) {
+    const auto r = run_command(kBin + " generate --model " + model + args, testing_support::Capture::StdoutOnly);
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output, ckpt.output) << model;
+  }
+  const auto q8 = run_command(kBin + " generate --model " + (out / "q8_0.gguf") + args,
+                              testing_support::Capture::StdoutOnly);
+  EXPECT_EQ(q8.status, 0) << q8.output;
+  EXPECT_EQ(q8.output.rfind("The note", 0), 0u) << q8.output;
+  const auto bench = run_command(kBin + " bench decode --model " + (out / "q8_0.gguf") +
+                                 " --batch 1,2 --prompt-len 4 --gen-len 2");
+  EXPECT_EQ(bench.status, 0) << bench.output;
+  EXPECT_NE(bench.output.find("batch=2 prompt_tok_s="), std::string::npos) << bench.output;
+}
+
+TEST_F(GenerateCli, BadModelFilesAreClearErrors) {
+  TempDir out;
+  const auto e = run_command(kBin + " ckpt export-gguf " + (*dir_ / "run") + " " + (out / "m.gguf") +
+                             " --tokenizer " + (*dir_ / "tok.json"));
+  ASSERT_EQ(e.status, 0) << e.output;
+  const std::string bytes = slurp(out / "m.gguf");
+  const std::string cut = out.write("cut.gguf", bytes.substr(0, bytes.size() * 2 / 3));
+  std::string q4 = bytes;
+  // The first tensor's type field: its name ("token_embd.weight", u64 length first), 2 dims.
+  const size_t at = q4.find("token_embd.weight") + std::string("token_embd.weight").size() + 4 + 2 * 8;
+  q4[at] = 2;  // ggml's q4_0
+  const std::string gptj_bytes = [&] {
+    std::string b = bytes;
+    const size_t arch = b.find("gpt2", b.find("general.architecture"));
+    return b.replace(arch, 4, "gptj");
+  }();
+  const std::string not_gguf = out.write("notes.gguf", "just some text\n");
+  for (const auto& [model, message] : std::vector<std::pair<std::string, std::string>>{
+           {"/nonexistent/model.gguf", "no such file or directory"},
+           {cut, "beyond the end"},
+           {out.write("q4.gguf", q4), "has ggml type 2"},
+           {out.write("gptj.gguf", gptj_bytes), "architecture 'gptj' is not supported"},
+           {not_gguf, "is not a GGUF file"},
+           {*dir_ / "run", "give it as --ckpt"},
+           {out.path.string(), "without config.json"}}) {
+    const auto r = run_command(kBin + " generate --model " + model + " --prompt hi");
+    EXPECT_EQ(r.status, 1) << model << ": " << r.output;  // an error, not a crash
+    EXPECT_NE(r.output.find(message), std::string::npos) << model << ": " << r.output;
+  }
+  const auto both = run_command(generate("--model " + (out / "m.gguf") + " --prompt hi"));
+  EXPECT_NE(both.status, 0);
+  EXPECT_NE(both.output.find("excludes"), std::string::npos) << both.output;
+}
+
 TEST_F(GenerateCli, TokenizerIsFoundInTheRunDirectory) {
   const auto without = run_command(kBin + " generate --ckpt " + (*dir_ / "run") + " --prompt hi --max-tokens 2");
   EXPECT_NE(without.status, 0);  // random-token training: no data dir, and no copy in the run yet
