@@ -1,7 +1,7 @@
 // tessera bench decode (--ckpt REF | --model FILE | --config FILE [--set k=v]) [--batch 1,4,16] [--prompt-len P]
-// [--gen-len G]: the serving engine's prompt and decode tokens/s per batch size and decode as a
+// [--gen-len G] [--weights f32|bf16|int8]: the serving engine's prompt and decode tokens/s per batch size and decode as a
 // fraction of the memory-bandwidth bound (serve/decode_bench.h), one line per batch size:
-//   batch=B prompt_tok_s=N decode_tok_s=N bound_fraction=F
+//   batch=B prompt_tok_s=N decode_tok_s=N bound_fraction=F decode_cpu_tok_s=N
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -19,6 +19,7 @@ void add_bench_decode(CLI::App& bench, Context&) {
     int64_t prompt_len = 128, gen_len = 32;
     uint64_t seed = 1;
     bool no_batch_invariant = false;
+    serve::WeightPrecision weights = serve::WeightPrecision::f32;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = bench.add_subcommand("decode", "Serving engine: prompt and decode tokens/s per batch size, decode as "
@@ -36,6 +37,7 @@ void add_bench_decode(CLI::App& bench, Context&) {
   cmd->add_option("--seed", opts->seed, "Initialisation seed of a --config model (default 1)");
   cmd->add_flag("--no-batch-invariant", opts->no_batch_invariant, "BLAS projections instead of fixed-order dot "
                 "products (outputs then depend on the batch in their last bits)");
+  add_weights_option(*cmd, opts->weights);
   cmd->callback([opts, ckpt, model_file, config] {
     TESSERA_CHECK(ckpt->count() + model_file->count() + config->count() == 1,
                   "give --ckpt REF, --model FILE or --config FILE");
@@ -55,9 +57,13 @@ void add_bench_decode(CLI::App& bench, Context&) {
               static_cast<double>(model.params().numel()) * 4 / 1e6, bw);
     for (int64_t b : opts->batches) {
       const serve::DecodeBenchRow r = serve::bench_decode(model, b, opts->prompt_len, opts->gen_len, bw,
-                                                                !opts->no_batch_invariant);
-      log::info("batch={} prompt_tok_s={:.1f} decode_tok_s={:.2f} bound_fraction={:.3f}", r.batch, r.prompt_tok_s,
-                r.decode_tok_s, r.bound_fraction);
+                                                          !opts->no_batch_invariant, opts->weights);
+      if (b == opts->batches.front()) {
+        log::info("{} weights: a decode step reads {:.0f} MB", serve::weight_precision_name(opts->weights),
+                  static_cast<double>(r.weight_bytes) / 1e6);
+      }
+      log::info("batch={} prompt_tok_s={:.1f} decode_tok_s={:.2f} bound_fraction={:.3f} decode_cpu_tok_s={:.2f}",
+                r.batch, r.prompt_tok_s, r.decode_tok_s, r.bound_fraction, r.decode_cpu_tok_s);
     }
   });
 }

@@ -29,6 +29,7 @@ void add_eval_command(CLI::App& app, Context& ctx) {
   cmd->add_flag("--fast", [opts](int64_t) { opts->batch_invariant = false; },
                 "The BLAS forward pass (several times faster on CPU); results may then differ in the last digits "
                 "between rank counts");
+  add_weights_option(*cmd, opts->weights);
   cmd->add_option("--tokenizer", opts->tokenizer, "Tokenizer file (default: the run's tokenizer.json, else its data's)");
   cmd->add_option("--cloze-seed", opts->cloze.seed, "Seed of the built-in cloze task (default 1234)");
   cmd->add_option("--cloze-choices", opts->cloze.choices, "Choices per cloze item (default 4)");

@@ -90,6 +90,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
     std::vector<std::string> overrides;
     serve::SamplingParams sample;
     int64_t kv_cache_mb = 256;
+    serve::WeightPrecision weights = serve::WeightPrecision::f32;
     bool overwrite = false;
     eval::EvalOptions eval;
     ServerFlags server;
@@ -110,6 +111,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-tokens", o->sample.max_tokens, "Serve phase: default tokens per answer (default 32)");
   cmd->add_option("--temperature", o->sample.temperature, "Serve phase: default temperature (0: greedy)");
   cmd->add_option("--kv-cache-mb", o->kv_cache_mb, "Serve phase: KV cache budget in MiB (default 256)");
+  add_weights_option(*cmd, o->weights);
   auto* http = add_server_flags(*cmd, o->server, "--serve-port");
   http->description("Serve phase: serve HTTP on this port (OpenAI-compatible API) after the prompts, until SIGTERM");
   cmd->callback([&ctx, o, http] {
@@ -142,6 +144,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
     TESSERA_CHECK(trainer.tokenizer().has_value(), "the serve phase needs the tokenizer of the run's data (data.dir)");
     serve::EngineOptions engine_options;
     engine_options.kv_cache_bytes = o->kv_cache_mb << 20;
+    engine_options.weights = o->weights;
     const parallel::Topology& topo = trainer.topology();
     if (!o->prompts.empty()) {
       const std::string answers = o->answers.empty() ? o->run_dir + "/answers.jsonl" : o->answers;

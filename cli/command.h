@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "parallel/world.h"
+#include "serve/projection.h"
 
 namespace tessera::cli {
 
@@ -41,6 +42,15 @@ inline void add_config_options(CLI::App& cmd, std::string& config, std::vector<s
                                const std::string& config_help = "TOML config file") {
   cmd.add_option("--config,-c", config, config_help)->required();
   cmd.add_option("--set", overrides, "Override a config key: section.key=value (repeatable)");
+}
+
+// --weights f32|bf16|int8 of every command that runs the serving engine (serve/projection.h); a
+// bad value is an error naming the option.
+inline void add_weights_option(CLI::App& cmd, serve::WeightPrecision& weights) {
+  cmd.add_option_function<std::string>(
+         "--weights", [&weights](const std::string& v) { weights = serve::parse_weight_precision(v); },
+         "Projection weights: f32 (default), bf16 or int8 (converted once at load)")
+      ->type_name("f32|bf16|int8");
 }
 
 }  // namespace tessera::cli

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "cli/command.h"
 #include "core/error.h"
 #include "serve/engine.h"
 #include "serve/model_loader.h"
@@ -16,6 +17,7 @@ struct EngineFlags {
   serve::ModelRef source;
   int64_t kv_cache_mb = 256, max_step_tokens = 256;
   bool no_batch_invariant = false;
+  serve::WeightPrecision weights = serve::WeightPrecision::f32;
 
   serve::EngineOptions options() const {
     TESSERA_CHECK(source.ckpt.empty() != source.model.empty(), "give --ckpt REF or --model FILE");
@@ -23,6 +25,7 @@ struct EngineFlags {
     TESSERA_CHECK(max_step_tokens >= 1, "--max-step-tokens must be >= 1, got {}", max_step_tokens);
     return {.kv_cache_bytes = kv_cache_mb << 20,
             .batch_invariant = !no_batch_invariant,
+            .weights = weights,
             .scheduler = {.max_step_tokens = max_step_tokens}};
   }
 };
@@ -39,6 +42,7 @@ inline void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
                  "(default 256)");
   cmd.add_flag("--no-batch-invariant", f.no_batch_invariant, "BLAS projections: faster batches, but a "
                "request's output may then depend on what shares its batch");
+  add_weights_option(cmd, f.weights);
 }
 
 // The HTTP front's options (serve, and the serve phase of run); cmd_serve.cpp.

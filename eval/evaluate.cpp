@@ -122,13 +122,14 @@ ModelResult score_model(const parallel::World& world, const LoadedModel& m, cons
     po.max_windows = options.max_items;
     po.progress = show;
     po.batch_invariant = options.batch_invariant;
+    po.weights = options.weights;
     const auto bytes = token_byte_counts(*m.tokenizer, m.config->model.vocab_size);
     const auto t0 = std::chrono::steady_clock::now();
     const PerplexityResult p = perplexity(*m.model, *m.dp, shards, bytes, po);
     result.tasks.push_back(as_task(data_dir, p));
     result.tasks.back().seconds = seconds_since(t0);
-    log::info("{}: val_perplexity: loss {:.4f} ± {:.4f}, perplexity {:.3f}, {:.4f} bits/byte ({} windows)", m.ref,
-              p.mean_loss, p.mean_loss_stderr, p.perplexity, p.bits_per_byte, p.windows);
+    log::info("{}: val_perplexity ({} weights): loss {:.4f} ± {:.4f}, perplexity {:.3f}, {:.4f} bits/byte ({} windows)", m.ref,
+              serve::weight_precision_name(options.weights), p.mean_loss, p.mean_loss_stderr, p.perplexity, p.bits_per_byte, p.windows);
     tasks.insert(tasks.begin(), cloze);
   }
   for (const Task& any : tasks) {

@@ -15,6 +15,7 @@
 #include "eval/cloze.h"
 #include "eval/results.h"
 #include "parallel/world.h"
+#include "serve/projection.h"
 
 namespace tessera::eval {
 
@@ -30,6 +31,9 @@ struct EvalOptions {
   int64_t max_tokens = 32;         // generation tasks: tokens per item that gives no max_tokens
   int tp = 1;
   bool batch_invariant = true;     // false (--fast): the BLAS forward, see likelihood.h
+  // Validation perplexity through the serving forward with these weights (perplexity.h); the
+  // multiple-choice tasks stay on the f32 training forward.
+  serve::WeightPrecision weights = serve::WeightPrecision::f32;
   ClozeOptions cloze;
   bool progress = true;
 };

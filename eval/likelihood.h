@@ -33,4 +33,10 @@ std::vector<Score> score(core::Transformer& model, const std::vector<Request>& r
 // The log-softmax of one position's logits at `target`, in double: logits (V,).
 double log_prob(const float* logits, int64_t vocab, int32_t target);
 
+// Throws unless 2 <= L <= seq_len + 1 and 1 <= scored <= L-1.
+void check_request(const Request& r, int64_t seq_len);
+// The score of r from the logits of its input positions: logits (L-1, vocab), row t predicts
+// tokens[t+1].
+Score score_targets(const float* logits, int64_t vocab, const Request& r);
+
 }  // namespace tessera::eval

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "datasets/loader.h"
+#include "eval/serving_scorer.h"
 #include "eval/sharded.h"
 #include "eval/stats.h"
 
@@ -72,8 +73,13 @@ PerplexityResult perplexity(core::Transformer& model, parallel::Communicator& dp
     r.scored = batch.targets.size();
     return r;
   };
-  const std::vector<Score> scores = score_all(model, dp, count, make, options.batch_size, progress ? &*progress : nullptr,
-                                              options.batch_invariant);
+  Progress* shown = progress ? &*progress : nullptr;
+  std::optional<ServingScorer> serving;
+  if (options.weights != serve::WeightPrecision::f32) serving.emplace(model, options.weights, options.batch_size);
+  const std::vector<Score> scores =
+      serving ? score_all([&](const std::vector<Request>& b) { return serving->score(b); }, dp, count, make,
+                          options.batch_size, shown)
+              : score_all(model, dp, count, make, options.batch_size, shown, options.batch_invariant);
   std::vector<WindowScore> windows(count);
   for (size_t w = 0; w < count; ++w) {
     const Request r = make(w);

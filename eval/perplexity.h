@@ -19,6 +19,7 @@
 #include "core/model/transformer.h"
 #include "datasets/tokenizer.h"
 #include "parallel/communicator.h"
+#include "serve/projection.h"
 
 namespace tessera::eval {
 
@@ -51,6 +52,9 @@ struct PerplexityOptions {
   size_t batch_size = 8;    // windows per forward
   size_t max_windows = 0;   // 0: every window of the split
   bool batch_invariant = true;  // false: faster, identical across rank counts no longer promised
+  // Not f32: score through the serving forward with the projections in this precision
+  // (eval/serving_scorer.h), to measure what serving with bf16 or int8 weights costs.
+  serve::WeightPrecision weights = serve::WeightPrecision::f32;
   bool progress = false;    // a progress line with rate and ETA (the root prints it)
 };
 

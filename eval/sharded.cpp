@@ -9,6 +9,12 @@ namespace tessera::eval {
 std::vector<Score> score_all(core::Transformer& model, parallel::Communicator& dp, size_t count,
                              const MakeRequest& make, size_t batch_size, Progress* progress,
                              bool batch_invariant) {
+  return score_all([&](const std::vector<Request>& batch) { return score(model, batch, batch_invariant); }, dp, count,
+                   make, batch_size, progress);
+}
+
+std::vector<Score> score_all(const ScoreBatch& score_batch, parallel::Communicator& dp, size_t count,
+                             const MakeRequest& make, size_t batch_size, Progress* progress) {
   TESSERA_CHECK(batch_size > 0, "the evaluation batch size must be positive");
   const auto ranks = static_cast<size_t>(dp.size()), rank = static_cast<size_t>(dp.rank());
   std::vector<double> values(2 * count, 0.0);  // (count, 2): log-likelihood, greedy
@@ -17,7 +23,7 @@ std::vector<Score> score_all(core::Transformer& model, parallel::Communicator& d
     const size_t begin = chunk * batch_size, end = std::min(count, begin + batch_size);
     std::vector<Request> batch;
     for (size_t i = begin; i < end; ++i) batch.push_back(make(i));
-    const std::vector<Score> scores = score(model, batch, batch_invariant);
+    const std::vector<Score> scores = score_batch(batch);
     for (size_t i = begin; i < end; ++i) {
       values[2 * i] = scores[i - begin].log_likelihood;
       values[2 * i + 1] = scores[i - begin].greedy ? 1.0 : 0.0;

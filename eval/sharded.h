@@ -15,11 +15,16 @@
 namespace tessera::eval {
 
 using MakeRequest = std::function<Request(size_t index)>;
+// Scores one batch of requests (eval::score on the training forward, or a ServingScorer).
+using ScoreBatch = std::function<std::vector<Score>(const std::vector<Request>& batch)>;
 
 // The scores of requests 0..count-1, on every rank. progress (may be null) advances by requests.
 // batch_invariant: see score(); false gives up the identity across rank counts for speed.
 std::vector<Score> score_all(core::Transformer& model, parallel::Communicator& dp, size_t count,
                              const MakeRequest& make, size_t batch_size, Progress* progress = nullptr,
                              bool batch_invariant = true);
+// The same with any scorer of batches.
+std::vector<Score> score_all(const ScoreBatch& score_batch, parallel::Communicator& dp, size_t count,
+                             const MakeRequest& make, size_t batch_size, Progress* progress = nullptr);
 
 }  // namespace tessera::eval

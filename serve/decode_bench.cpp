@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <functional>
 #include <random>
@@ -20,6 +22,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 // A tokenizer whose ids cover the model's vocabulary: the 256 bytes, then one special token per
 // further id. The benchmark decodes every id it samples; the text itself is not looked at.
@@ -71,7 +79,7 @@ double memory_read_gbs(int64_t bytes, double min_seconds) {
 }
 
 DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t prompt_len, int64_t gen_len,
-                            double bandwidth_gbs, bool batch_invariant) {
+                            double bandwidth_gbs, bool batch_invariant, WeightPrecision weights) {
   const ModelConfig& c = model.config();
   TESSERA_CHECK(batch >= 1 && prompt_len >= 1 && gen_len >= 2, "need batch >= 1, prompt length >= 1, gen length >= 2");
   TESSERA_CHECK(prompt_len + gen_len <= c.seq_len, "prompt ({}) + generated ({}) tokens exceed the context of {}",
@@ -79,6 +87,7 @@ DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t pro
   const datasets::Tokenizer tokenizer = placeholder_tokenizer(c.vocab_size);
   EngineOptions options;
   options.batch_invariant = batch_invariant;
+  options.weights = weights;
   options.scheduler = {.max_step_tokens = batch * prompt_len, .max_running = batch};
   options.kv_cache_bytes = batch * blocks_for_tokens(prompt_len + gen_len, options.block_size) *
                            kv_cache_shape(model, options.block_size).block_bytes();
@@ -95,14 +104,15 @@ DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t pro
       engine.add(std::move(r));
     }
   };
-  double prompt_s = 0, decode_s = 0;
+  double prompt_s = 0, decode_s = 0, decode_cpu_s = 0;
   int64_t prompt_tokens = 0, decode_tokens = 0;
   for (int round = 0; round < 2; ++round) {  // the first round warms the buffers up; the second is timed
     add_batch();
     while (!engine.idle()) {
       const auto t0 = Clock::now();
+      const double c0 = process_cpu_seconds();
       engine.step();
-      const double dt = seconds_since(t0);
+      const double dt = seconds_since(t0), dc = process_cpu_seconds() - c0;
       const StepStats& s = engine.last_step();
       if (round == 0) continue;
       if (s.prompt_tokens > 0) {
@@ -110,15 +120,18 @@ DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t pro
         prompt_tokens += s.prompt_tokens;
       } else {
         decode_s += dt;
+        decode_cpu_s += dc;
         decode_tokens += s.decode_tokens;
       }
     }
   }
-  const double weight_bytes = static_cast<double>(model.params().numel()) * sizeof(float);
+  const auto weight_bytes = static_cast<double>(engine.inference().weight_bytes());
   DecodeBenchRow row;
+  row.weight_bytes = engine.inference().weight_bytes();
   row.batch = batch;
   row.prompt_tok_s = static_cast<double>(prompt_tokens) / prompt_s;
   row.decode_tok_s = static_cast<double>(decode_tokens) / decode_s;
+  row.decode_cpu_tok_s = static_cast<double>(decode_tokens) / decode_cpu_s;
   row.bound_tok_s = static_cast<double>(batch) * bandwidth_gbs * 1e9 / weight_bytes;
   row.bound_fraction = row.decode_tok_s / row.bound_tok_s;
   return row;

@@ -7,14 +7,20 @@
 #include <cstdint>
 
 #include "core/model/transformer.h"
+#include "serve/projection.h"
 
 namespace tessera::serve {
 
 struct DecodeBenchRow {
   int64_t batch = 0;
   double prompt_tok_s = 0, decode_tok_s = 0;
+  // Decode tokens per second of this process's CPU time (all its threads): on a machine shared
+  // with other processes, what one thread (OMP_NUM_THREADS=1) would reach with the core to itself,
+  // less the caches the others take.
+  double decode_cpu_tok_s = 0;
   double bound_tok_s = 0;     // B * bandwidth / weight bytes
   double bound_fraction = 0;  // decode_tok_s / bound_tok_s
+  int64_t weight_bytes = 0;   // what one decode step reads
 };
 
 // The best read bandwidth (GB/s) of summing a buffer of `bytes` with this process's threads, over
@@ -24,8 +30,10 @@ double memory_read_gbs(int64_t bytes = int64_t{512} << 20, double min_seconds = 
 // One batch size on the engine: B requests of P random prompt tokens (ids of the model's
 // vocabulary), greedy, G tokens each (end-of-text ignored), the whole batch's prompts in one step;
 // run twice on one engine, the second run timed (the first warms its buffers up).
-// batch_invariant: the engine's option (EngineOptions::batch_invariant).
+// batch_invariant, weights: the engine's options (EngineOptions). The bound counts the weight bytes
+// in their precision (InferenceForward::weight_bytes).
 DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t prompt_len, int64_t gen_len,
-                            double bandwidth_gbs, bool batch_invariant = true);
+                            double bandwidth_gbs, bool batch_invariant = true,
+                            WeightPrecision weights = WeightPrecision::f32);
 
 }  // namespace tessera::serve

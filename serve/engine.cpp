@@ -57,7 +57,7 @@ Engine::Engine(core::Transformer& model, const datasets::Tokenizer& tokenizer, c
       tokenizer_(tokenizer),
       eot_(end_of_text(tokenizer)),
       cache_(kv_cache_shape(model, options.block_size), cache_blocks(model, options)),
-      forward_(model, cache_, options.batch_invariant),
+      forward_(model, cache_, options.batch_invariant, options.weights),
       scheduler_(options.scheduler, cache_) {}
 
 Engine::~Engine() = default;

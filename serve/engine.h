@@ -39,6 +39,9 @@ struct EngineOptions {
   // greedy output do not depend on the batch. Off: BLAS projections, faster at batch sizes of 4
   // and more (docs/benchmarks.md), outputs may differ in the last bits with the batch.
   bool batch_invariant = true;
+  // The projections' weights (serve/projection.h): f32 (the parameters themselves), or a bf16 or
+  // int8 copy made when the engine is built. Every precision is batch-invariant.
+  WeightPrecision weights = WeightPrecision::f32;
   SchedulerConfig scheduler;
 };
 
@@ -100,6 +103,7 @@ class Engine {
   std::vector<Completion> generate(std::vector<Request> requests);
 
   const KvCache& cache() const { return cache_; }
+  const InferenceForward& inference() const { return forward_; }
 
  private:
   struct Live;  // per request: its parameters, sampler, detokeniser, progress

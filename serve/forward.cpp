@@ -10,13 +10,11 @@
 #include "core/cpu/attention.h"
 #include "core/cpu/embedding.h"
 #include "core/cpu/layernorm.h"
-#include "core/cpu/linear.h"
 #include "core/cpu/parallel.h"
 #include "core/cpu/rmsnorm.h"
 #include "core/cpu/rope.h"
 #include "core/error.h"
 #include "core/model/params.h"
-#include "core/model/row_parallel.h"
 #include "core/model/vocab_parallel.h"
 
 namespace tessera::serve {
@@ -52,19 +50,24 @@ KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size) 
           .block_size = block_size};
 }
 
-// Pointers to this rank's parameter shards, resolved once (null: absent in this family).
+// Pointers to this rank's parameter shards, resolved once (null: absent in this family), and its
+// projections in the serving precision.
 struct InferenceForward::Weights {
   struct Layer {
-    const float *attn_norm_w, *attn_norm_b, *qkv_w, *qkv_b, *out_w, *out_b;
-    const float *mlp_norm_w, *mlp_norm_b, *up_w, *up_b, *gate_w, *down_w, *down_b;
+    const float *attn_norm_w, *attn_norm_b, *qkv_b, *out_b;
+    const float *mlp_norm_w, *mlp_norm_b, *up_b, *down_b;
+    Projection qkv, out, up, gate, down;  // gate: llama only
   };
-  const float *wte, *wpe, *final_w, *final_b, *head;
+  const float *wte, *wpe, *final_w, *final_b;
+  Projection head;
   std::vector<Layer> layers;
   core::cpu::VocabShard vocab;
+  int64_t f32_bytes = 0;  // the projections' bytes in f32 (head once)
 };
 
-InferenceForward::InferenceForward(core::Transformer& model, KvCache& cache, bool batch_invariant)
-    : model_(model), cache_(cache), inv_(batch_invariant), w_(std::make_unique<Weights>()) {
+InferenceForward::InferenceForward(core::Transformer& model, KvCache& cache, bool batch_invariant,
+                                   WeightPrecision weights)
+    : model_(model), cache_(cache), inv_(batch_invariant), precision_(weights), w_(std::make_unique<Weights>()) {
   TESSERA_CHECK(model.dtype() == core::DType::f32, "serving runs f32 models, not {}", dtype_name(model.dtype()));
   const KvCacheShape want = kv_cache_shape(model, cache.shape().block_size), got = cache.shape();
   TESSERA_CHECK(got.n_layer == want.n_layer && got.n_kv_head == want.n_kv_head && got.head_dim == want.head_dim,
@@ -79,24 +82,42 @@ InferenceForward::InferenceForward(core::Transformer& model, KvCache& cache, boo
   w.wpe = find("embed.positions.weight");
   w.final_w = find("final_norm.weight");
   w.final_b = find("final_norm.bias");
-  w.head = model.config().tie_embeddings ? w.wte : find("lm_head.weight");
   const core::ParamInfo& wte = p.info(p.index_of("embed.tokens.weight"));
   w.vocab = {core::shard_ranges(wte, model.tp().rank(), model.tp().size())[0].start, p["embed.tokens.weight"].size(0)};
-  for (int64_t l = 0; l < model.config().n_layer; ++l) {
+  const ModelConfig& c = model.config();
+  const int64_t C = c.d_model, D = c.head_dim(), tp = model.tp().size();
+  const int64_t NH = c.n_head / tp, NKV = c.kv_heads() / tp, Fd = c.ff_dim() / tp, QKV = (NH + 2 * NKV) * D;
+  auto projection = [&](const std::string& name, int64_t OC, int64_t K) {
+    const float* weight = find(name);
+    if (!weight) return Projection();
+    w.f32_bytes += OC * K * 4;
+    return Projection(weight, OC, K, weights);
+  };
+  w.head = projection(c.tie_embeddings ? "embed.tokens.weight" : "lm_head.weight", w.vocab.rows, C);
+  for (int64_t l = 0; l < c.n_layer; ++l) {
     const std::string b = "blocks." + std::to_string(l) + ".";
-    w.layers.push_back({find(b + "attn_norm.weight"), find(b + "attn_norm.bias"), find(b + "attn.qkv.weight"),
-                        find(b + "attn.qkv.bias"), find(b + "attn.out.weight"), find(b + "attn.out.bias"),
-                        find(b + "mlp_norm.weight"), find(b + "mlp_norm.bias"), find(b + "mlp.up.weight"),
-                        find(b + "mlp.up.bias"), find(b + "mlp.gate.weight"), find(b + "mlp.down.weight"),
-                        find(b + "mlp.down.bias")});
+    w.layers.push_back({find(b + "attn_norm.weight"), find(b + "attn_norm.bias"), find(b + "attn.qkv.bias"),
+                        find(b + "attn.out.bias"), find(b + "mlp_norm.weight"), find(b + "mlp_norm.bias"),
+                        find(b + "mlp.up.bias"), find(b + "mlp.down.bias"),
+                        projection(b + "attn.qkv.weight", QKV, C), projection(b + "attn.out.weight", C, NH * D),
+                        projection(b + "mlp.up.weight", Fd, C), projection(b + "mlp.gate.weight", Fd, C),
+                        projection(b + "mlp.down.weight", C, Fd)});
   }
   // Per thread: keys (ctx,D), values^T (D,ctx) and scores (ctx) of the longest context.
-  const int64_t ctx = model.config().seq_len, D = model.config().head_dim();
+  const int64_t ctx = c.seq_len;
   scratch_.resize(static_cast<size_t>(omp_get_max_threads()));
   for (auto& s : scratch_) s.assign(static_cast<size_t>(ctx * (2 * D + 1)), 0.0f);
 }
 
 InferenceForward::~InferenceForward() = default;
+
+int64_t InferenceForward::weight_bytes() const {
+  int64_t bytes = model_.params().numel() * 4 - w_->f32_bytes + w_->head.bytes();
+  for (const Weights::Layer& L : w_->layers) {
+    for (const Projection* pr : {&L.qkv, &L.out, &L.up, &L.gate, &L.down}) bytes += pr->bytes();
+  }
+  return bytes;
+}
 
 void InferenceForward::check(const StepBatch& b) const {
   const int64_t N = b.rows(), S = static_cast<int64_t>(b.tables.size());
@@ -212,26 +233,24 @@ const core::Tensor& InferenceForward::forward(const StepBatch& b) {
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const Weights::Layer& L = w.layers[static_cast<size_t>(l)];
     norm(n.data<float>(), x.data<float>(), L.attn_norm_w, L.attn_norm_b, N);
-    linear_forward<float>(qkv.data<float>(), n.data<float>(), L.qkv_w, L.qkv_b, N, C, QKV, inv_);
+    L.qkv.forward(qkv.data<float>(), n.data<float>(), L.qkv_b, nullptr, N, inv_);
     if (!gpt2) {
       rope_forward<float>(qkv.data<float>(), pos, 1, N, NH, D, QKV, kRopeTheta);
       rope_forward<float>(qkv.data<float>() + NH * D, pos, 1, N, NKV, D, QKV, kRopeTheta);
     }
     write_kv(l, qkv.data<float>(), b);
     attend(l, atty.data<float>(), qkv.data<float>(), b);
-    core::row_parallel_forward<float>(res1.data<float>(), atty.data<float>(), L.out_w, L.out_b, x.data<float>(), N,
-                                      NH * D, C, inv_, tp);
+    L.out.row_parallel(res1.data<float>(), atty.data<float>(), L.out_b, x.data<float>(), N, inv_, tp);
     norm(n.data<float>(), res1.data<float>(), L.mlp_norm_w, L.mlp_norm_b, N);
     if (gpt2) {
-      linear_forward<float>(hid.data<float>(), n.data<float>(), L.up_w, L.up_b, N, C, Fd, inv_);
+      L.up.forward(hid.data<float>(), n.data<float>(), L.up_b, nullptr, N, inv_);
       gelu_forward<float>(fch.data<float>(), hid.data<float>(), N * Fd);
     } else {
-      linear_forward<float>(hid.data<float>(), n.data<float>(), L.gate_w, nullptr, N, C, Fd, inv_);
-      linear_forward<float>(up.data<float>(), n.data<float>(), L.up_w, nullptr, N, C, Fd, inv_);
+      L.gate.forward(hid.data<float>(), n.data<float>(), nullptr, nullptr, N, inv_);
+      L.up.forward(up.data<float>(), n.data<float>(), nullptr, nullptr, N, inv_);
       swiglu_forward<float>(fch.data<float>(), hid.data<float>(), up.data<float>(), N * Fd);
     }
-    core::row_parallel_forward<float>(res2.data<float>(), fch.data<float>(), L.down_w, L.down_b, res1.data<float>(),
-                                      N, Fd, C, inv_, tp);
+    L.down.row_parallel(res2.data<float>(), fch.data<float>(), L.down_b, res1.data<float>(), N, inv_, tp);
     std::swap(x, res2);  // x is the block's output; the old x's memory serves the next block
   }
   // Only the rows asked for go through the final norm and the output head.
@@ -244,8 +263,8 @@ const core::Tensor& InferenceForward::forward(const StepBatch& b) {
   logits_ = arena_.alloc({R, V});                                         // (R,V)
   if (R == 0) return logits_;
   norm(xf.data<float>(), xs.data<float>(), w.final_w, w.final_b, R);
-  linear_forward<float>(tp.size() == 1 ? logits_.data<float>() : shard.data<float>(), xf.data<float>(), w.head,
-                        nullptr, R, C, Vl, inv_);
+  w.head.forward(tp.size() == 1 ? logits_.data<float>() : shard.data<float>(), xf.data<float>(), nullptr, nullptr, R,
+                 inv_);
   if (tp.size() > 1) core::gather_vocab_shards<float>(logits_.data<float>(), shard.data<float>(), R, Vl, w.vocab.begin, tp);
   return logits_;
 }

@@ -9,11 +9,16 @@
 // sequence's block table. A prompt may therefore arrive in chunks over several steps (chunked
 // prefill) and a decode step is one row per sequence.
 //
+// Weights: the projections (qkv, out, up/gate, down, the output head) run in the precision
+// chosen at construction (serve/projection.h: f32 on the parameters themselves, or a bf16 or int8
+// copy made once); embeddings, norms and biases stay f32.
+//
 // Batch invariance (on by default): every product is a fixed-order dot product (linear_forward's
-// batch_invariant path, attention_row), norms and activations are per row, and attention reads
-// only the token's own context. A token's logits are bitwise the same whatever else is in the
-// batch and however its prompt was chunked. Off, the projections run on BLAS (faster for several
-// rows; a row's last bits then depend on the batch); attention stays per token.
+// batch_invariant path, the bf16 and int8 kernels, attention_row), norms and activations are per
+// row, and attention reads only the token's own context. A token's logits are bitwise the same
+// whatever else is in the batch and however its prompt was chunked, in every precision. Off, the
+// f32 projections run on BLAS (faster for several rows; a row's last bits then depend on the
+// batch); attention stays per token.
 //
 // Tensor parallelism: as training (transformer.h): this rank's heads and MLP features, an
 // all-reduce after the token embedding and after each row-parallel projection, the vocabulary
@@ -25,6 +30,7 @@
 #include "core/arena.h"
 #include "core/model/transformer.h"
 #include "serve/kv_cache.h"
+#include "serve/projection.h"
 
 namespace tessera::serve {
 
@@ -51,8 +57,10 @@ KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size =
 
 class InferenceForward {
  public:
-  // model: f32, outlives this; cache: shaped by kv_cache_shape(model).
-  InferenceForward(core::Transformer& model, KvCache& cache, bool batch_invariant = true);
+  // model: f32, outlives this; cache: shaped by kv_cache_shape(model). weights: the projections'
+  // precision (bf16 and int8 convert this rank's shards once, here).
+  InferenceForward(core::Transformer& model, KvCache& cache, bool batch_invariant = true,
+                   WeightPrecision weights = WeightPrecision::f32);
   ~InferenceForward();
   InferenceForward(const InferenceForward&) = delete;
   InferenceForward& operator=(const InferenceForward&) = delete;
@@ -62,6 +70,10 @@ class InferenceForward {
   const core::Tensor& forward(const StepBatch& batch);
 
   const core::Transformer& model() const { return model_; }
+  WeightPrecision weights() const { return precision_; }
+  // The bytes of weights one decode step reads on this rank: the projections in their precision,
+  // the other parameters in f32 (the embedding tables only through the output head, when tied).
+  int64_t weight_bytes() const;
 
  private:
   struct Weights;
@@ -72,6 +84,7 @@ class InferenceForward {
   core::Transformer& model_;
   KvCache& cache_;
   bool inv_;  // batch-invariant projections
+  WeightPrecision precision_;
   std::unique_ptr<Weights> w_;
   core::Arena arena_;
   std::vector<std::vector<float>> scratch_;  // per thread: gathered keys, values^T, scores

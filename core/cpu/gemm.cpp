@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <functional>
+#include <type_traits>
 #include <chrono>
 #include <vector>
 
 #include "core/cpu/parallel.h"
+#include "core/cpu/rowwise_tiles.h"
 #include "core/cpu/vec_math.h"
 #include "core/error.h"
 
@@ -138,6 +140,22 @@ void gemm_nt_rowwise(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, c
     const int64_t j1 = std::min(N, j0 + kColBlock);
     for (int64_t i0 = 0; i0 < M; i0 += kRowTile) {
       const int64_t i1 = std::min(M, i0 + kRowTile);
+      if constexpr (std::is_same_v<T, float>) {
+        if (rowwise::have_avx512f()) {  // 4 x 4 register tiles, the same bits as the loops below
+          for (int64_t j = j0; j < j1; j += rowwise::kTileCols) {
+            const int64_t nj = std::min(rowwise::kTileCols, j1 - j);
+            for (int64_t i = i0; i < i1; i += rowwise::kTileRows) {
+              const int64_t ni = std::min(rowwise::kTileRows, i1 - i);
+              T d[rowwise::kTileRows * rowwise::kTileCols];
+              rowwise::tile_f32_avx512(d, rowwise::kTileCols, A + i * lda, lda, B + j * ldb, ldb, ni, nj, K);
+              for (int64_t r = 0; r < ni; ++r) {
+                for (int64_t c = 0; c < nj; ++c) store(i + r, j + c, d[r * rowwise::kTileCols + c]);
+              }
+            }
+          }
+          continue;
+        }
+      }
       int64_t j = j0;
       for (; j + 4 <= j1; j += 4) {
         for (int64_t i = i0; i < i1; ++i) {

@@ -1,4 +1,4 @@
-// The int8 linear layer (serving) against the f32 one on GPT-2-124M shapes: C = 768 into qkv
+// The int8 and bf16 linear layers (serving) against the f32 one on GPT-2-124M shapes: C = 768 into qkv
 // (2304), attn.out (768), mlp.up (3072); mlp.down (3072 -> 768); the lm head (768 -> 50304).
 // Decode is a GEMV (N = 1) and is bound by memory, so the figures that matter are the bytes of
 // weights read per second, as a fraction of this machine's read bandwidth measured first in the
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/cpu/linear.h"
+#include "core/cpu/linear_bf16.h"
 #include "core/cpu/linear_int8.h"
 #include "core/cpu/quant.h"
 #include "core/cpu/vec_math.h"
@@ -134,6 +135,35 @@ void BM_LinearInt8(benchmark::State& state) {
   state.SetLabel(std::string("int8 ") + int8_isa_name(isa));
 }
 
+// Args: N, C, OC, cold, isa (0: best, 1: avx512_bf16, 2: portable).
+void BM_LinearBf16(benchmark::State& state) {
+  const int64_t N = state.range(0), C = state.range(1), OC = state.range(2);
+  const bool cold = state.range(3) != 0;
+  const auto isa = static_cast<Bf16Isa>(state.range(4));
+  if (!bf16_isa_supported(isa)) {
+    state.SkipWithError("ISA not supported on this CPU");
+    return;
+  }
+  memory_read_gbs();
+  const std::vector<float> wf = randn(static_cast<size_t>(OC * C), 1, 0.02f);
+  const Bf16Weight b = to_bf16_weight(wf.data(), OC, C);
+  const std::vector<Bf16Weight> w(copies_for(b.bytes(), cold), b);
+  const size_t copies = w.size();
+  const std::vector<float> x = randn(static_cast<size_t>(N * C), 2, 1.0f), bias(static_cast<size_t>(OC), 0.01f);
+  std::vector<float> out(static_cast<size_t>(N * OC));
+  size_t c = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    linear_bf16_forward(out.data(), x.data(), w[c], bias.data(), nullptr, N, isa);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    benchmark::DoNotOptimize(out.data());
+    c = (c + 1) % copies;
+  }
+  report(state, static_cast<double>(b.bytes()), 2.0 * static_cast<double>(N * C * OC), seconds);
+  state.SetLabel(std::string("bf16 ") + bf16_isa_name(isa));
+}
+
 // N = 1 (decode) on every shape, cold and hot; N = 16..512 on qkv and mlp.up, cold.
 void shapes(benchmark::internal::Benchmark* b, std::vector<int64_t> tail) {
   const int64_t CO[][2] = {{768, 768}, {768, 2304}, {768, 3072}, {3072, 768}, {768, 50304}};
@@ -144,7 +174,7 @@ void shapes(benchmark::internal::Benchmark* b, std::vector<int64_t> tail) {
       b->Args(a);
     }
   }
-  for (int64_t N : {16, 64, 256, 512}) {
+  for (int64_t N : {4, 16, 64, 256, 512}) {
     for (int64_t oc : {2304, 3072}) {
       std::vector<int64_t> a = {N, 768, oc, 1};
       a.insert(a.end(), tail.begin(), tail.end());
@@ -167,6 +197,15 @@ BENCHMARK(BM_LinearInt8)
       shapes(b, {0});
       b->Args({1, 768, 3072, 1, 2})->Args({1, 768, 3072, 1, 3});  // the other kernels, decode
       b->Args({64, 768, 3072, 1, 2})->Args({64, 768, 3072, 1, 3});
+    })
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+BENCHMARK(BM_LinearBf16)
+    ->ArgNames({"N", "C", "OC", "cold", "isa"})
+    ->Apply([](auto* b) {
+      shapes(b, {0});
+      b->Args({1, 768, 3072, 1, 2})->Args({16, 768, 3072, 1, 2});  // the portable kernel
     })
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();

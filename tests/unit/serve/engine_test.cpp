@@ -37,10 +37,10 @@ std::vector<Request> mixed_requests(double temperature, int64_t logprobs = -1) {
 
 // Each request alone, in an engine of its own with room to spare.
 std::vector<Completion> one_by_one(core::Transformer& model, const datasets::Tokenizer& tok,
-                                   const std::vector<Request>& rs) {
+                                   const std::vector<Request>& rs, WeightPrecision weights = WeightPrecision::f32) {
   std::vector<Completion> out;
   for (const auto& r : rs) {
-    Engine e(model, tok, {.kv_cache_bytes = 1 << 20, .block_size = 4});
+    Engine e(model, tok, {.kv_cache_bytes = 1 << 20, .block_size = 4, .weights = weights});
     out.push_back(e.generate({r})[0]);
   }
   return out;
@@ -54,9 +54,9 @@ struct Batched {
 // All requests in one engine: a step budget of 8 tokens (prompts in chunks) and a KV cache of
 // `blocks` blocks of 4 tokens.
 Batched together(core::Transformer& model, const datasets::Tokenizer& tok, const std::vector<Request>& rs,
-                 int64_t blocks) {
+                 int64_t blocks, WeightPrecision weights = WeightPrecision::f32) {
   const KvCacheShape shape = kv_cache_shape(model, 4);
-  Engine e(model, tok, {.kv_cache_bytes = blocks * shape.block_bytes(), .block_size = 4,
+  Engine e(model, tok, {.kv_cache_bytes = blocks * shape.block_bytes(), .block_size = 4, .weights = weights,
                         .scheduler = {.max_step_tokens = 8}});
   Batched b;
   b.completions.resize(rs.size());
@@ -79,14 +79,16 @@ Batched together(core::Transformer& model, const datasets::Tokenizer& tok, const
 
 class EngineFamilies : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(EngineFamilies, BatchedGreedyEqualsOneByOneWithChunkingAndPreemption) {
+// Every request of a batch (chunked prompts, a cache tight enough to preempt) generates, token for
+// token and log-probability for log-probability, what it generates alone.
+void expect_batched_equals_alone(const std::string& family, WeightPrecision weights) {
   const auto tok = byte_tokenizer();
-  core::Transformer model(small(GetParam()));
+  core::Transformer model(small(family));
   model.init_weights(21);
   const auto rs = mixed_requests(0.0, 3);
-  const auto alone = one_by_one(model, tok, rs);
-  const Batched roomy = together(model, tok, rs, 256);
-  const Batched tight = together(model, tok, rs, 10);  // 40 tokens for six sequences of up to 31
+  const auto alone = one_by_one(model, tok, rs, weights);
+  const Batched roomy = together(model, tok, rs, 256, weights);
+  const Batched tight = together(model, tok, rs, 10, weights);  // 40 tokens for six sequences of up to 31
   EXPECT_EQ(roomy.preempted, 0);
   EXPECT_GT(tight.preempted, 0) << "the tiny KV cache should force preemptions";
   EXPECT_GT(roomy.max_running, 1);
@@ -106,6 +108,17 @@ TEST_P(EngineFamilies, BatchedGreedyEqualsOneByOneWithChunkingAndPreemption) {
     total += static_cast<int64_t>(alone[i].tokens.size());
   }
   EXPECT_GT(total, 24) << "the requests should generate more than a token or two each";
+}
+
+TEST_P(EngineFamilies, BatchedGreedyEqualsOneByOneWithChunkingAndPreemption) {
+  expect_batched_equals_alone(GetParam(), WeightPrecision::f32);
+}
+
+TEST_P(EngineFamilies, Bf16AndInt8WeightsBatchedGreedyEqualsOneByOne) {
+  for (WeightPrecision w : {WeightPrecision::bf16, WeightPrecision::int8}) {
+    SCOPED_TRACE(weight_precision_name(w));
+    expect_batched_equals_alone(GetParam(), w);
+  }
 }
 
 TEST_P(EngineFamilies, SeededSamplingDoesNotDependOnTheBatch) {

@@ -71,13 +71,14 @@ TEST_P(ForwardVsTraining, ChunkedPrefillAndDecodeMatchTheFullForward) {
   EXPECT_LT(worst, 2e-5) << "largest logit difference";
 }
 
-TEST_P(ForwardVsTraining, LogitsAreBitwiseTheSameAloneBesideOthersAndAtAnyChunking) {
-  core::Transformer model(small(GetParam()));
+// A's logits alone in one chunk, in three chunks and beside two other sequences: bitwise equal.
+void expect_batch_invariant(const std::string& family, WeightPrecision weights) {
+  core::Transformer model(small(family));
   model.init_weights(9);
   const int64_t V = model.config().vocab_size;
   const auto a = random_tokens(17, V, 1), other1 = random_tokens(30, V, 2), other2 = random_tokens(5, V, 4);
   KvCache cache(kv_cache_shape(model, 4), 32);
-  InferenceForward f(model, cache);
+  InferenceForward f(model, cache, true, weights);
   // Alone, in one chunk.
   BlockTable alone;
   const auto solo = run_chunk(f, cache, alone, a, 0, a.size());
@@ -100,6 +101,10 @@ TEST_P(ForwardVsTraining, LogitsAreBitwiseTheSameAloneBesideOthersAndAtAnyChunki
   EXPECT_EQ(std::memcmp(last.data(), solo.data() + 11 * V, last.size() * sizeof(float)), 0);
 }
 
+TEST_P(ForwardVsTraining, LogitsAreBitwiseTheSameAloneBesideOthersAndAtAnyChunking) {
+  expect_batch_invariant(GetParam(), WeightPrecision::f32);
+}
+
 TEST_P(ForwardVsTraining, BlasProjectionsStayWithinTolerance) {
   core::Transformer model(small(GetParam()));
   model.init_weights(8);
@@ -120,6 +125,45 @@ TEST_P(ForwardVsTraining, BlasProjectionsStayWithinTolerance) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, ForwardVsTraining, ::testing::Values("gpt2", "llama"));
+
+// bf16 and int8 weights: batch-invariant as f32, and close to the training forward in f32.
+class ForwardPrecisions : public ::testing::TestWithParam<std::tuple<std::string, WeightPrecision>> {};
+
+TEST_P(ForwardPrecisions, LogitsAreBitwiseTheSameAloneBesideOthersAndAtAnyChunking) {
+  expect_batch_invariant(std::get<0>(GetParam()), std::get<1>(GetParam()));
+}
+
+TEST_P(ForwardPrecisions, LogitsStayCloseToTheF32TrainingForward) {
+  const auto [family, weights] = GetParam();
+  core::Transformer model(small(family));
+  model.init_weights(8);
+  const auto tokens = random_tokens(19, model.config().vocab_size, 5);
+  const auto ref = reference_logits(model, tokens);
+  KvCache cache(kv_cache_shape(model, 4), 16);
+  InferenceForward f(model, cache, true, weights);
+  BlockTable table;
+  std::vector<float> got = run_chunk(f, cache, table, tokens, 0, 12);
+  for (size_t t = 12; t < tokens.size(); ++t) {
+    const auto row = run_chunk(f, cache, table, tokens, t, t + 1);
+    got.insert(got.end(), row.begin(), row.end());
+  }
+  ASSERT_EQ(got.size(), ref.size());
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    worst = std::max(worst, std::abs(double(got[i]) - double(ref[i])));
+    scale = std::max(scale, std::abs(double(ref[i])));
+  }
+  // Rounding the weights (and, for int8 and bf16, the activations) moves the logits a little, not 0.
+  EXPECT_GT(worst, 0.0);
+  EXPECT_LT(worst, 0.05 * scale) << "largest logit " << scale;
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, ForwardPrecisions,
+                         ::testing::Combine(::testing::Values("gpt2", "llama"),
+                                            ::testing::Values(WeightPrecision::bf16, WeightPrecision::int8)),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + weight_precision_name(std::get<1>(info.param));
+                         });
 
 TEST(InferenceForward, RejectsPositionsPastTheContextAndRowsWithoutBlocks) {
   core::Transformer model(small("gpt2"));

@@ -1,0 +1,128 @@
+// AVX-512 register tiles of the batch-invariant linear layers (core/cpu/rowwise_tiles.h).
+// Compiled for the baseline with per-function target attributes, chosen at run time.
+#include <immintrin.h>
+
+#include <functional>
+
+#include "core/cpu/rowwise_tiles.h"
+#include "core/cpu/vec_math.h"
+
+#define TESSERA_AVX512F __attribute__((target("avx512f")))
+#define TESSERA_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
+
+namespace tessera::core::cpu::rowwise {
+
+bool have_avx512f() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
+#else
+  return false;
+#endif
+}
+
+bool have_avx512_bf16() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512bf16");
+  return yes;
+#else
+  return false;
+#endif
+}
+
+namespace {
+
+// The 16 lanes of v summed as reduce_lanes' tree.
+TESSERA_AVX512F inline float reduce_tree(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  return reduce_lanes(lanes, std::plus<float>());
+}
+
+// Steps of 16 along k; the last one masked: its lanes past K load zeros, which leave the
+// accumulators as they are. (One loop in one function: the accumulators stay in registers.)
+template <int R, int J>
+TESSERA_AVX512F void f32_tile(float* out, int64_t ldo, const float* x, int64_t ldx, const float* w, int64_t ldw,
+                              int64_t K) {
+  __m512 acc[R][J];
+  _Pragma("GCC unroll 4")
+  for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < J; ++j) acc[r][j] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < K; k += 16) {
+    const __mmask16 m = K - k >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (K - k)) - 1);
+    __m512 wv[J];
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < J; ++j) wv[j] = _mm512_maskz_loadu_ps(m, w + j * ldw + k);
+    _Pragma("GCC unroll 4")
+    for (int r = 0; r < R; ++r) {
+      const __m512 xv = _mm512_maskz_loadu_ps(m, x + r * ldx + k);
+      _Pragma("GCC unroll 4")
+      for (int j = 0; j < J; ++j) acc[r][j] = _mm512_fmadd_ps(xv, wv[j], acc[r][j]);
+    }
+  }
+  _Pragma("GCC unroll 4")
+  for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < J; ++j) out[r * ldo + j] = reduce_tree(acc[r][j]);
+  }
+}
+
+template <int R, int J>
+TESSERA_AVX512BF16 void bf16_tile(float* out, int64_t ldo, const uint16_t* x, int64_t ldx, const uint16_t* w,
+                                  int64_t ldw, int64_t K) {
+  __m512 acc[R][J];
+  _Pragma("GCC unroll 4")
+  for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < J; ++j) acc[r][j] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < K; k += 32) {
+    __m512bh wv[J];
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < J; ++j) wv[j] = (__m512bh)_mm512_loadu_si512(w + j * ldw + k);
+    _Pragma("GCC unroll 4")
+    for (int r = 0; r < R; ++r) {
+      const __m512bh xv = (__m512bh)_mm512_loadu_si512(x + r * ldx + k);
+      _Pragma("GCC unroll 4")
+      for (int j = 0; j < J; ++j) acc[r][j] = _mm512_dpbf16_ps(acc[r][j], xv, wv[j]);
+    }
+  }
+  _Pragma("GCC unroll 4")
+  for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < J; ++j) out[r * ldo + j] = reduce_tree(acc[r][j]);
+  }
+}
+
+// The instantiation for (R, J), R and J in [1, 4].
+template <typename Fn, template <int, int> class Pick>
+Fn pick(int64_t R, int64_t J) {
+  static const Fn table[4][4] = {
+      {Pick<1, 1>::fn, Pick<1, 2>::fn, Pick<1, 3>::fn, Pick<1, 4>::fn},
+      {Pick<2, 1>::fn, Pick<2, 2>::fn, Pick<2, 3>::fn, Pick<2, 4>::fn},
+      {Pick<3, 1>::fn, Pick<3, 2>::fn, Pick<3, 3>::fn, Pick<3, 4>::fn},
+      {Pick<4, 1>::fn, Pick<4, 2>::fn, Pick<4, 3>::fn, Pick<4, 4>::fn}};
+  return table[R - 1][J - 1];
+}
+
+using F32Fn = void (*)(float*, int64_t, const float*, int64_t, const float*, int64_t, int64_t);
+using Bf16Fn = void (*)(float*, int64_t, const uint16_t*, int64_t, const uint16_t*, int64_t, int64_t);
+template <int R, int J> struct PickF32 { static constexpr F32Fn fn = f32_tile<R, J>; };
+template <int R, int J> struct PickBf16 { static constexpr Bf16Fn fn = bf16_tile<R, J>; };
+
+}  // namespace
+
+void tile_f32_avx512(float* out, int64_t ldo, const float* x, int64_t ldx, const float* w, int64_t ldw,
+                     int64_t R, int64_t J, int64_t K) {
+  pick<F32Fn, PickF32>(R, J)(out, ldo, x, ldx, w, ldw, K);
+}
+
+void tile_bf16_avx512(float* out, int64_t ldo, const uint16_t* x, int64_t ldx, const uint16_t* w,
+                      int64_t ldw, int64_t R, int64_t J, int64_t K) {
+  pick<Bf16Fn, PickBf16>(R, J)(out, ldo, x, ldx, w, ldw, K);
+}
+
+}  // namespace tessera::core::cpu::rowwise
