@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./scripts/build.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-tessera=build/tessera
+build=${TESSERA_BUILD_DIR:-build}  # as scripts/build.sh
+tessera=$build/tessera
 
 echo "== prepare: Debian's fortunes -> data/fortunes (2 ranks)"
 mpirun --oversubscribe -np 2 "$tessera" prepare --input /usr/share/games/fortunes --format fortune \
@@ -53,8 +54,8 @@ curl_line="curl -s $base/completions -H 'Content-Type: application/json' -d '{\"
 echo "\$ $curl_line"
 eval "$curl_line"
 echo
-if sh tests/interop/install_openai.sh build/interop >/dev/null 2>&1; then
-  client_line="NODE_PATH=build/interop/node_modules node -e 'const OpenAI = require(\"openai\"); new OpenAI({baseURL: \"$base\", apiKey: \"none\"}).chat.completions.create({model: \"quickstart\", messages: [{role: \"user\", content: \"Tell me a fortune.\"}], max_tokens: 24}).then(r => console.log(r.choices[0].message.content))'"
+if sh tests/interop/install_openai.sh "$build/interop" >/dev/null 2>&1; then
+  client_line="NODE_PATH=$build/interop/node_modules node -e 'const OpenAI = require(\"openai\"); new OpenAI({baseURL: \"$base\", apiKey: \"none\"}).chat.completions.create({model: \"quickstart\", messages: [{role: \"user\", content: \"Tell me a fortune.\"}], max_tokens: 24}).then(r => console.log(r.choices[0].message.content))'"
   echo "\$ $client_line"
   eval "$client_line"
 else
