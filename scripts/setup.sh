@@ -11,7 +11,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libslurm-dev slurmctld slurmd slurm-client munge  # Slurm: libslurm, and the local test cluster
   fortunes                                  # the quickstart corpus
+  nodejs                                    # the interop tests: llama.cpp through node-llama-cpp
 )
+# npm: Debian's package, unless the installed node brings its own (NodeSource's does).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
