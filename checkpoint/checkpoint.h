@@ -51,7 +51,7 @@ struct SaveOptions {
   Validity* validity = nullptr;  // rotation's memory of verified files (rank 0); none: a fresh one
   // Called at each moment of the save (commit.h's SavePoint): on every rank for begin, written
   // and synced, on rank 0 for the rest. Tests inject crashes here.
-  SaveHook at;
+  SaveHook at = nullptr;
   Timings* timings = nullptr;  // when set, receives the phases: write, checksums, fsync, commit
 };
 

@@ -7,7 +7,7 @@ packages=(
   openmpi-bin libopenmpi-dev                # MPI: ranks, collectives on CPU
   libhdf5-openmpi-dev hdf5-tools            # parallel HDF5: token shards, checkpoints
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfmt-dev libpcre2-dev libssl-dev
-  libopenblas-dev libdnnl-dev               # CPU GEMM
+  libdnnl-dev                               # CPU GEMM (oneDNN sgemm)
   libgtest-dev libgmock-dev libbenchmark-dev
   libslurm-dev slurmctld slurmd slurm-client munge  # Slurm: libslurm, and the local test cluster
   fortunes                                  # the quickstart corpus
