@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "serve/engine.h"
+#include "tests/support/tiny_model.h"
 #include "tests/unit/serve/serve_test_support.h"
 
 namespace tessera::serve {
@@ -18,7 +19,9 @@ namespace {
 
 using testing::byte_tokenizer;
 
-ModelConfig small(const std::string& family) { return testing::small_model(family, 64, 300); }
+ModelConfig small(const std::string& family) {
+  return testing_support::tiny_model(family, {.seq_len = 64, .vocab_size = 300});
+}
 
 std::vector<Request> mixed_requests(double temperature, int64_t logprobs = -1) {
   std::vector<Request> rs;
