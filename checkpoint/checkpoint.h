@@ -1,5 +1,6 @@
 #pragma once
-// The checkpoint API of the trainer, the server and the tools.
+// The checkpoint API of the trainer (train/), the serving engine (serve/), evaluation (eval/) and
+// the `tessera ckpt` tools.
 //
 // Shapes: `infos` are the registry's entries with FULL logical shapes (registration order). What a
 // rank holds is a Holding: spans of its local flat layout, i.e. its tensor-parallel shard of every
