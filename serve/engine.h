@@ -39,7 +39,7 @@ struct EngineOptions {
   // greedy output do not depend on the batch. Off: BLAS projections, faster at batch sizes of 4
   // and more (docs/benchmarks.md), outputs may differ in the last bits with the batch.
   bool batch_invariant = true;
-  SchedulerConfig scheduler;
+  SchedulerConfig scheduler = {};
 };
 
 struct Request {

@@ -182,14 +182,18 @@ TEST(Engine, ContextLimits) {
   near_end.params.max_tokens = 10;
   const Completion c = e.generate({near_end})[0];
   // Positions 62 and 63 are fed: three tokens at most (the third can not be fed), then "length".
-  if (c.finish == FinishReason::length) EXPECT_EQ(c.tokens.size(), 3u);
+  if (c.finish == FinishReason::length) {
+    EXPECT_EQ(c.tokens.size(), 3u);
+  }
   EXPECT_LE(c.tokens.size(), 3u);
   Request max_tokens;
   max_tokens.prompt = {1, 2};
   max_tokens.params.max_tokens = 5;
   max_tokens.params.stop_tokens = {};
   const Completion m = e.generate({max_tokens})[0];
-  if (m.finish == FinishReason::length) EXPECT_EQ(m.tokens.size(), 5u);
+  if (m.finish == FinishReason::length) {
+    EXPECT_EQ(m.tokens.size(), 5u);
+  }
   EXPECT_TRUE(e.idle());
   EXPECT_EQ(e.cache().allocator().free_blocks(), e.cache().n_blocks()) << "finished requests free their blocks";
 }
