@@ -37,12 +37,12 @@ inline const std::string& llama_cpp_install_problem() {
 // First statement of a test that runs llama.cpp: skips the test when llama.cpp cannot be installed
 // (node or npm missing, the npm registry unreachable), or fails it when TESSERA_REQUIRE_INTEROP is
 // set (CI: .ci/run), so that a machine that cannot run llama.cpp cannot pass by skipping.
-#define TESSERA_SKIP_WITHOUT_LLAMA_CPP()                                                                   \
-  do {                                                                                                     \
-    const std::string& problem_ = ::tessera::testing_support::llama_cpp_install_problem();                 \
-    if (problem_.empty()) break;                                                                           \
-    if (std::getenv("TESSERA_REQUIRE_INTEROP")) FAIL() << problem_ << " (TESSERA_REQUIRE_INTEROP is set)"; \
-    GTEST_SKIP() << problem_;                                                                              \
+#define TESSERA_SKIP_WITHOUT_LLAMA_CPP()                                                                      \
+  do {                                                                                                        \
+    const std::string& problem_ = ::tessera::testing_support::llama_cpp_install_problem();                    \
+    if (problem_.empty()) break;                                                                              \
+    if (std::getenv("TESSERA_REQUIRE_INTEROP")) FAIL() << "TESSERA_REQUIRE_INTEROP is set, and " << problem_; \
+    GTEST_SKIP() << problem_;                                                                                 \
   } while (0)
 
 struct LlamaCppRun {
