@@ -1,5 +1,6 @@
 #pragma once
-// The checkpoint API of the trainer, the server and the tools.
+// The checkpoint API of the trainer (train/), the serving engine (serve/), evaluation (eval/) and
+// the `tessera ckpt` tools.
 //
 // Shapes: `infos` are the registry's entries with FULL logical shapes (registration order). What a
 // rank holds is a Holding: spans of its local flat layout, i.e. its tensor-parallel shard of every
@@ -51,7 +52,7 @@ struct SaveOptions {
   Validity* validity = nullptr;  // rotation's memory of verified files (rank 0); none: a fresh one
   // Called at each moment of the save (commit.h's SavePoint): on every rank for begin, written
   // and synced, on rank 0 for the rest. Tests inject crashes here.
-  SaveHook at;
+  SaveHook at = nullptr;
   Timings* timings = nullptr;  // when set, receives the phases: write, checksums, fsync, commit
 };
 

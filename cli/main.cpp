@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   log::set_rank(world->rank(), world->size());
   configure_threads(world->local_size());
 
-  CLI::App app{"Tessera: train, checkpoint, serve and evaluate transformer language models on HPC clusters.",
+  CLI::App app{"Tessera: prepare data, train, checkpoint, evaluate and serve transformer language models on HPC "
+               "clusters (mpirun or Slurm).",
                "tessera"};
   app.set_version_flag("--version", std::string("tessera ") + TESSERA_VERSION);
   app.require_subcommand(1);

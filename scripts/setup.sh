@@ -7,14 +7,17 @@ packages=(
   openmpi-bin libopenmpi-dev                # MPI: ranks, collectives on CPU
   libhdf5-openmpi-dev hdf5-tools            # parallel HDF5: token shards, checkpoints
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libfmt-dev libpcre2-dev libssl-dev
-  libopenblas-dev libdnnl-dev               # CPU GEMM
+  libdnnl-dev                               # CPU GEMM (oneDNN sgemm)
   libcpp-httplib-dev                        # the HTTP server (tessera serve)
   libgtest-dev libgmock-dev libbenchmark-dev
   libslurm-dev slurmctld slurmd slurm-client munge  # Slurm: libslurm, and the local test cluster
   iproute2 util-linux                       # ip netns, nsenter, unshare: two hosts on one machine (tests)
   fortunes                                  # the quickstart corpus
   chromium                                  # headless browser: the tests open the HTML reports
+  nodejs                                    # the interop tests: llama.cpp through node-llama-cpp
 )
+# npm: Debian's package, unless the installed node brings its own (NodeSource's does).
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

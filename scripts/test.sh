@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite (ctest: labels cpu, mpi, gpu,
-# bench). GPU tests skip cleanly on machines without a GPU.
+# interop, slurm, bench). GPU tests skip cleanly on machines without a GPU (unless
+# TESSERA_REQUIRE_GPU is set), interop tests without node or the npm registry (unless
+# TESSERA_REQUIRE_INTEROP is set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh

@@ -42,7 +42,7 @@ struct EngineOptions {
   // The projections' weights (serve/projection.h): f32 (the parameters themselves), or a bf16 or
   // int8 copy made when the engine is built. Every precision is batch-invariant.
   WeightPrecision weights = WeightPrecision::f32;
-  SchedulerConfig scheduler;
+  SchedulerConfig scheduler = {};
 };
 
 struct Request {

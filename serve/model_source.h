@@ -20,9 +20,9 @@
 namespace tessera::serve {
 
 struct ModelRef {
-  std::string ckpt;       // a registry reference, or ...
-  std::string model;      // ... a GGUF file or a Hugging Face folder (exactly one of the two)
-  std::string tokenizer;  // optional: a tokenizer file that replaces the source's own
+  std::string ckpt = {};       // a registry reference, or ...
+  std::string model = {};      // ... a GGUF file or a Hugging Face folder (exactly one of the two)
+  std::string tokenizer = {};  // optional: a tokenizer file that replaces the source's own
 };
 
 struct ModelSource {

@@ -15,9 +15,9 @@
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/reference.h"
-#include "ckpt_fixture.h"
 #include "core/log.h"
 #include "parallel/guard.h"
+#include "tests/support/ckpt_fixture.h"
 
 namespace fs = std::filesystem;
 using namespace tessera;

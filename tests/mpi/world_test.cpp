@@ -56,7 +56,9 @@ TEST(World, GatherAndAllGatherInRankOrder) {
   }
   for (int r = 0; r < test_world().size(); ++r) {
     EXPECT_EQ(everywhere[r], payload(r));
-    if (test_world().is_root()) EXPECT_EQ(at_root[r], payload(r));
+    if (test_world().is_root()) {
+      EXPECT_EQ(at_root[r], payload(r));
+    }
   }
 }
 

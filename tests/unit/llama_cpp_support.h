@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -21,7 +22,7 @@
 namespace tessera::testing_support {
 
 inline const std::filesystem::path kSourceTests = std::filesystem::path(TESSERA_TEST_DATA).parent_path();  // tests/
-inline const std::filesystem::path kInteropDir = std::filesystem::path(TESSERA_BIN).parent_path() / "interop";
+inline const std::filesystem::path kInteropDir = TESSERA_INTEROP_DIR;  // <build>/interop
 
 // Installs node-llama-cpp once per process; the reason it could not, or "".
 inline const std::string& llama_cpp_install_problem() {
@@ -32,6 +33,17 @@ inline const std::string& llama_cpp_install_problem() {
   }();
   return problem;
 }
+
+// First statement of a test that runs llama.cpp: skips the test when llama.cpp cannot be installed
+// (node or npm missing, the npm registry unreachable), or fails it when TESSERA_REQUIRE_INTEROP is
+// set (CI: .ci/run), so that a machine that cannot run llama.cpp cannot pass by skipping.
+#define TESSERA_SKIP_WITHOUT_LLAMA_CPP()                                                                      \
+  do {                                                                                                        \
+    const std::string& problem_ = ::tessera::testing_support::llama_cpp_install_problem();                    \
+    if (problem_.empty()) break;                                                                              \
+    if (std::getenv("TESSERA_REQUIRE_INTEROP")) FAIL() << "TESSERA_REQUIRE_INTEROP is set, and " << problem_; \
+    GTEST_SKIP() << problem_;                                                                                 \
+  } while (0)
 
 struct LlamaCppRun {
   std::vector<int32_t> greedy, tokenized;

@@ -12,13 +12,13 @@
 #include <fstream>
 #include <map>
 
-#include "../../mpi/ckpt_fixture.h"
 #include "checkpoint/commit.h"
 #include "checkpoint/inspect.h"
 #include "checkpoint/reference.h"
 #include "checkpoint/rotation.h"
 #include "checkpoint/tags.h"
 #include "checkpoint/verify.h"
+#include "tests/support/ckpt_fixture.h"
 #include "tests/unit/test_support.h"
 
 namespace fs = std::filesystem;

@@ -12,10 +12,10 @@
 #include <fstream>
 #include <random>
 
-#include "../../mpi/ckpt_fixture.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/commit.h"
 #include "checkpoint/verify.h"
+#include "tests/support/ckpt_fixture.h"
 
 namespace fs = std::filesystem;
 using namespace tessera;

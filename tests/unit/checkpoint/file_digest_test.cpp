@@ -12,13 +12,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "../../mpi/ckpt_fixture.h"
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/digest_check.h"
 #include "checkpoint/h5io.h"
 #include "checkpoint/verify.h"
 #include "core/error.h"
 #include "core/sha256.h"
+#include "tests/support/ckpt_fixture.h"
 #include "tests/unit/test_support.h"
 
 namespace fs = std::filesystem;

@@ -248,7 +248,7 @@ TEST_P(GpuOps, AdamW) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, GpuOps, ::testing::Values(DType::f32, DType::bf16),
-                         [](const auto& info) { return std::string(dtype_name(info.param)); });
+                         [](const auto& param_info) { return std::string(dtype_name(param_info.param)); });
 
 TEST(GpuOpsWithoutCuda, ReportClearly) {
   if (tessera::built_with_cuda()) GTEST_SKIP() << "built with CUDA";

@@ -10,24 +10,17 @@
 #include "core/model/init.h"
 #include "core/model/transformer.h"
 #include "grad_check.h"
+#include "tests/support/tiny_model.h"
 
 using namespace tessera::core;
 using tessera::ModelConfig;
 
 namespace {
 
+// llama: grouped-query attention (1 kv head for 2 query heads)
 ModelConfig tiny(const std::string& family) {
-  ModelConfig c;
-  c.family = family;
-  c.n_layer = 2;
-  c.d_model = 8;
-  c.n_head = 2;
-  c.n_kv_head = family == "llama" ? 1 : 0;  // llama: grouped-query attention
-  c.d_ff = 12;
-  c.seq_len = 6;
-  c.vocab_size = 11;
-  c.tie_embeddings = family == "gpt2";
-  return c;
+  return tessera::testing_support::tiny_model(family,
+                                              {.d_model = 8, .n_head = 2, .d_ff = 12, .seq_len = 6, .vocab_size = 11});
 }
 
 Tensor int_tensor(int64_t B, int64_t T, const std::vector<int32_t>& values) {

@@ -15,6 +15,7 @@
 #include "grad_check.h"
 #include "parallel/in_process.h"
 #include "parallel/tp_group.h"
+#include "tests/support/tiny_model.h"
 
 using namespace tessera::core;
 using tessera::ModelConfig;
@@ -41,18 +42,9 @@ void run_tp(int size, Fn fn) {
   for (int r = 0; r < size; ++r) ASSERT_EQ(errors[static_cast<size_t>(r)], "") << "rank " << r;
 }
 
+// llama: grouped-query attention, 2 query heads per kv head
 ModelConfig tiny(const std::string& family) {
-  ModelConfig c;
-  c.family = family;
-  c.n_layer = 2;
-  c.d_model = 16;
-  c.n_head = 4;
-  c.n_kv_head = family == "llama" ? 2 : 0;  // llama: grouped-query attention, 2 query heads per kv head
-  c.d_ff = 24;
-  c.seq_len = 6;
-  c.vocab_size = 12;
-  c.tie_embeddings = family == "gpt2";
-  return c;
+  return tessera::testing_support::tiny_model(family, {.d_model = 16, .d_ff = 24, .seq_len = 6, .vocab_size = 12});
 }
 
 Tensor random_ids(int64_t B, int64_t T, int64_t V, uint32_t seed, bool with_ignored) {

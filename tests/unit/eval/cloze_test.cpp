@@ -32,7 +32,9 @@ TEST(Cloze, ItemsAreTheDocumentsOwnContinuationsAmongOthers) {
     EXPECT_EQ(item.context, doc + "w0 " + doc + "w1 " + doc + "w2 " + doc + "w3");
     EXPECT_EQ(item.choices[item.label], " " + doc + "w4 " + doc + "w5 " + doc + "w6");
     for (size_t c = 0; c < item.choices.size(); ++c) {
-      if (c != item.label) EXPECT_EQ(item.choices[c].find(" " + doc + "w"), std::string::npos) << item.choices[c];
+      if (c != item.label) {
+        EXPECT_EQ(item.choices[c].find(" " + doc + "w"), std::string::npos) << item.choices[c];
+      }
     }
   }
 }

@@ -10,6 +10,7 @@
 #include "core/model/transformer.h"
 #include "datasets/manifest.h"
 #include "datasets/tokenizer.h"
+#include "tests/support/tiny_model.h"
 #include "tests/unit/test_support.h"
 
 namespace tessera::eval_testing {
@@ -36,15 +37,7 @@ inline datasets::Tokenizer tokenizer() {
   return datasets::Tokenizer::load(prepared_data() + "/" + std::string(datasets::kTokenizerFile));
 }
 
-inline ModelConfig tiny_config() {
-  ModelConfig c;
-  c.n_layer = 2;
-  c.d_model = 32;
-  c.n_head = 4;
-  c.seq_len = 16;
-  c.vocab_size = 320;
-  return c;
-}
+inline ModelConfig tiny_config() { return testing_support::tiny_model("gpt2", {.vocab_size = 320}); }
 
 // log p(tokens[t+1] | tokens[..t]) for t in [0, L-1): a forward of the one sequence, log-softmax
 // of its (1, L-1, V) logits in double.

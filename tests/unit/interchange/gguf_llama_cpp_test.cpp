@@ -118,7 +118,7 @@ void PrintTo(const FamilyCase& c, std::ostream* os) { *os << c.family; }
 class LlamaCpp : public ::testing::TestWithParam<FamilyCase> {};
 
 TEST_P(LlamaCpp, AgreesWithTessera) {
-  if (!testing_support::llama_cpp_install_problem().empty()) GTEST_SKIP() << testing_support::llama_cpp_install_problem();
+  TESSERA_SKIP_WITHOUT_LLAMA_CPP();
   const FamilyCase& fc = GetParam();
   core::Transformer& model = trained_model(fc.family);
   const datasets::Tokenizer& tok = corpus_tokenizer();

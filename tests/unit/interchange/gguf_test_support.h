@@ -9,6 +9,7 @@
 #include "core/model/transformer.h"
 #include "datasets/tokenizer.h"
 #include "datasets/tokenizer_train.h"
+#include "tests/support/tiny_model.h"
 
 namespace tessera::interchange::testing {
 
@@ -30,15 +31,7 @@ inline datasets::Tokenizer small_tokenizer(size_t vocab) {
 
 // 2 layers, d_model 64, 4 heads (llama: 2 key/value heads), 16 positions.
 inline ModelConfig small_config(const std::string& family, int64_t vocab) {
-  ModelConfig c;
-  c.family = family;
-  c.n_layer = 2;
-  c.d_model = 64;
-  c.n_head = 4;
-  c.n_kv_head = family == "llama" ? 2 : 0;
-  c.seq_len = 16;
-  c.vocab_size = vocab;
-  return c;
+  return testing_support::tiny_model(family, {.d_model = 64, .vocab_size = vocab, .tie_embeddings = true});
 }
 
 inline std::vector<float> param_values(const core::Transformer& m, const std::string& name) {

@@ -15,6 +15,7 @@
 #include "interchange/hf_import.h"
 #include "interchange/hf_tensor_map.h"
 #include "interchange/safetensors.h"
+#include "tests/support/tiny_model.h"
 #include "tests/unit/test_support.h"
 
 namespace tessera::interchange {
@@ -31,16 +32,7 @@ datasets::Tokenizer small_tokenizer() {
 }
 
 ModelConfig config_of(const std::string& family, bool tied, int64_t vocab) {
-  ModelConfig c;
-  c.family = family;
-  c.n_layer = 2;
-  c.d_model = 32;
-  c.n_head = 4;
-  c.n_kv_head = family == "llama" ? 2 : 0;
-  c.seq_len = 12;
-  c.vocab_size = vocab;
-  c.tie_embeddings = tied;
-  return c;
+  return testing_support::tiny_model(family, {.seq_len = 12, .vocab_size = vocab, .tie_embeddings = tied});
 }
 
 bool same_bits(const core::Tensor& a, const core::Tensor& b) {

@@ -34,7 +34,7 @@ std::vector<std::string> run_group(std::vector<std::unique_ptr<Communicator>>& c
 template <typename T>
 std::vector<T> filled(size_t n, double value) {
   std::vector<T> v(n);
-  for (auto& x : v) x = static_cast<T>(value);
+  for (auto& x : v) x = static_cast<T>(static_cast<float>(value));  // bf16 and f16 are made from float
   return v;
 }
 

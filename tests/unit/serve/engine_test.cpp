@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "serve/engine.h"
+#include "tests/support/tiny_model.h"
 #include "tests/unit/serve/serve_test_support.h"
 
 namespace tessera::serve {
@@ -18,7 +19,9 @@ namespace {
 
 using testing::byte_tokenizer;
 
-ModelConfig small(const std::string& family) { return testing::small_model(family, 64, 300); }
+ModelConfig small(const std::string& family) {
+  return testing_support::tiny_model(family, {.seq_len = 64, .vocab_size = 300});
+}
 
 std::vector<Request> mixed_requests(double temperature, int64_t logprobs = -1) {
   std::vector<Request> rs;
@@ -192,14 +195,18 @@ TEST(Engine, ContextLimits) {
   near_end.params.max_tokens = 10;
   const Completion c = e.generate({near_end})[0];
   // Positions 62 and 63 are fed: three tokens at most (the third can not be fed), then "length".
-  if (c.finish == FinishReason::length) EXPECT_EQ(c.tokens.size(), 3u);
+  if (c.finish == FinishReason::length) {
+    EXPECT_EQ(c.tokens.size(), 3u);
+  }
   EXPECT_LE(c.tokens.size(), 3u);
   Request max_tokens;
   max_tokens.prompt = {1, 2};
   max_tokens.params.max_tokens = 5;
   max_tokens.params.stop_tokens = {};
   const Completion m = e.generate({max_tokens})[0];
-  if (m.finish == FinishReason::length) EXPECT_EQ(m.tokens.size(), 5u);
+  if (m.finish == FinishReason::length) {
+    EXPECT_EQ(m.tokens.size(), 5u);
+  }
   EXPECT_TRUE(e.idle());
   EXPECT_EQ(e.cache().allocator().free_blocks(), e.cache().n_blocks()) << "finished requests free their blocks";
 }

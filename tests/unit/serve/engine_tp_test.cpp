@@ -9,6 +9,7 @@
 #include "parallel/in_process.h"
 #include "parallel/tp_group.h"
 #include "serve/engine.h"
+#include "tests/support/tiny_model.h"
 #include "tests/unit/serve/serve_test_support.h"
 
 namespace tessera::serve {
@@ -16,7 +17,9 @@ namespace {
 
 using testing::byte_tokenizer;
 
-ModelConfig small(const std::string& family) { return testing::small_model(family, 48, 300); }
+ModelConfig small(const std::string& family) {
+  return testing_support::tiny_model(family, {.seq_len = 48, .vocab_size = 300});
+}
 
 std::vector<Request> requests() {
   std::vector<Request> rs;

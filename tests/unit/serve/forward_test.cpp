@@ -10,12 +10,15 @@
 
 #include "core/error.h"
 #include "serve/forward.h"
+#include "tests/support/tiny_model.h"
 #include "tests/unit/serve/serve_test_support.h"
 
 namespace tessera::serve {
 namespace {
 
-ModelConfig small(const std::string& family) { return testing::small_model(family, 40, 50); }
+ModelConfig small(const std::string& family) {
+  return testing_support::tiny_model(family, {.seq_len = 40, .vocab_size = 50});
+}
 
 std::vector<int32_t> random_tokens(int64_t n, int64_t V, uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -34,7 +34,7 @@ void PrintTo(const Case& c, std::ostream* os) { *os << c.arch << "_" << c.type; 
 class IndependentGguf : public ::testing::TestWithParam<Case> {};
 
 TEST_P(IndependentGguf, ServesWhatLlamaCppComputes) {
-  if (!testing_support::llama_cpp_install_problem().empty()) GTEST_SKIP() << testing_support::llama_cpp_install_problem();
+  TESSERA_SKIP_WITHOUT_LLAMA_CPP();
   const Case& c = GetParam();
   TempDir dir;
   const std::string gguf = dir / "model.gguf";

@@ -29,7 +29,9 @@ TEST(RandomBatches, GlobalBatchIsIndependentOfTheLayout) {
       source->next(part);
       joined.insert(joined.end(), part.inputs.begin(), part.inputs.end());
       for (size_t i = 0; i + 1 < part.inputs.size(); ++i) {
-        if ((i + 1) % 5 != 0) EXPECT_EQ(part.targets[i], part.inputs[i + 1]);  // shifted by one
+        if ((i + 1) % 5 != 0) {
+          EXPECT_EQ(part.targets[i], part.inputs[i + 1]);  // shifted by one
+        }
       }
     }
     EXPECT_EQ(joined, whole.inputs) << "dp " << dp;

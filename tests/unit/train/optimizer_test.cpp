@@ -39,8 +39,8 @@ TEST(Optimizer, GlobalNormAndClipping) {
 // bias: the norm adds the weight halves over the tp group and counts the bias once, on every rank.
 TEST(Optimizer, GlobalNormOverTensorParallelShards) {
   std::vector<core::ParamInfo> infos(2);
-  infos[0] = {"w", {4, 2}, core::TpSplit::column};
-  infos[1] = {"b", {2}, core::TpSplit::replicated};
+  infos[0] = {"w", {4, 2}, core::TpSplit::column, {}};
+  infos[1] = {"b", {2}, core::TpSplit::replicated, {}};
   auto comms = parallel::make_in_process_group(2, "tp");
   std::vector<double> norms(2);
   std::vector<std::thread> ranks;

@@ -5,19 +5,15 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "tests/support/tiny_model.h"
 #include "train/sampler.h"
 
 namespace tessera::train {
 namespace {
 
 ModelConfig tiny() {
-  ModelConfig c;
-  c.n_layer = 1;
-  c.d_model = 16;
-  c.n_head = 2;
-  c.seq_len = 8;
-  c.vocab_size = 32;
-  return c;
+  return testing_support::tiny_model("gpt2",
+                                     {.n_layer = 1, .d_model = 16, .n_head = 2, .seq_len = 8, .vocab_size = 32});
 }
 
 TEST(Sampler, GreedyIsTheArgmaxOfTheLastLogits) {
