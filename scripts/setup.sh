@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libslurm-dev slurmctld slurmd slurm-client munge  # Slurm: libslurm, and the local test cluster
   iproute2 util-linux                       # ip netns, nsenter, unshare: two hosts on one machine (tests)
+  python3 curl                              # test checkers and the HTTP tests' client
   fortunes                                  # the quickstart corpus
   chromium                                  # headless browser: the tests open the HTML reports
   nodejs                                    # the interop tests: llama.cpp through node-llama-cpp
