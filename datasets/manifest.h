@@ -34,7 +34,7 @@ struct ManifestShard {
   uint64_t tokens = 0;
   uint64_t documents = 0;  // documents that start in this shard
   std::string sha256;
-  std::vector<uint64_t> sources;  // indices into inputs[] of the files its tokens came from
+  std::vector<uint64_t> sources = {};  // indices into inputs[] of the files its tokens came from
 };
 
 struct ManifestCounts {
@@ -45,7 +45,7 @@ struct ManifestCounts {
   // Dropped by the other filters (datasets/filters.h), and PII replacements per kind ("email",
   // ...; empty without --mask-pii). Zero and empty in manifests written before they existed.
   uint64_t too_short_removed = 0, non_text_removed = 0, near_duplicates_removed = 0;
-  std::map<std::string, uint64_t> pii_masked;
+  std::map<std::string, uint64_t> pii_masked = {};
 };
 
 struct Manifest {

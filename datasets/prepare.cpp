@@ -197,7 +197,7 @@ Manifest prepare(const PrepareOptions& o, const parallel::World& world) {
   const Tokenizer tokenizer = shared_tokenizer(o, files, world);
   const uint64_t vocab = tokenizer.vocab_size();
   const TokenDtype dtype = dtype_for_vocab(vocab);
-  const ShardMeta train_meta{vocab, tokenizer.eot_id(), tokenizer.hash(), "train", ""};
+  const ShardMeta train_meta{vocab, tokenizer.eot_id(), tokenizer.hash(), "train"};
   ShardMeta val_meta = train_meta;
   val_meta.split = "val";
   const nlohmann::json filters = filters_json(o.filters);

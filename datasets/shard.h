@@ -36,7 +36,7 @@ struct ShardMeta {
   uint64_t eot_id = 0;
   std::string tokenizer_hash;
   std::string split;  // "train" or "val"
-  std::string lineage;  // JSON (/lineage); empty: none written
+  std::string lineage = {};  // JSON (/lineage); empty: none written
 };
 
 // Writes one shard at `path` (replacing it). tokens: (N,) N >= 1, every id < meta.vocab_size;

@@ -180,7 +180,7 @@ TEST_F(ReportPages, RunPageOpensInChromiumWithEveryChart) {
 }
 
 TEST_F(ReportPages, PagesAreSelfContained) {
-  for (const std::string page : {run() + "/eval/report.html", run() + "/report.html"}) {
+  for (const std::string& page : {run() + "/eval/report.html", run() + "/report.html"}) {
     std::string html = slurp(page);
     ASSERT_FALSE(html.empty()) << page;
     for (const char* fetch : {"<script", "src=", "href=", "@import", "url("}) EXPECT_FALSE(contains(html, fetch)) << page << ": " << fetch;

@@ -164,8 +164,8 @@ TEST_P(ForwardPrecisions, LogitsStayCloseToTheF32TrainingForward) {
 INSTANTIATE_TEST_SUITE_P(Families, ForwardPrecisions,
                          ::testing::Combine(::testing::Values("gpt2", "llama"),
                                             ::testing::Values(WeightPrecision::bf16, WeightPrecision::int8)),
-                         [](const auto& info) {
-                           return std::get<0>(info.param) + "_" + weight_precision_name(std::get<1>(info.param));
+                         [](const auto& cell) {
+                           return std::get<0>(cell.param) + "_" + weight_precision_name(std::get<1>(cell.param));
                          });
 
 TEST(InferenceForward, RejectsPositionsPastTheContextAndRowsWithoutBlocks) {
