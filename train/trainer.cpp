@@ -636,8 +636,6 @@ class Loop {
   // optimizer (initialised or resumed) and runs every step; the CPU copies are refreshed from it
   // for evaluation, samples, checkpoints and the end of the run. Data parallelism over NCCL.
   void start_gpu() {
-    TESSERA_CHECK(config_.parallel.tp == 1 && !config_.parallel.zero, "train.device = \"cuda\" trains "
-                  "data-parallel only for now: set parallel.tp = 1 and parallel.zero = false");
     gpu_context_ = std::make_unique<core::cuda::GpuContext>(select_gpu(world_.local_rank()));
     if (topology_.dp > 1) {
       gpu_dp_ = parallel::make_nccl_communicator(MPI_COMM_WORLD, 0, world_.rank(), "dp", config_.parallel.timeout_s,
@@ -786,6 +784,11 @@ void check_training_memory(const Config& config, const parallel::World& world) {
 }  // namespace
 
 Trainer::Trainer(const Config& config, const parallel::World& world, const TrainOptions& options) {
+  if (config.train.device == "cuda") {  // before anything is written
+    TESSERA_CHECK(config.parallel.tp == 1 && !config.parallel.zero, "train.device = \"cuda\" trains "
+                  "data-parallel only for now: set parallel.tp = 1 and parallel.zero = false");
+    select_gpu(world.local_rank());
+  }
   check_training_memory(config, world);
   loop_ = std::make_unique<Loop>(config, world, options);
 }

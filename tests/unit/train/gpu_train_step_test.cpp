@@ -151,7 +151,9 @@ TEST_P(GpuTrainStep, StepsWithAccumulationAndClippingTrackTheCpu) {
   // rounding tips to the other sign can move weights apart by up to 2 lr per step.
   const double tol = f32() ? 1e-4 : 2.0 * lr * static_cast<double>(steps) + 1e-2;
   EXPECT_LE(max_error(host_values(back.params().flat()), host_values(cpu.params().flat())), tol);
-  if (f32()) EXPECT_LE(max_error(host_values(back_opt.v().flat()), host_values(cpu_opt.v().flat())), tol);
+  if (f32()) {
+    EXPECT_LE(max_error(host_values(back_opt.v().flat()), host_values(cpu_opt.v().flat())), tol);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, GpuTrainStep,
