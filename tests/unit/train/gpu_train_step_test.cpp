@@ -79,6 +79,8 @@ std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   return info.param.family + (info.param.compute == DType::f32 ? "_f32" : "_bf16");
 }
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.family << " " << dtype_name(c.compute); }
+
 }  // namespace
 
 TEST_P(GpuTrainStep, OneStepLossAndGradientsMatchTheCpu) {
