@@ -2,7 +2,8 @@
 //   bench allreduce: the communicator's all-reduce bus bandwidth beside raw MPI_Allreduce.
 //   bench gradsync:  bucketed gradient sync beside one raw MPI_Allreduce of the same bytes.
 //   bench train:     training steps of a config: tokens/s, GFLOP/s and the fraction of the sgemm
-//                    peak measured in the same process.
+//                    peak measured in the same process; with train.device = "cuda", tokens/s and
+//                    MFU against the GPU's stated peak (--peak-tflops).
 //   bench overlap:   data-parallel training steps with the gradient sync overlapped with backward
 //                    and not, alternating in one run: step times and how much of the sync is hidden.
 //   bench decode:    the serving engine's prompt and decode tokens/s (cmd_bench_decode.cpp).
@@ -102,15 +103,26 @@ void add_train(CLI::App& bench, Context& ctx) {
     std::string config;
     std::vector<std::string> overrides;
     int64_t steps = 10;
+    double peak_tflops = 989;  // H100 / H200 SXM, dense bf16
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = bench.add_subcommand("train", "Training-step speed of a config beside the sgemm peak of this process");
   add_config_options(*cmd, opts->config, opts->overrides, "TOML config file (random tokens unless it names data)");
   cmd->add_option("--steps", opts->steps, "Training steps to time (default 10; the median step counts)");
+  cmd->add_option("--peak-tflops", opts->peak_tflops,
+                  "train.device = \"cuda\": one GPU's peak for MFU (default 989, H100/H200 dense bf16)");
   cmd->callback([&ctx, opts] {
-    const double peak = core::cpu::sgemm_peak_gflops();
     const auto [config, r] = timed_run(ctx, opts->config, opts->overrides, opts->steps);
     const double gflops = r.step_tokens_per_s * r.flops_per_token / 1e9;
+    if (config.train.device == "cuda") {
+      log::info("{} family, {} layers, d_model {}, T {}, B {} x {} GPU(s), vocab {}, {}; median of {} steps",
+                config.model.family, config.model.n_layer, config.model.d_model, config.model.seq_len,
+                config.train.batch_size, ctx.world.size(), config.model.vocab_size, config.train.precision, r.steps);
+      log::info("tokens/s={:.1f} tflops={:.2f} mfu={:.4f} peak_tflops={}", r.step_tokens_per_s, gflops / 1e3,
+                gflops / 1e3 / (opts->peak_tflops * ctx.world.size()), opts->peak_tflops);
+      return;
+    }
+    const double peak = core::cpu::sgemm_peak_gflops();
     // Peak per rank x ranks: each rank measured the peak with its own threads.
     const double peak_total = peak * ctx.world.size();
     log::info("{} family, {} layers, d_model {}, T {}, B {} x {} rank(s), vocab {}; median of {} steps",

@@ -47,9 +47,11 @@ void for_each_field(Config& c, F&& f) {
   f("train", "eval_interval", FieldRef(&c.train.eval_interval));
   f("train", "eval_batches", FieldRef(&c.train.eval_batches));
   f("train", "seed", FieldRef(&c.train.seed));
+  f("train", "device", FieldRef(&c.train.device));
   f("train", "max_bad_steps", FieldRef(&c.train.max_bad_steps));
   f("train", "spike_zscore", FieldRef(&c.train.spike_zscore));
   f("train", "spike_window", FieldRef(&c.train.spike_window));
+  f("train", "precision", FieldRef(&c.train.precision));
   f("parallel", "tp", FieldRef(&c.parallel.tp));
   f("parallel", "zero", FieldRef(&c.parallel.zero));
   f("parallel", "timeout_s", FieldRef(&c.parallel.timeout_s));
@@ -246,9 +248,13 @@ void Config::validate(const std::string& source) const {
   require(train.grad_clip >= 0, "train.grad_clip", "must not be negative (0 disables clipping)");
   require(train.eval_interval >= 0, "train.eval_interval", "must not be negative (0 disables evaluation)");
   require(train.eval_batches >= 1, "train.eval_batches", "must be at least 1");
+  require(train.device == "cpu" || train.device == "cuda", "train.device",
+          fmt::format("must be \"cpu\" or \"cuda\", got \"{}\"", train.device));
   require(train.max_bad_steps >= 1, "train.max_bad_steps", "must be at least 1");
   require(train.spike_zscore >= 0, "train.spike_zscore", "must not be negative (0 disables spike rollback)");
   require(train.spike_window >= 2, "train.spike_window", "must be at least 2");
+  require(train.precision == "fp32" || train.precision == "bf16", "train.precision",
+          fmt::format("must be \"fp32\" or \"bf16\", got \"{}\"", train.precision));
   require(parallel.tp >= 1, "parallel.tp", "must be at least 1");
   require(parallel.timeout_s > 0, "parallel.timeout_s", "must be positive");
   require(parallel.bucket_mb > 0, "parallel.bucket_mb", "must be positive");

@@ -40,6 +40,9 @@ struct TrainConfig {
   int64_t eval_interval = 100;
   int64_t eval_batches = 20;  // validation batches per evaluation
   uint64_t seed = 1337;
+  // "cpu" or "cuda": where the training step runs (docs/gpu.md); "cuda" needs a CUDA build and a
+  // visible GPU per rank.
+  std::string device = "cpu";
   // Consecutive steps whose loss or gradient norm is not finite (skipped: no update) after which
   // the run stops, its last good checkpoint intact.
   int64_t max_bad_steps = 5;
@@ -48,6 +51,9 @@ struct TrainConfig {
   // disables it.
   double spike_zscore = 0;
   int64_t spike_window = 100;
+  // "fp32" or "bf16": bf16 GEMMs with fp32 master weights, optimizer state and gradients
+  // (docs/training.md, Precision).
+  std::string precision = "fp32";
 };
 
 struct ParallelConfig {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The GPU check: one script for one GPU machine (an H200; under 8 minutes). It builds Tessera with
-# CUDA (sm_90 unless CUDA_ARCH says otherwise), runs the gpu-labelled tests (every CUDA op against
-# the CPU reference; they fail rather than skip when a GPU is expected), then the training
-# benchmark, and ends with one summary table.
+# CUDA (sm_90 unless CUDA_ARCH says otherwise), runs the gpu-labelled tests (every CUDA op and the
+# CUDA training step against the CPU reference, dp over NCCL where there are GPUs for it; they fail
+# rather than skip when a GPU is expected), then the training benchmark on the GPU for the GPT-2
+# 124M and 350M shapes (tokens/s, MFU against 989 TFLOP/s dense bf16) beside the CPU reference
+# step, the PyTorch peer where it can run on CUDA, and ends with one summary table.
 #
 #   scripts/gpu-check.sh            on a machine set up by scripts/setup.sh
 #   scripts/gpu-deps.sh             on a Debian machine with apt, before going to a GPU machine
@@ -78,11 +80,45 @@ echo "gpu-check: gpu tests: $tests_line ($(elapsed) s)"
 "$build/tessera" bench train --config configs/bench-cpu.toml --steps 6 >"$logs/bench-train.log" 2>&1
 bench_line=$(tail -1 "$logs/bench-train.log")
 
+# The CUDA training step, bf16, for the two GPT-2 shapes: "tokens/s=... tflops=... mfu=..." (MFU
+# against --peak-tflops, 989 by default). A shape that fails or runs out of time says so.
+gpu_bench() {  # NAME -> the result line
+  local log="$logs/bench-train-gpu-$1.log"
+  timeout 150 "$build/tessera" bench train --config "configs/bench-gpu-$1.toml" --steps 6 >"$log" 2>&1 ||
+    { echo "failed (exit $?): $(tail -1 "$log")"; return; }
+  grep -o "tokens/s=.*" "$log" | tail -1
+}
+gpu_124m=$(gpu_bench 124m)
+echo "gpu-check: bench train 124M: $gpu_124m ($(elapsed) s)"
+gpu_350m=$(gpu_bench 350m)
+echo "gpu-check: bench train 350M: $gpu_350m ($(elapsed) s)"
+
+# The PyTorch peer on the same GPU, when the peer script can run on CUDA (it takes --device).
+peer=${TORCH_PEER:-/work/shared/peers/torch_gpt_step.py}
+torch_line="not run: $peer not found"
+if [ -f "$peer" ] && ! grep -q -- "--device" "$peer"; then
+  torch_line="not run: $peer runs on the CPU only (no --device option)"
+elif [ -f "$peer" ]; then
+  python3 "$peer" --device cuda --bf16 1 --layers 12 --d 768 --heads 12 --T 1024 --B 8 --V 50304 --steps 6 \
+    >"$logs/torch-124m.log" 2>&1 && torch_line="124M: $(tail -1 "$logs/torch-124m.log")" ||
+    torch_line="failed: $(tail -1 "$logs/torch-124m.log")"
+fi
+# tessera's tokens/s over PyTorch's, 124M shape, when both ran.
+tokens_of() { sed -n 's/.*tokens\/s=\([0-9.]*\).*/\1/p' <<<"$1"; }
+t_tok=$(tokens_of "$gpu_124m") p_tok=$(tokens_of "$torch_line")
+torch_ratio="not computed (needs both figures)"
+[ -n "$t_tok" ] && [ -n "$p_tok" ] && torch_ratio=$(python3 -c "print(f'{$t_tok / $p_tok:.3f}')")
+
 echo
 echo "| check | result |"
 echo "|---|---|"
 echo "| GPU | $(head -1 "$logs/gpu.txt") |"
 echo "| gpu tests (CUDA ops vs CPU reference) | $tests_line |"
 echo "| bench train, configs/bench-cpu.toml | $bench_line |"
+echo "| bench train on the GPU, 124M shape, bf16 | $gpu_124m |"
+echo "| bench train on the GPU, 350M shape, bf16 | $gpu_350m |"
+echo "| PyTorch peer, same step on the GPU | $torch_line |"
+echo "| tessera / PyTorch tokens/s, 124M shape | $torch_ratio |"
+echo "| decode on the GPU | not run: the serving engine has no GPU forward yet |"
 echo "| wall time | $(elapsed) s |"
 exit "$tests_rc"

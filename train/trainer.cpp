@@ -21,12 +21,14 @@
 #include "datasets/token_stats.h"
 #include "datasets/tokenizer.h"
 #include "parallel/grad_sync.h"
+#include "parallel/nccl_communicator.h"
 #include "parallel/groups.h"
 #include "parallel/section_deadline.h"
 #include "parallel/stragglers.h"
 #include "parallel/tp_group.h"
 #include "report/run_page.h"
 #include "train/batches.h"
+#include "train/gpu_step.h"
 #include "train/lr_schedule.h"
 #include "train/optimizer.h"
 #include "train/run_monitor.h"
@@ -148,6 +150,7 @@ class Loop {
                                : MetricsLog::fresh(run_dir_->metrics_path()));
       record_run_files();
     }
+    if (config_.train.device == "cuda") start_gpu();
     if (!options.quiet && world.is_root() && data_.dir.empty()) {
       log::warn("data.dir is not set: training on random tokens (a smoke test; `tessera prepare` makes data)");
     }
@@ -206,8 +209,9 @@ class Loop {
         spike_injected_ = true;
       }
       const double lr = learning_rate(tc, step);
-      const double grad_norm = zero_optimizer_ ? clip_zero_shards(tc.grad_clip)
-                                               : clip_global_norm(model_.grads(), tc.grad_clip, &groups_.tp());
+      const double grad_norm = gpu_              ? gpu_->clip(tc.grad_clip)
+                               : zero_optimizer_ ? clip_zero_shards(tc.grad_clip)
+                                                 : clip_global_norm(model_.grads(), tc.grad_clip, &groups_.tp());
       const bool finite = std::isfinite(loss) && std::isfinite(grad_norm);
       const StepVerdict verdict = agree_on_step(finite, finite && spikes.is_spike(loss));
       if (verdict.spike) {
@@ -230,7 +234,9 @@ class Loop {
       }
       if (verdict.finite && !verdict.spike) {
         spikes.record(loss);
-        if (zero_optimizer_) {
+        if (gpu_) {
+          gpu_->adamw(lr);
+        } else if (zero_optimizer_) {
           zero_optimizer_->step(lr);
         } else {
           optimizer_->step(lr);
@@ -283,6 +289,7 @@ class Loop {
       }
       std::optional<double> val_loss;
       if (!data_.dir.empty() && ((tc.eval_interval > 0 && (step + 1) % tc.eval_interval == 0) || last)) {
+        gpu_to_host();  // evaluation and samples run on the CPU model
         val_loss = result.last_val_loss = validation_loss();
         record["val_loss"] = result.last_val_loss;
         if (!options_.quiet) {
@@ -316,6 +323,7 @@ class Loop {
       if (stopping) break;
     }
     if (!options_.quiet) progress.finish();
+    gpu_to_host();  // the trained weights stay in model() (tessera run serves them)
     result.tokens_per_s = tokens_per_step * static_cast<double>(result.steps) / seconds_since(start);
     if (!step_seconds.empty()) {
       result.step_seconds = median(step_seconds);
@@ -498,6 +506,7 @@ class Loop {
   // An atomic checkpoint of the whole training state after `step` steps (collective); refused
   // when the weights are not finite, so that the newest checkpoint stays a good one.
   void save(int64_t step, uint64_t tokens_seen, std::optional<double> val_loss) {
+    gpu_to_host();
     if (!weights_finite()) {
       throw CollectiveError(fmt::format("the weights are not finite at step {}: no checkpoint written (the newest "
                                         "good one stays in {}); lower train.lr or set train.grad_clip", step,
@@ -558,6 +567,8 @@ class Loop {
                                         same_data ? "" : " (not the data it was trained on)", e.what()));
     }
     start_step_ = state.meta.step;
+    if (gpu_) gpu_->load(model_.params(), &optimizer_->m(), &optimizer_->v());  // a rollback
+    if (gpu_) gpu_->set_steps_taken(optimizer_->steps_taken());
     log::info("resuming from {} at step {}", file, start_step_);
   }
 
@@ -596,6 +607,7 @@ class Loop {
                                           step + 1 <= slow->last) {
       std::this_thread::sleep_for(std::chrono::duration<double>(slow->seconds));  // the test hook: a slow rank or step
     }
+    if (gpu_) return gpu_train_step();
     model_.zero_grad();
     double loss = 0;
     for (int64_t micro = 0; micro < accum; ++micro) {
@@ -618,6 +630,44 @@ class Loop {
     grad_sync_->finish();
     sync_wait_s_ = seconds_since(wait_start);
     return mean_over(groups_.dp(), loss / static_cast<double>(accum));
+  }
+
+  // train.device = "cuda": this rank's GPU takes the weights and AdamW state of the CPU model and
+  // optimizer (initialised or resumed) and runs every step; the CPU copies are refreshed from it
+  // for evaluation, samples, checkpoints and the end of the run. Data parallelism over NCCL.
+  void start_gpu() {
+    gpu_context_ = std::make_unique<core::cuda::GpuContext>(select_gpu(world_.local_rank()));
+    if (topology_.dp > 1) {
+      gpu_dp_ = parallel::make_nccl_communicator(MPI_COMM_WORLD, 0, world_.rank(), "dp", config_.parallel.timeout_s,
+                                                 gpu_context_->stream());
+    }
+    const core::DType compute = config_.train.precision == "bf16" ? core::DType::bf16 : core::DType::f32;
+    gpu_ = std::make_unique<GpuStep>(config_, compute, *gpu_context_, gpu_dp_.get());
+    gpu_->load(model_.params(), &optimizer_->m(), &optimizer_->v());
+    gpu_->set_steps_taken(optimizer_->steps_taken());
+  }
+
+  // train_step on the GPU: the same batches, gradients averaged over micro-steps and dp ranks.
+  double gpu_train_step() {
+    const int64_t accum = config_.train.grad_accum;
+    gpu_->model().zero_grad();
+    double loss = 0;
+    for (int64_t micro = 0; micro < accum; ++micro) {
+      train_batches_->next(batch_);
+      core::Tensor inputs, targets;
+      to_tensors(batch_, inputs, targets);
+      loss += gpu_->micro_step(inputs, targets);
+    }
+    const auto wait_start = Clock::now();
+    gpu_->sync_grads(accum);
+    sync_wait_s_ = seconds_since(wait_start);
+    return mean_over(groups_.dp(), loss / static_cast<double>(accum));
+  }
+
+  void gpu_to_host() {
+    if (!gpu_) return;
+    gpu_->store(model_.params(), &optimizer_->m(), &optimizer_->v());
+    optimizer_->set_steps_taken(gpu_->steps_taken());
   }
 
   // Parameter p's summed gradient becomes the mean over micro-steps before its bucket is sent.
@@ -704,6 +754,10 @@ class Loop {
   checkpoint::Validity validity_;  // rank 0's memory of checkpoints that verified
   bool spike_injected_ = false;     // TrainOptions::spike_at has fired
   double longest_save_s_ = 0;       // a save may take the collective timeout plus twice this
+  // train.device = "cuda" (start_gpu): the context, the NCCL dp group (dp > 1), the step.
+  std::unique_ptr<core::cuda::GpuContext> gpu_context_;
+  std::unique_ptr<parallel::Communicator> gpu_dp_;
+  std::unique_ptr<GpuStep> gpu_;
 };
 
 namespace {
@@ -730,6 +784,11 @@ void check_training_memory(const Config& config, const parallel::World& world) {
 }  // namespace
 
 Trainer::Trainer(const Config& config, const parallel::World& world, const TrainOptions& options) {
+  if (config.train.device == "cuda") {  // before anything is written
+    TESSERA_CHECK(config.parallel.tp == 1 && !config.parallel.zero, "train.device = \"cuda\" trains "
+                  "data-parallel only for now: set parallel.tp = 1 and parallel.zero = false");
+    select_gpu(world.local_rank());
+  }
   check_training_memory(config, world);
   loop_ = std::make_unique<Loop>(config, world, options);
 }

@@ -60,6 +60,8 @@ struct LayerIndex {
 
 }  // namespace
 
+void validate_model(const ModelConfig& config) { validate(config); }
+
 std::vector<ParamInfo> param_infos(const ModelConfig& c) {
   const bool gpt2 = c.family == "gpt2";
   const int64_t C = c.d_model, NH = c.n_head, NKV = c.kv_heads(), D = c.head_dim();

@@ -55,6 +55,8 @@ struct ForwardOptions {
 
 // The model's parameters (full shapes, registration order) without allocating them.
 std::vector<ParamInfo> param_infos(const ModelConfig& config);
+// Throws tessera::Error naming the problem when the config describes no valid model.
+void validate_model(const ModelConfig& config);
 
 // Called by backward with a parameter's registry index as soon as its gradient is final.
 using GradReadyFn = std::function<void(size_t)>;

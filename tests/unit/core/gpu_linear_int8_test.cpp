@@ -13,6 +13,7 @@
 #include "core/cpu/quant.h"
 #include "core/cuda/linear_int8.h"
 #include "core/device.h"
+#include "tests/support/gpu.h"
 
 using namespace tessera::core;
 using Vec = std::vector<float>;
@@ -41,10 +42,7 @@ Vec download(const Tensor& t) {
 }  // namespace
 
 TEST(GpuLinearInt8, MatchesTheCpuKernelBitForBit) {
-  if (tessera::visible_gpus().empty()) {
-    if (std::getenv("TESSERA_REQUIRE_GPU")) FAIL() << "no GPU visible, and TESSERA_REQUIRE_GPU is set";
-    GTEST_SKIP() << "no GPU visible";
-  }
+  TESSERA_GPU_OR_SKIP();
   cuda::GpuContext ctx(0);
   const std::vector<std::array<int64_t, 3>> shapes = {  // N, C, OC
       {1, 768, 2304}, {1, 45, 77}, {5, 768, 768}, {33, 3072, 130}, {7, 768, 50304}};

@@ -18,8 +18,10 @@
 #include "core/cpu/linear.h"
 #include "core/cpu/rmsnorm.h"
 #include "core/cpu/rope.h"
+#include "core/cuda/flat_ops.h"
 #include "core/cuda/ops.h"
 #include "core/device.h"
+#include "tests/support/gpu.h"
 
 using namespace tessera::core;
 using Vec = std::vector<float>;
@@ -71,11 +73,7 @@ void expect_close(const Vec& got, const Vec& want, double rel, const char* what)
 class GpuOps : public ::testing::TestWithParam<DType> {
  protected:
   void SetUp() override {
-    if (tessera::visible_gpus().empty()) {
-      // scripts/gpu-check.sh sets TESSERA_REQUIRE_GPU: there a missing GPU is a failure, not a skip.
-      if (std::getenv("TESSERA_REQUIRE_GPU")) FAIL() << "no GPU visible, and TESSERA_REQUIRE_GPU is set";
-      GTEST_SKIP() << "no GPU visible";
-    }
+    TESSERA_GPU_OR_SKIP();
     ctx = std::make_unique<cuda::GpuContext>(0);
   }
   DType dt() const { return GetParam(); }
@@ -245,6 +243,32 @@ TEST_P(GpuOps, AdamW) {
   expect_close(download(gp), p, 1e-6, "param");
   expect_close(download(gm), m, 1e-6, "m");
   expect_close(download(gv), v, 1e-6, "v");
+}
+
+// The training step's whole-buffer operations: casts round to the nearest bf16 as the CPU does,
+// accumulation into f32, scaling, and the squared norm against a f64 sum on the host.
+TEST_P(GpuOps, FlatOps) {
+  const int64_t n = 100003;  // not a multiple of any block
+  const Vec x = randn(n, 1), y = randn(n, 2);
+  const Tensor gx = upload(x, {n}, DType::f32);
+  const Tensor gc = Tensor::empty({n}, dt(), Device::cuda);
+  cuda::cast(*ctx, gc, gx);
+  expect_close(download(gc), rounded(x, dt()), 0.0, "cast");
+  const Tensor acc = upload(y, {n}, DType::f32);
+  cuda::accumulate(*ctx, acc, gc);
+  Vec want(n);
+  const Vec xr = rounded(x, dt());
+  for (int64_t i = 0; i < n; ++i) want[i] = y[i] + xr[i];
+  expect_close(download(acc), want, 1e-7, "accumulate");
+  cuda::scale(*ctx, acc, 0.5f);
+  for (float& w : want) w *= 0.5f;
+  expect_close(download(acc), want, 1e-7, "scale");
+  double sum = 0;
+  for (float w : want) sum += static_cast<double>(w) * w;
+  EXPECT_NEAR(cuda::sum_squares(*ctx, acc), sum, 1e-9 * sum);
+  cuda::zero(*ctx, gc);
+  expect_close(download(gc), Vec(n, 0.0f), 0.0, "zero");
+  EXPECT_THROW(cuda::cast(*ctx, gc, upload(x, {n - 1}, DType::f32)), tessera::Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, GpuOps, ::testing::Values(DType::f32, DType::bf16),
