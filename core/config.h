@@ -6,10 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "core/model/family.h"
+
 namespace tessera {
 
 struct ModelConfig {
-  std::string family = "gpt2";  // "gpt2": LayerNorm, learned positions, GELU; "llama": RMSNorm, RoPE, SwiGLU, GQA
+  Family family = Family::gpt2;  // core/model/family.h; config files spell it by name: "gpt2", "llama"
   int64_t n_layer = 4;
   int64_t d_model = 256;
   int64_t n_head = 4;

@@ -242,7 +242,7 @@ TEST(HfConfig, Gpt2Defaults) {
   const J j = {{"model_type", "gpt2"}, {"vocab_size", 50257}, {"n_positions", 1024}, {"n_embd", 768},
                {"n_layer", 12}, {"n_head", 12}, {"n_inner", nullptr}};
   const ModelConfig c = model_config_from_hf(j, "config.json");
-  EXPECT_EQ(c.family, "gpt2");
+  EXPECT_EQ(c.family, Family::gpt2);
   EXPECT_EQ(c.ff_dim(), 3072);
   EXPECT_EQ(c.d_ff, 0);
   EXPECT_EQ(c.n_kv_head, 0);
@@ -257,7 +257,7 @@ TEST(HfConfig, Gpt2Defaults) {
             std::string::npos);
   bad = j;
   bad.erase("model_type");
-  EXPECT_NE(error_of([&] { model_config_from_hf(bad, "cfg.json"); }).find("model_type \"\" is not supported"),
+  EXPECT_NE(error_of([&] { model_config_from_hf(bad, "cfg.json"); }).find("cfg.json: model_type: unknown model family \"\" (known: gpt2, llama)"),
             std::string::npos);
 }
 
