@@ -11,6 +11,7 @@
 #include "interchange/gguf_tensor_map.h"
 #include "interchange/gguf_tokenizer.h"
 #include "interchange/hf_config.h"
+#include "run/config.h"
 
 namespace tessera::interchange {
 namespace {

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "core/config.h"
+#include "core/model/model_config.h"
 
 namespace tessera::testing_support {
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "core/config.h"
+#include "run/config.h"
 #include "core/error.h"
 #include "tests/unit/test_support.h"
 

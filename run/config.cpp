@@ -1,4 +1,4 @@
-#include "core/config.h"
+#include "run/config.h"
 
 #include <cmath>
 #include <fstream>
@@ -11,10 +11,6 @@
 #include "core/error.h"
 
 namespace tessera {
-
-int64_t ModelConfig::ff_dim() const {
-  return d_ff > 0 ? d_ff : default_ff_dim(family, d_model);
-}
 
 namespace {
 
