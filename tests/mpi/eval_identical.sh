@@ -13,27 +13,10 @@ trap 'rm -rf "$work"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-"$tessera" prepare --input "$corpus" --out "$work/data" --train-tokenizer --vocab-size 300 --val-fraction 0.5 \
-  >"$work/prepare.log" 2>&1 || { echo "FAIL: prepare"; cat "$work/prepare.log"; exit 1; }
-cat >"$work/run.toml" <<TOML
-[model]
-family = "gpt2"
-n_layer = 2
-d_model = 32
-n_head = 4
-seq_len = 16
-vocab_size = 320
-[data]
-dir = "$work/data"
-[train]
-batch_size = 4
-steps = 12
-lr = 1e-2
-eval_interval = 0
-eval_batches = 1
-[checkpoint]
-every = 6
-TOML
+. "$(dirname "$0")/../support/common.sh"
+tiny_data "$tessera" "$corpus" --val-fraction 0.5
+tiny_config 16 4 12 "[checkpoint]
+every = 6"
 "$tessera" train --config "$work/run.toml" --run-dir "$work/run" >"$work/train.log" 2>&1 ||
   { echo "FAIL: train"; cat "$work/train.log"; exit 1; }
 cat >"$work/tasks.jsonl" <<'JSONL'

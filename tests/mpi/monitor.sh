@@ -14,28 +14,12 @@ trap 'rm -rf "$work"' EXIT
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-"$tessera" prepare --input "$corpus" --out "$work/data" --train-tokenizer --vocab-size 300 --val-fraction 0.5 \
-  >"$work/prepare.log" 2>&1 || { echo "FAIL: prepare"; cat "$work/prepare.log"; exit 1; }
-cat >"$work/run.toml" <<TOML
-[model]
-n_layer = 2
-d_model = 32
-n_head = 4
-seq_len = 16
-vocab_size = 320
-[data]
-dir = "$work/data"
-[train]
-batch_size = 2
-steps = 40
-lr = 1e-2
-eval_interval = 0
-eval_batches = 1
-[monitor]
+. "$(dirname "$0")/../support/common.sh"
+tiny_data "$tessera" "$corpus" --val-fraction 0.5
+tiny_config 16 2 40 "[monitor]
 interval = 5
 hang_factor = 5
-hang_min_s = 0.5
-TOML
+hang_min_s = 0.5"
 
 TESSERA_TEST_SLOW=1:1:40:0.1 "$mpiexec" --oversubscribe -np 2 "$tessera" train --no-samples --config "$work/run.toml" \
   --run-dir "$work/a" >"$work/a.log" 2>&1 || { fail "run A exited non-zero"; tail -5 "$work/a.log"; }
