@@ -8,11 +8,6 @@
 # Usage: eval_identical.sh MPIEXEC TESSERA CORPUS GENERATION_TASK
 set -u
 mpiexec=$1 tessera=$2 corpus=$3 generation=$4
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
 . "$(dirname "$0")/../support/common.sh"
 tiny_data "$tessera" "$corpus" --val-fraction 0.5
 tiny_config 16 4 12 "[checkpoint]

@@ -9,11 +9,6 @@
 # Usage: monitor.sh MPIEXEC TESSERA CORPUS
 set -u
 mpiexec=$1 tessera=$2 corpus=$3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
 . "$(dirname "$0")/../support/common.sh"
 tiny_data "$tessera" "$corpus" --val-fraction 0.5
 tiny_config 16 2 40 "[monitor]

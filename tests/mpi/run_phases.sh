@@ -5,10 +5,7 @@
 # Usage: run_phases.sh MPIEXEC TESSERA CORPUS
 set -uo pipefail
 mpiexec=$1 tessera=$2 corpus=$3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 fail() { echo "run_phases: FAIL: $*" >&2; exit 1; }
-
 . "$(dirname "$0")/../support/common.sh"
 tiny_data "$tessera" "$corpus"
 tiny_config 32 1 30

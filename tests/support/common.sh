@@ -1,5 +1,13 @@
-# Shared by the shell tests that train a tiny model (sourced, after setting $work, a temporary
-# directory): prepared data and a run config.
+# Shared by the shell tests that train a tiny model (sourced): prepared data and a run config.
+
+# Unless the test set them before: $work, a temporary directory removed at exit, and
+# fail MESSAGE, which prints the failure and counts it in $failures.
+if [ -z "${work:-}" ]; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
+failures=${failures:-0}
+declare -F fail >/dev/null || fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # tiny_data TESSERA CORPUS [PREPARE OPTIONS...]: the corpus prepared into $work/data with a
 # byte-level BPE of 300 tokens; ends the test, printing prepare's log, when it fails.

@@ -30,15 +30,12 @@ class EvalCli : public ::testing::Test {
   // The test corpus prepared (half held out) and a tiny model trained 8 steps, checkpoints at 4 and 8.
   static void SetUpTestSuite() {
     dir_ = new TempDir;
-    auto r = testing_support::prepare_test_corpus(*dir_);
-    ASSERT_EQ(r.status, 0) << r.output;
-    const std::string config = testing_support::write_tiny_run_config(*dir_, [](Config& c) {
+    const CommandResult r = testing_support::train_tiny_run(*dir_, [](Config& c) {
       c.train.batch_size = 4;
       c.train.steps = 8;
       c.train.eval_interval = 0;
       c.checkpoint.every = 4;
     });
-    r = run_command(kBin + " train --config " + config + " --run-dir " + (*dir_ / "run"));
     ASSERT_EQ(r.status, 0) << r.output;
   }
   static void TearDownTestSuite() { delete dir_; }

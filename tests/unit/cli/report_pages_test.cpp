@@ -91,9 +91,7 @@ class ReportPages : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir;
-    auto r = testing_support::prepare_test_corpus(*dir_);
-    ASSERT_EQ(r.status, 0) << r.output;
-    const std::string config = testing_support::write_tiny_run_config(*dir_, [](Config& c) {
+    auto r = testing_support::train_tiny_run(*dir_, [](Config& c) {
       c.train.batch_size = 4;
       c.train.steps = 8;
       c.train.eval_interval = 2;
@@ -101,8 +99,7 @@ class ReportPages : public ::testing::Test {
       c.checkpoint.every = 4;
       c.monitor.interval = 2;
       c.monitor.peak_tflops = 0.1;
-    });
-    r = run_command(kBin + " train --no-samples --config " + config + " --run-dir " + run());
+    }, "--no-samples");
     ASSERT_EQ(r.status, 0) << r.output;
     ASSERT_TRUE(contains(r.output, "monitoring: " + run() + "/report.html")) << r.output;
     r = run_command(kBin + " eval --ckpt " + run() + " --ckpt " + run() + ":4 --max-items 12 --report " + run() + "/eval");
