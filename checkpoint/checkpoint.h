@@ -25,7 +25,7 @@
 #include "checkpoint/pieces.h"
 #include "checkpoint/rotation.h"
 #include "checkpoint/timings.h"
-#include "core/config.h"
+#include "run/config.h"
 #include "core/model/params.h"
 #include "datasets/loader.h"
 #include "parallel/topology.h"

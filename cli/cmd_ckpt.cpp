@@ -9,9 +9,9 @@
 #include "checkpoint/tags.h"
 #include "checkpoint/verify.h"
 #include "cli/command.h"
-#include "core/config.h"
+#include "run/config.h"
 #include "core/log.h"
-#include "core/run_dir.h"
+#include "run/run_dir.h"
 #include "datasets/lineage.h"
 
 namespace tessera::cli {

@@ -13,7 +13,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/run_dir.h"
+#include "run/run_dir.h"
 #include "datasets/manifest.h"
 #include "interchange/gguf_export.h"
 #include "interchange/hf_export.h"

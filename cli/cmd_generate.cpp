@@ -14,7 +14,7 @@
 #include "cli/engine_flags.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/progress.h"
+#include "run/progress.h"
 #include "datasets/tokenizer.h"
 #include "serve/batch_file.h"
 #include "serve/engine.h"

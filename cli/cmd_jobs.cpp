@@ -8,8 +8,8 @@
 
 #include "cli/command.h"
 #include "core/log.h"
-#include "core/progress.h"
-#include "core/run_progress.h"
+#include "run/progress.h"
+#include "run/run_progress.h"
 #include "slurm/client.h"
 
 namespace tessera::cli {

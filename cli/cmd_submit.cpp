@@ -8,7 +8,7 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "core/config.h"
+#include "run/config.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "slurm/client.h"

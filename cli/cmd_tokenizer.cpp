@@ -11,7 +11,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/progress.h"
+#include "run/progress.h"
 #include "datasets/tokenizer.h"
 #include "datasets/tokenizer_corpus.h"
 #include "datasets/tokenizer_train.h"

@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "core/progress.h"
+#include "run/progress.h"
 #include "core/sha256.h"
 #include "datasets/doc_split.h"
 #include "datasets/filters.h"

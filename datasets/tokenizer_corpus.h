@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/progress.h"
+#include "run/progress.h"
 #include "datasets/tokenizer_train.h"
 
 namespace tessera::datasets {

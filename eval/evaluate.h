@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "checkpoint/format.h"
-#include "core/config.h"
+#include "run/config.h"
 #include "core/model/transformer.h"
 #include "datasets/tokenizer.h"
 #include "eval/cloze.h"

@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "core/error.h"
-#include "core/progress.h"
+#include "run/progress.h"
 #include "eval/stats.h"
 #include "eval/text_match.h"
 #include "serve/engine.h"

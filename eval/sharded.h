@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <functional>
 
-#include "core/progress.h"
+#include "run/progress.h"
 #include "eval/likelihood.h"
 #include "parallel/communicator.h"
 

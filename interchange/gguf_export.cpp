@@ -72,7 +72,8 @@ class Exporter {
   GgufWriter writer_;
 };
 
-void add_hparams(GgufWriter& w, const ModelConfig& c, const std::string& arch, const GgufExportOptions& o) {
+void add_hparams(GgufWriter& w, const ModelConfig& c, const GgufExportOptions& o) {
+  const std::string arch(family_name(c.family));
   w.add_string("general.architecture", arch);
   w.add_string("general.name", o.name);
   const uint32_t file_type = o.dtype == TensorType::f32 ? kFileTypeF32
@@ -87,7 +88,7 @@ void add_hparams(GgufWriter& w, const ModelConfig& c, const std::string& arch, c
   w.add_u32(arch + ".attention.head_count", u32(c.n_head));
   w.add_u32(arch + ".attention.head_count_kv", u32(c.kv_heads()));
   w.add_u32(arch + ".vocab_size", u32(c.vocab_size));
-  if (arch == "gpt2") {
+  if (c.family == Family::gpt2) {
     w.add_f32(arch + ".attention.layer_norm_epsilon", static_cast<float>(kModelNormEps));
   } else {
     w.add_f32(arch + ".attention.layer_norm_rms_epsilon", static_cast<float>(kModelNormEps));
@@ -100,9 +101,8 @@ void add_hparams(GgufWriter& w, const ModelConfig& c, const std::string& arch, c
 
 void export_gguf(const ModelConfig& c, const core::ParamRegistry& params, const datasets::Tokenizer& tokenizer,
                  const std::string& path, const GgufExportOptions& options) {
-  TESSERA_CHECK(c.family == "gpt2" || c.family == "llama", "GGUF export: unknown model family '{}'", c.family);
   Exporter e(c, params, options);
-  add_hparams(e.writer(), c, c.family, options);
+  add_hparams(e.writer(), c, options);
   write_gguf_tokenizer(e.writer(), tokenizer, c.vocab_size);
   for (const GgufTensorMapping& m : gguf_tensor_map(c)) e.tensor(m);
   e.writer().write(path);

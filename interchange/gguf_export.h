@@ -12,7 +12,7 @@
 // graph rotates (pairs (2i, 2i + 1)); q . k is unchanged, so attention is the same.
 #include <string>
 
-#include "core/config.h"
+#include "core/model/model_config.h"
 #include "core/model/params.h"
 #include "datasets/tokenizer.h"
 #include "interchange/gguf_format.h"

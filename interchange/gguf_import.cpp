@@ -11,6 +11,7 @@
 #include "interchange/gguf_tensor_map.h"
 #include "interchange/gguf_tokenizer.h"
 #include "interchange/hf_config.h"
+#include "run/config.h"
 
 namespace tessera::interchange {
 namespace {
@@ -53,11 +54,9 @@ class Hparams {
 
 ModelConfig model_config(const GgufFile& f, const std::string& path) {
   const std::string arch = f.at("general.architecture").as_string();
-  TESSERA_CHECK(arch == "gpt2" || arch == "llama", "{}: architecture '{}' is not supported (gpt2, llama)", path,
-                arch);
-  const Hparams h(f, arch, path);
   ModelConfig c;
-  c.family = arch;
+  c.family = family_from_name(arch, path + ": general.architecture");
+  const Hparams h(f, arch, path);
   c.seq_len = h.positive("context_length");
   c.d_model = h.positive("embedding_length");
   c.n_layer = h.positive("block_count");
@@ -69,7 +68,7 @@ ModelConfig model_config(const GgufFile& f, const std::string& path) {
   const int64_t head_dim = c.d_model / c.n_head;
   h.require_int("attention.key_length", head_dim);
   h.require_int("attention.value_length", head_dim);
-  if (arch == "gpt2") {
+  if (c.family == Family::gpt2) {
     h.require_float("attention.layer_norm_epsilon", 1e-5, kModelNormEps);
   } else {
     h.require_float("attention.layer_norm_rms_epsilon", 1e-5, kModelNormEps);

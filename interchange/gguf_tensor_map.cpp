@@ -7,8 +7,7 @@
 namespace tessera::interchange {
 
 std::vector<GgufTensorMapping> gguf_tensor_map(const ModelConfig& c) {
-  TESSERA_CHECK(c.family == "gpt2" || c.family == "llama", "GGUF: unknown model family '{}'", c.family);
-  const bool gpt2 = c.family == "gpt2";
+  const bool gpt2 = c.family == Family::gpt2;
   const int64_t V = c.vocab_size, C = c.d_model, F = c.ff_dim(), D = c.head_dim();
   const int64_t NH = c.n_head, NKV = c.kv_heads(), QKV = (NH + 2 * NKV) * D;
   std::vector<GgufTensorMapping> m;

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "core/model/model_config.h"
 #include "core/tensor.h"
 
 namespace tessera::interchange {
@@ -36,8 +36,7 @@ struct GgufTensorMapping {
   bool rope_heads = false;  // each head of head_dim rows in llama.cpp's interleaved RoPE order
 };
 
-// The mappings of a gpt2 or llama model, in the order the exporter writes them; another family
-// throws tessera::Error.
+// The mappings of a gpt2 or llama model, in the order the exporter writes them.
 std::vector<GgufTensorMapping> gguf_tensor_map(const ModelConfig& config);
 
 // The GGUF dims of a mapping (ggml order: dims[0] is the contiguous axis).

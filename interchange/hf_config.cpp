@@ -69,20 +69,16 @@ class ConfigReader {
   const std::string& source_;
 };
 
-// "GPT2LMHeadModel" -> "gpt2", "LlamaForCausalLM" -> "llama", from architectures[0] or model_type.
-std::string family_of(const J& j, const std::string& source) {
+// "GPT2LMHeadModel" -> gpt2, "LlamaForCausalLM" -> llama, from architectures[0] or model_type.
+Family family_of(const J& j, const std::string& source) {
   const auto arch = j.find("architectures");
   if (arch != j.end() && !arch->is_null()) {
     TESSERA_CHECK(arch->is_array() && arch->size() == 1 && (*arch)[0].is_string(), "{}: \"architectures\" must "
                   "hold one class name, got {}", source, arch->dump());
     const auto name = (*arch)[0].get<std::string>();
-    if (name == "GPT2LMHeadModel") return "gpt2";
-    if (name == "LlamaForCausalLM") return "llama";
-    TESSERA_FAIL("{}: architecture \"{}\" is not supported (GPT2LMHeadModel or LlamaForCausalLM)", source, name);
+    return family_from_hf_class(name, source);
   }
-  const std::string type = j.value("model_type", "");
-  if (type == "gpt2" || type == "llama") return type;
-  TESSERA_FAIL("{}: model_type \"{}\" is not supported (gpt2 or llama)", source, type);
+  return family_from_name(j.value("model_type", ""), source + ": model_type");
 }
 
 }  // namespace
@@ -90,11 +86,12 @@ std::string family_of(const J& j, const std::string& source) {
 J hf_config_json(const ModelConfig& c, std::optional<uint32_t> eos_id) {
   J j;
   const J eos = eos_id ? J(*eos_id) : J(nullptr);
-  if (c.family == "gpt2") {
+  const std::string hf_class(facts(c.family).hf_class), model_type(family_name(c.family));
+  if (c.family == Family::gpt2) {
     TESSERA_CHECK(c.kv_heads() == c.n_head, "Hugging Face GPT-2 has no grouped-query attention (n_kv_head = {}, "
                   "n_head = {})", c.kv_heads(), c.n_head);
-    j = {{"architectures", {"GPT2LMHeadModel"}},
-         {"model_type", "gpt2"},
+    j = {{"architectures", {hf_class}},
+         {"model_type", model_type},
          {"vocab_size", c.vocab_size},
          {"n_positions", c.seq_len},
          {"n_embd", c.d_model},
@@ -111,9 +108,9 @@ J hf_config_json(const ModelConfig& c, std::optional<uint32_t> eos_id) {
          {"attn_pdrop", 0.0},
          {"initializer_range", 0.02},
          {"use_cache", true}};
-  } else if (c.family == "llama") {
-    j = {{"architectures", {"LlamaForCausalLM"}},
-         {"model_type", "llama"},
+  } else {
+    j = {{"architectures", {hf_class}},
+         {"model_type", model_type},
          {"vocab_size", c.vocab_size},
          {"max_position_embeddings", c.seq_len},
          {"hidden_size", c.d_model},
@@ -132,8 +129,6 @@ J hf_config_json(const ModelConfig& c, std::optional<uint32_t> eos_id) {
          {"pretraining_tp", 1},
          {"initializer_range", 0.02},
          {"use_cache", true}};
-  } else {
-    TESSERA_FAIL("Hugging Face export: unknown model family '{}'", c.family);
   }
   j["tie_word_embeddings"] = c.tie_embeddings;
   j["bos_token_id"] = eos;
@@ -148,7 +143,7 @@ ModelConfig model_config_from_hf(const J& j, const std::string& source) {
   ModelConfig c;
   c.family = family_of(j, source);
   int64_t ff = 0, kv = 0;
-  if (c.family == "gpt2") {
+  if (c.family == Family::gpt2) {
     c.vocab_size = r.positive("vocab_size");
     c.seq_len = r.positive("n_positions");
     c.d_model = r.positive("n_embd");

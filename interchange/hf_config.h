@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/config.h"
+#include "core/model/model_config.h"
 
 namespace tessera::interchange {
 

@@ -4,7 +4,7 @@
 // hf_tensor_map.h) and, with a tokenizer, tokenizer.json.
 #include <filesystem>
 
-#include "core/config.h"
+#include "core/model/model_config.h"
 #include "core/model/params.h"
 #include "datasets/tokenizer.h"
 

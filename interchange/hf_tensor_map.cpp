@@ -11,7 +11,7 @@ std::vector<HfTensorMapping> hf_tensor_map(const ModelConfig& c) {
   auto add = [&](std::string hf, std::string param, bool transposed = false) {
     map.push_back({std::move(hf), std::move(param), 0, 0, transposed});
   };
-  if (c.family == "gpt2") {
+  if (c.family == Family::gpt2) {
     add("transformer.wte.weight", "embed.tokens.weight");
     add("transformer.wpe.weight", "embed.positions.weight");
     for (int64_t i = 0; i < c.n_layer; ++i) {
@@ -28,7 +28,7 @@ std::vector<HfTensorMapping> hf_tensor_map(const ModelConfig& c) {
     }
     add("transformer.ln_f.weight", "final_norm.weight");
     add("transformer.ln_f.bias", "final_norm.bias");
-  } else if (c.family == "llama") {
+  } else {
     const int64_t D = c.head_dim(), NH = c.n_head, NKV = c.kv_heads();
     add("model.embed_tokens.weight", "embed.tokens.weight");
     for (int64_t i = 0; i < c.n_layer; ++i) {
@@ -44,8 +44,6 @@ std::vector<HfTensorMapping> hf_tensor_map(const ModelConfig& c) {
       add(h + "mlp.down_proj.weight", b + "mlp.down.weight");
     }
     add("model.norm.weight", "final_norm.weight");
-  } else {
-    TESSERA_FAIL("Hugging Face format: unknown model family '{}'", c.family);
   }
   if (!c.tie_embeddings) add("lm_head.weight", "lm_head.weight");
   return map;

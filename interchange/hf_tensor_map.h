@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "core/model/model_config.h"
 #include "core/tensor.h"
 
 namespace tessera::interchange {

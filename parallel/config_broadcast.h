@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "run/config.h"
 #include "parallel/world.h"
 
 namespace tessera::parallel {

@@ -11,7 +11,7 @@
 #include "checkpoint/format.h"
 #include "core/error.h"
 #include "datasets/manifest.h"
-#include "core/run_progress.h"
+#include "run/run_progress.h"
 #include "report/html_page.h"
 #include "report/run_metrics.h"
 #include "report/svg_chart.h"

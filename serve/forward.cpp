@@ -200,7 +200,7 @@ const core::Tensor& InferenceForward::forward(const StepBatch& b) {
   const ModelConfig& c = model_.config();
   core::TpGroup& tp = model_.tp();
   const Weights& w = *w_;
-  const bool gpt2 = c.family == "gpt2";
+  const bool gpt2 = c.family == Family::gpt2;
   const int64_t N = b.rows(), R = static_cast<int64_t>(b.logit_rows.size());
   const int64_t C = c.d_model, D = c.head_dim(), V = c.vocab_size, Vl = w.vocab.rows;
   const int64_t NH = c.n_head / tp.size(), NKV = c.kv_heads() / tp.size(), Fd = c.ff_dim() / tp.size();

@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "core/config.h"
+#include "run/config.h"
 #include "core/model/transformer.h"
 #include "datasets/tokenizer.h"
 

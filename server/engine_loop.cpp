@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "core/stop_signal.h"
+#include "run/stop_signal.h"
 #include "server/api_error.h"
 
 namespace tessera::server {

@@ -85,7 +85,7 @@ class EngineLoop {
   bool healthy() const;
   std::string state() const;  // loading, ready, draining, broken
 
-  // The engine thread: runs until a drain ends (stop() or a stop signal, core/stop_signal.h).
+  // The engine thread: runs until a drain ends (stop() or a stop signal, run/stop_signal.h).
   void run(serve::Engine& engine);
   void stop(double grace_s);
 

@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "core/stop_signal.h"
+#include "run/stop_signal.h"
 #include "server/step_sync.h"
 
 namespace tessera::server {

@@ -4,7 +4,7 @@
 # owns, a partition sized to the machine. Idempotent: `start` on a running cluster only reports it;
 # `stop` ends exactly the daemons it started (by their pid files) and keeps the logs.
 #
-#   slurm/local-cluster.sh start|stop|status|env
+#   slurm/local-cluster.sh start|stop|status|env|settings
 #
 # TESSERA_SLURM_DIR (default /tmp/tessera-slurm) is the directory; clients find the cluster with
 #   export SLURM_CONF=$TESSERA_SLURM_DIR/slurm.conf      (what `env` prints)
@@ -17,28 +17,14 @@ host=$(hostname -s)
 
 alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-write_config() {
-  local cpus mem
-  cpus=$(nproc)
-  mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 9 / 10 ))
-  mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/munge"
-  cat > "$conf" <<CONF
-# Written by slurm/local-cluster.sh: one node, this machine.
-ClusterName=tessera
-SlurmctldHost=$host
+# The slurm.conf settings this cluster shares with the two-node test cluster
+# (tests/slurm/two_nodes.sh): root runs the daemons, munge authenticates, processes are tracked
+# plainly, cores are the consumable resource, nothing is accounted.
+settings() {
+  cat <<CONF
 SlurmUser=root
-SlurmctldPort=${TESSERA_SLURMCTLD_PORT:-6817}
-SlurmdPort=${TESSERA_SLURMD_PORT:-6818}
 AuthType=auth/munge
 CredType=cred/munge
-# cred_expire: a requeued job may start again 10 s after it ended (the default waits 120 s).
-AuthInfo=socket=$dir/munge/munge.socket,cred_expire=10
-StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
-SlurmctldPidFile=$dir/slurmctld.pid
-SlurmdPidFile=$dir/slurmd.pid
-SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -48,6 +34,29 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MpiDefault=none
 ReturnToService=2
+CONF
+}
+
+write_config() {
+  local cpus mem
+  cpus=$(nproc)
+  mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 9 / 10 ))
+  mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/munge"
+  cat > "$conf" <<CONF
+# Written by slurm/local-cluster.sh: one node, this machine.
+ClusterName=tessera
+SlurmctldHost=$host
+SlurmctldPort=${TESSERA_SLURMCTLD_PORT:-6817}
+SlurmdPort=${TESSERA_SLURMD_PORT:-6818}
+# cred_expire: a requeued job may start again 10 s after it ended (the default waits 120 s).
+AuthInfo=socket=$dir/munge/munge.socket,cred_expire=10
+StateSaveLocation=$dir/state
+SlurmdSpoolDir=$dir/spool
+SlurmctldPidFile=$dir/slurmctld.pid
+SlurmdPidFile=$dir/slurmd.pid
+SlurmctldLogFile=$dir/log/slurmctld.log
+SlurmdLogFile=$dir/log/slurmd.log
+$(settings)
 SchedulerType=sched/backfill
 SlurmctldTimeout=30
 SlurmdTimeout=30
@@ -116,5 +125,6 @@ case ${1:-} in
   stop) stop ;;
   status) status ;;
   env) echo "export SLURM_CONF=$conf" ;;
-  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+  settings) settings ;;
+  *) echo "usage: $0 start|stop|status|env|settings" >&2; exit 2 ;;
 esac

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "core/config.h"
+#include "run/config.h"
 #include "core/cpu/adamw.h"
 #include "core/model/gpu_transformer.h"
 #include "parallel/communicator.h"

@@ -3,7 +3,7 @@
 // the last step (as GPT-2 / llm.c train). Steps are 0-based.
 #include <cstdint>
 
-#include "core/config.h"
+#include "run/config.h"
 
 namespace tessera::train {
 

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/config.h"
+#include "run/config.h"
 #include "parallel/communicator.h"
 #include "parallel/stragglers.h"
 #include "train/monitor.h"

@@ -19,7 +19,7 @@
 #include <memory>
 #include <optional>
 
-#include "core/config.h"
+#include "run/config.h"
 #include "core/model/transformer.h"
 #include "datasets/tokenizer.h"
 #include "parallel/communicator.h"

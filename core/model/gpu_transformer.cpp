@@ -93,7 +93,7 @@ double GpuTransformer::forward(const Tensor& tokens, const Tensor& targets) {
   const int64_t B = tokens.size(0), T = tokens.size(1), N = B * T;
   TESSERA_CHECK(B >= 1 && T >= 1 && T <= c.seq_len, "a batch of shape {} for a model of seq_len {}",
                 shape_str(tokens.shape()), c.seq_len);
-  const bool gpt2 = c.family == "gpt2";
+  const bool gpt2 = c.family == Family::gpt2;
   const int64_t C = c.d_model, NH = c.n_head, NKV = c.kv_heads(), D = c.head_dim(), F = c.ff_dim();
   const int64_t V = c.vocab_size, QKV = (NH + 2 * NKV) * D;
   const DType dt = compute_;
@@ -188,7 +188,7 @@ void GpuTransformer::backward() {
   TESSERA_CHECK(a.ready_for_backward, "backward() needs a forward first");
   a.ready_for_backward = false;
   const ModelConfig& c = config_;
-  const bool gpt2 = c.family == "gpt2";
+  const bool gpt2 = c.family == Family::gpt2;
   const int64_t NH = c.n_head, NKV = c.kv_heads(), D = c.head_dim();
   const bool bf16 = compute_ == DType::bf16;
   if (bf16) cuda::zero(ctx_, compute_grads_.flat());  // this backward's bf16 gradients, added to grads() at the end

@@ -25,8 +25,6 @@ constexpr double kNormEps = 1e-5;
 constexpr double kRopeTheta = 10000.0;
 
 void validate(const ModelConfig& c) {
-  TESSERA_CHECK(c.family == "gpt2" || c.family == "llama",
-                "model family must be \"gpt2\" or \"llama\", got \"{}\"", c.family);
   TESSERA_CHECK(c.n_layer >= 1, "n_layer must be >= 1, got {}", c.n_layer);
   TESSERA_CHECK(c.n_head >= 1 && c.d_model >= 1, "d_model ({}) and n_head ({}) must be >= 1",
                 c.d_model, c.n_head);
@@ -34,7 +32,7 @@ void validate(const ModelConfig& c) {
                 c.n_head);
   TESSERA_CHECK(c.n_kv_head >= 0 && c.kv_heads() <= c.n_head && c.n_head % c.kv_heads() == 0,
                 "n_head ({}) is not a multiple of n_kv_head ({})", c.n_head, c.kv_heads());
-  TESSERA_CHECK(c.family != "llama" || c.head_dim() % 2 == 0,
+  TESSERA_CHECK(!facts(c.family).rotary || c.head_dim() % 2 == 0,
                 "RoPE needs an even head dimension, got d_model/n_head = {}", c.head_dim());
   TESSERA_CHECK(c.seq_len >= 1, "seq_len must be >= 1, got {}", c.seq_len);
   TESSERA_CHECK(c.vocab_size >= 1, "vocab_size must be >= 1, got {}", c.vocab_size);
@@ -63,7 +61,7 @@ struct LayerIndex {
 void validate_model(const ModelConfig& config) { validate(config); }
 
 std::vector<ParamInfo> param_infos(const ModelConfig& c) {
-  const bool gpt2 = c.family == "gpt2";
+  const bool gpt2 = c.family == Family::gpt2;
   const int64_t C = c.d_model, NH = c.n_head, NKV = c.kv_heads(), D = c.head_dim();
   const int64_t F = c.ff_dim(), V = c.vocab_size;
   const int64_t QKV = (NH + 2 * NKV) * D;
@@ -232,7 +230,7 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
   using namespace cpu;
   const ModelConfig& c = config_;
   Activations& a = *acts_;
-  const bool gpt2 = c.family == "gpt2";
+  const bool gpt2 = c.family == Family::gpt2;
   const int64_t B = tokens.size(0), T = tokens.size(1), N = B * T;
   const int64_t C = c.d_model, D = c.head_dim(), V = c.vocab_size, tp = tp_->size();
   const int64_t NH = c.n_head / tp, NKV = c.kv_heads() / tp, Fd = c.ff_dim() / tp, Vl = a.vocab.rows;
@@ -370,7 +368,7 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
   using namespace cpu;
   const ModelConfig& c = config_;
   Activations& a = *acts_;
-  const bool gpt2 = c.family == "gpt2";
+  const bool gpt2 = c.family == Family::gpt2;
   const int64_t B = a.B, T = a.T, N = B * T;
   const int64_t C = c.d_model, D = c.head_dim(), tp = tp_->size();
   const int64_t NH = c.n_head / tp, NKV = c.kv_heads() / tp, Fd = c.ff_dim() / tp, Vl = a.vocab.rows;

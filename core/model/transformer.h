@@ -41,7 +41,7 @@
 #include <vector>
 
 #include "core/arena.h"
-#include "core/config.h"
+#include "core/model/model_config.h"
 #include "core/model/params.h"
 #include "core/model/tensor_parallel.h"
 

@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/cpu/linear.h"
@@ -106,19 +108,44 @@ void BM_LinearF32(benchmark::State& state) {
   state.SetLabel(invariant ? "f32 rowwise" : "f32 oneDNN");
 }
 
-// Args: N, C, OC, cold, isa (0: best, 1: avx512_vnni, 2: avx_vnni, 3: portable).
-void BM_LinearInt8(benchmark::State& state) {
+// The reduced-precision weights beside each other: how one is made from f32 weights, the layer's
+// forward, the kernels (ISAs) and their names.
+struct Int8Weights {
+  using Isa = Int8Isa;
+  static constexpr const char* kName = "int8";
+  static QuantizedWeight make(const float* w, int64_t OC, int64_t C) { return quantize_weight(w, OC, C); }
+  static void forward(float* out, const float* x, const QuantizedWeight& w, const float* bias, int64_t N, Isa isa) {
+    linear_int8_forward(out, x, w, bias, N, isa);
+  }
+  static bool supported(Isa isa) { return int8_isa_supported(isa); }
+  static const char* isa_name(Isa isa) { return int8_isa_name(isa); }
+};
+
+struct Bf16Weights {
+  using Isa = Bf16Isa;
+  static constexpr const char* kName = "bf16";
+  static Bf16Weight make(const float* w, int64_t OC, int64_t C) { return to_bf16_weight(w, OC, C); }
+  static void forward(float* out, const float* x, const Bf16Weight& w, const float* bias, int64_t N, Isa isa) {
+    linear_bf16_forward(out, x, w, bias, nullptr, N, isa);
+  }
+  static bool supported(Isa isa) { return bf16_isa_supported(isa); }
+  static const char* isa_name(Isa isa) { return bf16_isa_name(isa); }
+};
+
+// Args: N, C, OC, cold, isa (Weights::Isa: 0 is the best the CPU has).
+template <typename Weights>
+void linear_reduced(benchmark::State& state) {
   const int64_t N = state.range(0), C = state.range(1), OC = state.range(2);
   const bool cold = state.range(3) != 0;
-  const auto isa = static_cast<Int8Isa>(state.range(4));
-  if (!int8_isa_supported(isa)) {
+  const auto isa = static_cast<typename Weights::Isa>(state.range(4));
+  if (!Weights::supported(isa)) {
     state.SkipWithError("ISA not supported on this CPU");
     return;
   }
   memory_read_gbs();
   const std::vector<float> wf = randn(static_cast<size_t>(OC * C), 1, 0.02f);
-  const QuantizedWeight q = quantize_weight(wf.data(), OC, C);
-  const std::vector<QuantizedWeight> w(copies_for(q.bytes(), cold), q);
+  const auto one = Weights::make(wf.data(), OC, C);
+  const std::vector<std::remove_const_t<decltype(one)>> w(copies_for(one.bytes(), cold), one);
   const size_t copies = w.size();
   const std::vector<float> x = randn(static_cast<size_t>(N * C), 2, 1.0f), bias(static_cast<size_t>(OC), 0.01f);
   std::vector<float> out(static_cast<size_t>(N * OC));
@@ -126,43 +153,19 @@ void BM_LinearInt8(benchmark::State& state) {
   double seconds = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
-    linear_int8_forward(out.data(), x.data(), w[c], bias.data(), N, isa);
+    Weights::forward(out.data(), x.data(), w[c], bias.data(), N, isa);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     benchmark::DoNotOptimize(out.data());
     c = (c + 1) % copies;
   }
-  report(state, static_cast<double>(w[0].bytes()), 2.0 * static_cast<double>(N * C * OC), seconds);
-  state.SetLabel(std::string("int8 ") + int8_isa_name(isa));
+  report(state, static_cast<double>(one.bytes()), 2.0 * static_cast<double>(N * C * OC), seconds);
+  state.SetLabel(std::string(Weights::kName) + " " + Weights::isa_name(isa));
 }
 
-// Args: N, C, OC, cold, isa (0: best, 1: avx512_bf16, 2: portable).
-void BM_LinearBf16(benchmark::State& state) {
-  const int64_t N = state.range(0), C = state.range(1), OC = state.range(2);
-  const bool cold = state.range(3) != 0;
-  const auto isa = static_cast<Bf16Isa>(state.range(4));
-  if (!bf16_isa_supported(isa)) {
-    state.SkipWithError("ISA not supported on this CPU");
-    return;
-  }
-  memory_read_gbs();
-  const std::vector<float> wf = randn(static_cast<size_t>(OC * C), 1, 0.02f);
-  const Bf16Weight b = to_bf16_weight(wf.data(), OC, C);
-  const std::vector<Bf16Weight> w(copies_for(b.bytes(), cold), b);
-  const size_t copies = w.size();
-  const std::vector<float> x = randn(static_cast<size_t>(N * C), 2, 1.0f), bias(static_cast<size_t>(OC), 0.01f);
-  std::vector<float> out(static_cast<size_t>(N * OC));
-  size_t c = 0;
-  double seconds = 0;
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    linear_bf16_forward(out.data(), x.data(), w[c], bias.data(), nullptr, N, isa);
-    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    benchmark::DoNotOptimize(out.data());
-    c = (c + 1) % copies;
-  }
-  report(state, static_cast<double>(b.bytes()), 2.0 * static_cast<double>(N * C * OC), seconds);
-  state.SetLabel(std::string("bf16 ") + bf16_isa_name(isa));
-}
+// isa: 0 best, 1 avx512_vnni, 2 avx_vnni, 3 portable.
+void BM_LinearInt8(benchmark::State& state) { linear_reduced<Int8Weights>(state); }
+// isa: 0 best, 1 avx512_bf16, 2 portable.
+void BM_LinearBf16(benchmark::State& state) { linear_reduced<Bf16Weights>(state); }
 
 // N = 1 (decode) on every shape, cold and hot; N = 16..512 on qkv and mlp.up, cold.
 void shapes(benchmark::internal::Benchmark* b, std::vector<int64_t> tail) {
@@ -183,6 +186,12 @@ void shapes(benchmark::internal::Benchmark* b, std::vector<int64_t> tail) {
   }
 }
 
+// The int8 and bf16 layers: every shape with the best kernel the CPU has (isa 0).
+void reduced_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"N", "C", "OC", "cold", "isa"})->Unit(benchmark::kMicrosecond)->UseRealTime();
+  shapes(b, {0});
+}
+
 }  // namespace
 
 BENCHMARK(BM_LinearF32)
@@ -192,22 +201,12 @@ BENCHMARK(BM_LinearF32)
     ->UseRealTime();
 
 BENCHMARK(BM_LinearInt8)
-    ->ArgNames({"N", "C", "OC", "cold", "isa"})
-    ->Apply([](auto* b) {
-      shapes(b, {0});
-      b->Args({1, 768, 3072, 1, 2})->Args({1, 768, 3072, 1, 3});  // the other kernels, decode
-      b->Args({64, 768, 3072, 1, 2})->Args({64, 768, 3072, 1, 3});
-    })
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+    ->Apply(reduced_shapes)
+    ->Args({1, 768, 3072, 1, 2})->Args({1, 768, 3072, 1, 3})  // the other kernels, decode
+    ->Args({64, 768, 3072, 1, 2})->Args({64, 768, 3072, 1, 3});
 
 BENCHMARK(BM_LinearBf16)
-    ->ArgNames({"N", "C", "OC", "cold", "isa"})
-    ->Apply([](auto* b) {
-      shapes(b, {0});
-      b->Args({1, 768, 3072, 1, 2})->Args({16, 768, 3072, 1, 2});  // the portable kernel
-    })
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+    ->Apply(reduced_shapes)
+    ->Args({1, 768, 3072, 1, 2})->Args({16, 768, 3072, 1, 2});  // the portable kernel
 
 BENCHMARK_MAIN();

@@ -18,14 +18,14 @@ namespace {
 
 tessera::ModelConfig reference_config(const std::string& family) {
   tessera::ModelConfig c;
-  c.family = family;
+  c.family = tessera::family_from_name(family, "benchmark");
   c.n_layer = 4;
   c.d_model = 256;
   c.n_head = 4;
   c.n_kv_head = 0;
   c.seq_len = 256;
   c.vocab_size = 8192;
-  c.tie_embeddings = family == "gpt2";
+  c.tie_embeddings = c.family == tessera::Family::gpt2;
   return c;
 }
 

@@ -8,32 +8,10 @@
 # Usage: eval_identical.sh MPIEXEC TESSERA CORPUS GENERATION_TASK
 set -u
 mpiexec=$1 tessera=$2 corpus=$3 generation=$4
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-"$tessera" prepare --input "$corpus" --out "$work/data" --train-tokenizer --vocab-size 300 --val-fraction 0.5 \
-  >"$work/prepare.log" 2>&1 || { echo "FAIL: prepare"; cat "$work/prepare.log"; exit 1; }
-cat >"$work/run.toml" <<TOML
-[model]
-family = "gpt2"
-n_layer = 2
-d_model = 32
-n_head = 4
-seq_len = 16
-vocab_size = 320
-[data]
-dir = "$work/data"
-[train]
-batch_size = 4
-steps = 12
-lr = 1e-2
-eval_interval = 0
-eval_batches = 1
-[checkpoint]
-every = 6
-TOML
+. "$(dirname "$0")/../support/common.sh"
+tiny_data "$tessera" "$corpus" --val-fraction 0.5
+tiny_config 16 4 12 "[checkpoint]
+every = 6"
 "$tessera" train --config "$work/run.toml" --run-dir "$work/run" >"$work/train.log" 2>&1 ||
   { echo "FAIL: train"; cat "$work/train.log"; exit 1; }
 cat >"$work/tasks.jsonl" <<'JSONL'
@@ -59,49 +37,7 @@ evaluate gen_np1 1 1 --tasks "$generation"
 evaluate gen_np2 2 1 --tasks "$generation"
 evaluate gen_tp2 2 2 --tasks "$generation"
 
-python3 - "$work" <<'PY' || failures=$((failures + 1))
-import json, sys
-work = sys.argv[1]
-def metrics(name):
-    r = json.load(open(f"{work}/{name}/results.json"))
-    return {(m["ref"], t, k): (v["value"], v["stderr"]) for m in r["models"] for t, task in m["tasks"].items()
-            for k, v in task["metrics"].items()}
-def raw(name):  # the metric values as written, to compare bytes
-    text = open(f"{work}/{name}/results.json").read()
-    return [line.strip() for line in text.splitlines() if '"value"' in line or '"stderr"' in line]
-bad = 0
-base = metrics("np1")
-assert len(base) == 2 * (3 + 2) * 1, sorted(base)  # 2 models x (3 perplexity + 2 cloze metrics)
-for a, b in [("np1", "np2"), ("tp2", "dp2_tp2"), ("tasks_np1", "tasks_np2"), ("gen_np1", "gen_np2")]:
-    if raw(a) != raw(b):
-        print(f"FAIL: {a} and {b} differ:\n{raw(a)}\n{raw(b)}"); bad += 1
-for key, (v, s) in metrics("tp2").items():
-    if abs(v - base[key][0]) > 1e-5 * max(1.0, abs(base[key][0])):
-        print(f"FAIL: tp2 {key} = {v}, tp1 {base[key][0]}"); bad += 1
-for name in ["np1", "np2"]:
-    samples = [json.loads(l) for l in open(f"{work}/{name}/samples.jsonl")]
-    if not samples or {s["task"] for s in samples} != {"cloze"}:
-        print(f"FAIL: {name}/samples.jsonl"); bad += 1
-for a, b in [("np1", "np2"), ("gen_np1", "gen_np2")]:
-    if open(f"{work}/{a}/samples.jsonl").read() != open(f"{work}/{b}/samples.jsonl").read():
-        print(f"FAIL: samples differ between {a} and {b}"); bad += 1
-gen = [json.loads(l) for l in open(f"{work}/gen_np1/samples.jsonl")]
-if len(gen) != 2 * 5 or {s["task"] for s in gen} != {"generation"} or not any(s["output"] for s in gen):
-    print(f"FAIL: gen_np1/samples.jsonl: {gen}"); bad += 1
-gen_tp2 = [json.loads(l) for l in open(f"{work}/gen_tp2/samples.jsonl")]
-if [s["output"] for s in gen] != [s["output"] for s in gen_tp2]:
-    print("FAIL: generation outputs differ between tp 1 and tp 2"); bad += 1
-report = open(f"{work}/np1/report.md").read()
-for part in ["## val_perplexity", "## cloze", "model 2 - model 1", " ± "]:
-    if part not in report:
-        print(f"FAIL: report.md lacks {part!r}"); bad += 1
-if "| exact_match |" not in open(f"{work}/gen_np2/report.md").read():
-    print("FAIL: gen_np2/report.md lacks exact_match"); bad += 1
-loss = base[(f"{work}/run", "val_perplexity", "mean_loss")][0]
-early = base[(f"{work}/run:6", "val_perplexity", "mean_loss")][0]
-print(f"val loss: step 12 {loss:.4f}, step 6 {early:.4f}")
-sys.exit(1 if bad else 0)
-PY
+python3 "$(dirname "$0")/checks.py" eval_identical "$work" || failures=$((failures + 1))
 
 # Bad input: every rank stops with a clear message, nothing hangs.
 expect_error() {

@@ -47,14 +47,7 @@ if [ "$family" = gpt2 ]; then
   run tp4_accum4_zero 4 2 4 true 4
 fi
 for name in $names; do
-  python3 - "$work/ref/metrics.jsonl" "$work/$name/metrics.jsonl" "$name" <<'PY' || failures=$((failures + 1))
-import json, sys
-ref = [json.loads(l)["loss"] for l in open(sys.argv[1])]
-got = [json.loads(l)["loss"] for l in open(sys.argv[2])]
-assert len(ref) == 20 and len(got) == 20, (len(ref), len(got))
-worst = max(abs(a - b) / abs(a) for a, b in zip(ref, got))
-print(f"{sys.argv[3]}: worst relative difference {worst:.2e} over 20 steps (losses {ref[0]:.4f} -> {ref[-1]:.4f})")
-sys.exit(0 if worst <= 1e-5 and ref[-1] < ref[0] else 1)
-PY
+  python3 "$(dirname "$0")/checks.py" losses_agree "$work/ref" "$work/$name" --tolerance 1e-5 --lines 20 --falls ||
+    failures=$((failures + 1))
 done
 exit $failures

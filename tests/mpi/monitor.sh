@@ -9,33 +9,12 @@
 # Usage: monitor.sh MPIEXEC TESSERA CORPUS
 set -u
 mpiexec=$1 tessera=$2 corpus=$3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-"$tessera" prepare --input "$corpus" --out "$work/data" --train-tokenizer --vocab-size 300 --val-fraction 0.5 \
-  >"$work/prepare.log" 2>&1 || { echo "FAIL: prepare"; cat "$work/prepare.log"; exit 1; }
-cat >"$work/run.toml" <<TOML
-[model]
-n_layer = 2
-d_model = 32
-n_head = 4
-seq_len = 16
-vocab_size = 320
-[data]
-dir = "$work/data"
-[train]
-batch_size = 2
-steps = 40
-lr = 1e-2
-eval_interval = 0
-eval_batches = 1
-[monitor]
+. "$(dirname "$0")/../support/common.sh"
+tiny_data "$tessera" "$corpus" --val-fraction 0.5
+tiny_config 16 2 40 "[monitor]
 interval = 5
 hang_factor = 5
-hang_min_s = 0.5
-TOML
+hang_min_s = 0.5"
 
 TESSERA_TEST_SLOW=1:1:40:0.1 "$mpiexec" --oversubscribe -np 2 "$tessera" train --no-samples --config "$work/run.toml" \
   --run-dir "$work/a" >"$work/a.log" 2>&1 || { fail "run A exited non-zero"; tail -5 "$work/a.log"; }
@@ -49,42 +28,5 @@ grep -q "step 31 has run [0-9.]* s on rank 0" "$work/b.log" || fail "the watchdo
 "$tessera" eval --ckpt "$work/b" --max-items 8 --report "$work/fresh" >"$work/fresh.log" 2>&1 ||
   { fail "eval of the saved checkpoint failed"; tail -5 "$work/fresh.log"; }
 
-python3 - "$work" <<'PY' || failures=$((failures + 1))
-import json, os, sys
-work = sys.argv[1]
-bad = 0
-def check(ok, what):
-    global bad
-    if not ok:
-        print("FAIL:", what); bad += 1
-def lines(run):
-    return [json.loads(l) for l in open(f"{work}/{run}/metrics.jsonl")]
-def anomalies(run, kind):
-    return [a for l in lines(run) for a in l.get("anomalies", []) if a["kind"] == kind]
-a = anomalies("a", "straggler")
-# (the machine may be loaded: rank 0 can be slowed too, now and then, but rank 1 always sleeps)
-check(len([s for s in a if s["rank"] == 1]) > len(a) / 2, f"run A stragglers: {a}")
-gathered = [l["rank_step_s"] for l in lines("a") if "rank_step_s" in l]
-check(len(gathered) == 8 and sum(r[1] - r[0] for r in gathered) > 8 * 0.05, f"run A rank_step_s: {gathered}")
-hung = anomalies("b", "hung_step")
-check(any(h["step"] == 31 and h["rank"] == 0 and "busy" in h["message"] for h in hung), f"run B hung steps: {hung}")
-drops = anomalies("b", "throughput_drop")
-check(any(d["step"] == 35 for d in drops), f"run B throughput drops: {drops}")
-prom = open(f"{work}/b/metrics.prom").read()
-check(f'tessera_train_step{{run="{work}/b"}} 40\n' in prom, "metrics.prom lacks the final step:\n" + prom)
-check('tessera_train_rank_busy_seconds{run="%s/b",rank="1"}' % work in prom, "metrics.prom lacks rank 1's busy time")
-count = [l for l in prom.splitlines() if 'kind="hung_step"' in l]
-check(count and float(count[0].split()[-1]) >= 1, f"metrics.prom hung_step count: {count}")
-check(not os.path.exists(f"{work}/b/metrics.prom.tmp"), "metrics.prom.tmp left behind")
-page = open(f"{work}/b/report.html").read()
-check("<td>31</td><td>hung_step</td><td>0</td>" in page, "the run page does not list the hung step")
-def values(path):
-    r = json.load(open(path))
-    return {(t, k): (v["value"], v["stderr"]) for t, task in r["models"][0]["tasks"].items() for k, v in task["metrics"].items()}
-mem, fresh = values(f"{work}/b/eval/results.json"), values(f"{work}/fresh/results.json")
-check(len(mem) == 5 and mem == fresh, f"in-memory eval {mem} differs from the saved checkpoint's {fresh}")
-step = json.load(open(f"{work}/b/eval/results.json"))["models"][0]["checkpoint"]["step"]
-check(step == 40, f"the eval phase describes step {step}")
-sys.exit(1 if bad else 0)
-PY
+python3 "$(dirname "$0")/checks.py" monitor "$work" || failures=$((failures + 1))
 [ "$failures" -eq 0 ] && echo "monitor: ok" || { echo "monitor: $failures failure(s)"; tail -n 20 "$work/b.log"; exit 1; }

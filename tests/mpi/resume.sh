@@ -8,6 +8,7 @@
 # Usage: resume.sh MPIEXEC TESSERA CONFIG CORPUS
 set -u
 mpiexec=$1 tessera=$2 config=$3 corpus=$4
+checks=$(cd "$(dirname "$0")" && pwd)/checks.py  # before the cd below
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -30,21 +31,7 @@ train() {
 checksums() { h5dump -A "$1" | grep -A10 'ATTRIBUTE "sha256"' | grep '(0):'; }
 
 # compare A B FIRST_STEP TOLERANCE: losses of steps >= FIRST_STEP
-compare() {
-  python3 - "$1/metrics.jsonl" "$2/metrics.jsonl" "$3" "$4" "$2" <<'PY'
-import json, sys
-a = {r["step"]: r["loss"] for r in map(json.loads, open(sys.argv[1]))}
-b = {r["step"]: r["loss"] for r in map(json.loads, open(sys.argv[2]))}
-first, tol = int(sys.argv[3]), float(sys.argv[4])
-steps = [s for s in range(first, 21)]
-missing = [s for s in steps if s not in a or s not in b]
-if missing:
-    print(f"{sys.argv[5]}: steps missing: {missing}"); sys.exit(1)
-worst = max(abs(a[s] - b[s]) / abs(a[s]) for s in steps)
-print(f"{sys.argv[5]}: steps {first}-20, worst relative loss difference {worst:.2e}")
-sys.exit(0 if worst <= tol else 1)
-PY
-}
+compare() { python3 "$checks" losses_agree "$1" "$2" --first "$3" --tolerance "$4"; }
 
 for layout in "1 1 8 false" "4 2 4 true"; do
   set -- $layout

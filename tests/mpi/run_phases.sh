@@ -5,28 +5,10 @@
 # Usage: run_phases.sh MPIEXEC TESSERA CORPUS
 set -uo pipefail
 mpiexec=$1 tessera=$2 corpus=$3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 fail() { echo "run_phases: FAIL: $*" >&2; exit 1; }
-
-"$tessera" prepare --input "$corpus" --out "$work/data" --train-tokenizer --vocab-size 300 >/dev/null 2>&1 ||
-  fail "prepare failed"
-cat > "$work/run.toml" <<CONF
-[model]
-n_layer = 2
-d_model = 32
-n_head = 4
-seq_len = 32
-vocab_size = 320
-[data]
-dir = "$work/data"
-[train]
-batch_size = 1
-steps = 30
-lr = 1e-2
-eval_interval = 0
-eval_batches = 1
-CONF
+. "$(dirname "$0")/../support/common.sh"
+tiny_data "$tessera" "$corpus"
+tiny_config 32 1 30
 cat > "$work/prompts.jsonl" <<'JSONL'
 {"custom_id": "a", "body": {"prompt": "The best way to", "max_tokens": 12}}
 {"custom_id": "b", "body": {"prompt": "You will", "max_tokens": 20}}

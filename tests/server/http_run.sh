@@ -9,24 +9,9 @@ mpiexec=$1 tessera=$2 corpus=$3
 work=$(mktemp -d)
 trap 'kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 . "$(dirname "$0")/common.sh"
-"$tessera" prepare --input "$corpus" --out "$work/data" --train-tokenizer --vocab-size 300 >/dev/null 2>&1 ||
-  { echo "FAIL: prepare"; exit 1; }
-cat >"$work/run.toml" <<CONF
-[model]
-n_layer = 2
-d_model = 32
-n_head = 4
-seq_len = 32
-vocab_size = 320
-[data]
-dir = "$work/data"
-[train]
-batch_size = 1
-steps = 20
-lr = 1e-2
-eval_interval = 0
-eval_batches = 1
-CONF
+. "$(dirname "$0")/../support/common.sh"
+tiny_data "$tessera" "$corpus"
+tiny_config 32 1 20
 echo admin-key >"$work/admin"
 ask() {  # ask OUT: greedy answers to a few prompts
   for p in "The best way to" "You will" "你好"; do

@@ -7,30 +7,13 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "$(basename "$0"): FAIL: $*" >&2; for f in "$work"/*/logs/slurm-*.out; do [ -e "$f" ] && tail -n 20 "$f" >&2; done; exit 1; }
 
 # Data from the test corpus and a small model on it: $work/run.toml (STEPS steps, 2 ranks).
+. "$(dirname "${BASH_SOURCE[0]}")/../support/common.sh"
 make_config() {  # $1: steps, $2: d_model (default 32; wider is slower per step)
-  "$TESSERA" prepare --input "$TEST_DATA/corpus" --out "$work/data" --train-tokenizer --vocab-size 300 >/dev/null 2>&1 ||
-    fail "prepare failed"
-  cat > "$work/run.toml" <<CONF
-[model]
-family = "gpt2"
-n_layer = 2
-d_model = ${2:-32}
-n_head = 4
-seq_len = 32
-vocab_size = 320
-[data]
-dir = "$work/data"
-[train]
-batch_size = 1
-steps = $1
-lr = 1e-2
-min_lr = 1e-3
+  tiny_data "$TESSERA" "$TEST_DATA/corpus"
+  tiny_config 32 1 "$1" "min_lr = 1e-3
 warmup_steps = 2
-eval_interval = 0
-eval_batches = 1
 [checkpoint]
-keep = 2
-CONF
+keep = 2" "${2:-32}"
 }
 
 # One field of `scontrol show job` (JobState, Restarts, ...).

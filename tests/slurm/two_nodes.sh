@@ -31,9 +31,6 @@ trap 'daemons_down; cleanup' EXIT
 cat > "$conf" <<CONF
 ClusterName=tessera2
 SlurmctldHost=$h1($net.1)
-SlurmUser=root
-AuthType=auth/munge
-CredType=cred/munge
 AuthInfo=socket=$dir/munge/munge.socket
 StateSaveLocation=$dir/state
 TmpFS=$dir/tmp
@@ -42,15 +39,7 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd-%n.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd-%n.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-AccountingStorageType=accounting_storage/none
-JobAcctGatherType=jobacct_gather/none
-JobCompType=jobcomp/none
-MpiDefault=none
-ReturnToService=2
+$("$(dirname "$0")/../../slurm/local-cluster.sh" settings)
 NodeName=$h1 NodeAddr=$net.1 CPUs=2 RealMemory=2000 State=UNKNOWN
 NodeName=$h2 NodeAddr=$net.2 CPUs=2 RealMemory=2000 State=UNKNOWN
 PartitionName=two Nodes=$h1,$h2 Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES

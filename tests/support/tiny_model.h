@@ -4,9 +4,9 @@
 // half as many kv heads as query heads; gpt2 with tied embeddings, llama without (unless told).
 #include <cstdint>
 #include <optional>
-#include <string>
+#include <string_view>
 
-#include "core/config.h"
+#include "core/model/model_config.h"
 
 namespace tessera::testing_support {
 
@@ -20,17 +20,17 @@ struct TinySizes {
   std::optional<bool> tie_embeddings = std::nullopt;  // unset: gpt2 ties, llama does not
 };
 
-inline ModelConfig tiny_model(const std::string& family, const TinySizes& s) {
+inline ModelConfig tiny_model(std::string_view family, const TinySizes& s) {
   ModelConfig c;
-  c.family = family;
+  c.family = family_from_name(family, "tiny_model");
   c.n_layer = s.n_layer;
   c.d_model = s.d_model;
   c.n_head = s.n_head;
-  c.n_kv_head = family == "llama" ? s.n_head / 2 : 0;
+  c.n_kv_head = c.family == Family::llama ? s.n_head / 2 : 0;
   c.d_ff = s.d_ff;
   c.seq_len = s.seq_len;
   c.vocab_size = s.vocab_size;
-  c.tie_embeddings = s.tie_embeddings.value_or(family == "gpt2");
+  c.tie_embeddings = s.tie_embeddings.value_or(c.family == Family::gpt2);
   return c;
 }
 

@@ -10,6 +10,7 @@
 #include "datasets/tokenizer_train.h"
 #include "interchange/gguf_reader.h"
 #include "interchange/hf_export.h"
+#include "tests/support/tiny_model.h"
 #include "tests/unit/test_support.h"
 
 namespace tessera::checkpoint {
@@ -28,15 +29,7 @@ TEST_P(Cli, ImportExportRoundTrip) {
   datasets::WordCounts counts;
   counts.add_text("a run imported from Hugging Face and exported again, byte for byte.");
   const datasets::Tokenizer tok = datasets::train_bpe(counts, 300);
-  ModelConfig c;
-  c.family = GetParam();
-  c.n_layer = 2;
-  c.d_model = 32;
-  c.n_head = 4;
-  c.n_kv_head = c.family == "llama" ? 2 : 0;
-  c.seq_len = 16;
-  c.vocab_size = static_cast<int64_t>(tok.vocab_size());
-  c.tie_embeddings = c.family == "gpt2";
+  const ModelConfig c = testing_support::tiny_model(GetParam(), {.vocab_size = static_cast<int64_t>(tok.vocab_size())});
   core::Transformer m(c);
   m.init_weights(17);
   interchange::export_hf(c, m.params(), &tok, dir.path / "hf");
@@ -62,7 +55,7 @@ TEST_P(Cli, ImportExportRoundTrip) {
   r = run_command(kBin + " ckpt export-gguf " + (dir / "run") + " " + (dir / "m.gguf") + " --dtype q8_0");
   ASSERT_EQ(r.status, 0) << r.output;
   const interchange::GgufFile g = interchange::GgufFile::read(dir / "m.gguf");
-  EXPECT_EQ(g.at("general.architecture").as_string(), c.family);
+  EXPECT_EQ(g.at("general.architecture").as_string(), GetParam());
   EXPECT_EQ(g.at("general.file_type").as_uint(), 7u);
 
   // A second import into the same run is refused; a checkpoint without a tokenizer cannot be a GGUF.

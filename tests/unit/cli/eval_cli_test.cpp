@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/sha256.h"
+#include "tests/unit/cli/tiny_run.h"
 #include "tests/unit/test_support.h"
 
 namespace tessera {
@@ -29,14 +30,12 @@ class EvalCli : public ::testing::Test {
   // The test corpus prepared (half held out) and a tiny model trained 8 steps, checkpoints at 4 and 8.
   static void SetUpTestSuite() {
     dir_ = new TempDir;
-    auto r = run_command(kBin + " prepare --input " + std::string(TESSERA_TEST_DATA) + "/corpus --out " + (*dir_ / "data") +
-                         " --train-tokenizer --vocab-size 300 --val-fraction 0.5");
-    ASSERT_EQ(r.status, 0) << r.output;
-    const std::string config = dir_->write(
-        "run.toml", "[model]\nn_layer = 2\nd_model = 32\nn_head = 4\nseq_len = 16\nvocab_size = 320\n[data]\ndir = \"" +
-                        (*dir_ / "data") + "\"\n[train]\nbatch_size = 4\nsteps = 8\nlr = 1e-2\neval_interval = 0\n"
-                        "[checkpoint]\nevery = 4\n");
-    r = run_command(kBin + " train --config " + config + " --run-dir " + (*dir_ / "run"));
+    const CommandResult r = testing_support::train_tiny_run(*dir_, [](Config& c) {
+      c.train.batch_size = 4;
+      c.train.steps = 8;
+      c.train.eval_interval = 0;
+      c.checkpoint.every = 4;
+    });
     ASSERT_EQ(r.status, 0) << r.output;
   }
   static void TearDownTestSuite() { delete dir_; }

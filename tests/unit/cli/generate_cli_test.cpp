@@ -139,7 +139,7 @@ TEST_F(GenerateCli, BadModelFilesAreClearErrors) {
            {"/nonexistent/model.gguf", "no such file or directory"},
            {cut, "beyond the end"},
            {out.write("q4.gguf", q4), "has ggml type 2"},
-           {out.write("gptj.gguf", gptj_bytes), "architecture 'gptj' is not supported"},
+           {out.write("gptj.gguf", gptj_bytes), "general.architecture: unknown model family \"gptj\" (known: gpt2, llama)"},
            {not_gguf, "is not a GGUF file"},
            {*dir_ / "run", "give it as --ckpt"},
            {out.path.string(), "without config.json"}}) {

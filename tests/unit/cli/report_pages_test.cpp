@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/unit/cli/tiny_run.h"
 #include "tests/unit/test_support.h"
 
 namespace tessera {
@@ -90,14 +91,15 @@ class ReportPages : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir;
-    auto r = run_command(kBin + " prepare --input " + std::string(TESSERA_TEST_DATA) + "/corpus --out " + (*dir_ / "data") +
-                         " --train-tokenizer --vocab-size 300 --val-fraction 0.5");
-    ASSERT_EQ(r.status, 0) << r.output;
-    const std::string config = dir_->write(
-        "run.toml", "[model]\nn_layer = 2\nd_model = 32\nn_head = 4\nseq_len = 16\nvocab_size = 320\n[data]\ndir = \"" +
-                        (*dir_ / "data") + "\"\n[train]\nbatch_size = 4\nsteps = 8\nlr = 1e-2\neval_interval = 2\n"
-                        "eval_batches = 2\n[checkpoint]\nevery = 4\n[monitor]\ninterval = 2\npeak_tflops = 0.1\n");
-    r = run_command(kBin + " train --no-samples --config " + config + " --run-dir " + run());
+    auto r = testing_support::train_tiny_run(*dir_, [](Config& c) {
+      c.train.batch_size = 4;
+      c.train.steps = 8;
+      c.train.eval_interval = 2;
+      c.train.eval_batches = 2;
+      c.checkpoint.every = 4;
+      c.monitor.interval = 2;
+      c.monitor.peak_tflops = 0.1;
+    }, "--no-samples");
     ASSERT_EQ(r.status, 0) << r.output;
     ASSERT_TRUE(contains(r.output, "monitoring: " + run() + "/report.html")) << r.output;
     r = run_command(kBin + " eval --ckpt " + run() + " --ckpt " + run() + ":4 --max-items 12 --report " + run() + "/eval");

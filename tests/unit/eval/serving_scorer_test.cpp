@@ -13,7 +13,7 @@ namespace {
 
 ModelConfig small() {
   ModelConfig c;
-  c.family = "gpt2";
+  c.family = Family::gpt2;
   c.n_layer = 2;
   c.d_model = 32;
   c.n_head = 4;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "core/model/model_config.h"
 #include "core/model/transformer.h"
 #include "datasets/tokenizer.h"
 #include "datasets/tokenizer_train.h"

@@ -47,6 +47,18 @@ J read_json(const std::string& path) {
 
 void write_json(const std::string& path, const J& j) { std::ofstream(path) << j.dump(2); }
 
+// A tiny model (vocabulary 300) with weights from `seed`, exported without a tokenizer into a
+// temporary directory.
+struct Exported {
+  Exported(const std::string& family, bool tied, uint64_t seed) : c(config_of(family, tied, 300)), m(c) {
+    m.init_weights(seed);
+    export_hf(c, m.params(), nullptr, dir.path);
+  }
+  TempDir dir;
+  ModelConfig c;
+  core::Transformer m;
+};
+
 struct RoundTrip : ::testing::TestWithParam<std::tuple<std::string, bool>> {};
 
 TEST_P(RoundTrip, ExportThenImportIsBitIdentical) {
@@ -88,11 +100,8 @@ INSTANTIATE_TEST_SUITE_P(Families, RoundTrip,
                          });
 
 TEST(HfExport, Gpt2LayoutAndConfig) {
-  TempDir dir;
-  const ModelConfig c = config_of("gpt2", true, 300);
-  core::Transformer m(c);
-  m.init_weights(3);
-  export_hf(c, m.params(), nullptr, dir.path);
+  Exported x("gpt2", true, 3);
+  auto& [dir, c, m] = x;
   const SafetensorsReader r(dir / "model.safetensors");
   EXPECT_FALSE(r.contains("lm_head.weight"));  // tied: GPT2LMHeadModel ties it to wte
   EXPECT_EQ(r.metadata().at("format"), "pt");
@@ -117,11 +126,8 @@ TEST(HfExport, Gpt2LayoutAndConfig) {
 }
 
 TEST(HfExport, LlamaLayoutAndConfig) {
-  TempDir dir;
-  const ModelConfig c = config_of("llama", false, 300);
-  core::Transformer m(c);
-  m.init_weights(4);
-  export_hf(c, m.params(), nullptr, dir.path);
+  Exported x("llama", false, 4);
+  auto& [dir, c, m] = x;
   const SafetensorsReader r(dir / "model.safetensors");
   // Rotate-half RoPE on both sides: q/k/v are plain row blocks of the fused qkv.
   const core::Tensor& qkv = m.params()["blocks.0.attn.qkv.weight"];
@@ -149,11 +155,8 @@ TEST(HfExport, RefusesGroupedQueryGpt2) {
 }
 
 TEST(HfImport, ConvertsHalfAndBfloatWeights) {
-  TempDir dir;
-  const ModelConfig c = config_of("llama", true, 300);
-  core::Transformer m(c);
-  m.init_weights(8);
-  export_hf(c, m.params(), nullptr, dir.path);
+  Exported x("llama", true, 8);
+  auto& [dir, c, m] = x;
   // Rewrite the weights as F16 (MLP weights) and BF16 (the others).
   const SafetensorsReader r(dir / "model.safetensors");
   std::vector<std::pair<std::string, core::Tensor>> tensors;
@@ -172,11 +175,8 @@ TEST(HfImport, ConvertsHalfAndBfloatWeights) {
 }
 
 TEST(HfImport, AcceptsGpt2ModelNamesAndOldBuffers) {
-  TempDir dir;
-  const ModelConfig c = config_of("gpt2", true, 300);
-  core::Transformer m(c);
-  m.init_weights(9);
-  export_hf(c, m.params(), nullptr, dir.path);
+  Exported x("gpt2", true, 9);
+  auto& [dir, c, m] = x;
   const SafetensorsReader r(dir / "model.safetensors");
   std::vector<std::pair<std::string, core::Tensor>> tensors;
   for (const auto& e : r.entries()) tensors.emplace_back(e.name.substr(std::string("transformer.").size()), r.read_f32(e.name));
@@ -188,11 +188,8 @@ TEST(HfImport, AcceptsGpt2ModelNamesAndOldBuffers) {
 }
 
 TEST(HfImport, RefusesWhatItCannotComputeExactly) {
-  TempDir dir;
-  const ModelConfig c = config_of("llama", true, 300);
-  core::Transformer m(c);
-  m.init_weights(10);
-  export_hf(c, m.params(), nullptr, dir.path);
+  Exported x("llama", true, 10);
+  auto& [dir, c, m] = x;
   const J good = read_json(dir / "config.json");
   auto with = [&](const std::string& key, const J& value) {
     J j = good;
@@ -242,7 +239,7 @@ TEST(HfConfig, Gpt2Defaults) {
   const J j = {{"model_type", "gpt2"}, {"vocab_size", 50257}, {"n_positions", 1024}, {"n_embd", 768},
                {"n_layer", 12}, {"n_head", 12}, {"n_inner", nullptr}};
   const ModelConfig c = model_config_from_hf(j, "config.json");
-  EXPECT_EQ(c.family, "gpt2");
+  EXPECT_EQ(c.family, Family::gpt2);
   EXPECT_EQ(c.ff_dim(), 3072);
   EXPECT_EQ(c.d_ff, 0);
   EXPECT_EQ(c.n_kv_head, 0);
@@ -257,7 +254,7 @@ TEST(HfConfig, Gpt2Defaults) {
             std::string::npos);
   bad = j;
   bad.erase("model_type");
-  EXPECT_NE(error_of([&] { model_config_from_hf(bad, "cfg.json"); }).find("model_type \"\" is not supported"),
+  EXPECT_NE(error_of([&] { model_config_from_hf(bad, "cfg.json"); }).find("cfg.json: model_type: unknown model family \"\" (known: gpt2, llama)"),
             std::string::npos);
 }
 

@@ -2,7 +2,7 @@
 // names the setting (a CPU-only build, or no GPU visible), never a crash.
 #include <gtest/gtest.h>
 
-#include "core/config.h"
+#include "run/config.h"
 #include "core/device.h"
 #include "train/gpu_step.h"
 

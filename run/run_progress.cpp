@@ -1,10 +1,10 @@
-#include "core/run_progress.h"
+#include "run/run_progress.h"
 
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
-#include "core/config.h"
+#include "run/config.h"
 
 namespace fs = std::filesystem;
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "core/config.h"
+#include "run/config.h"
 #include "core/error.h"
 #include "tests/unit/test_support.h"
 
@@ -35,7 +35,7 @@ tp = 2
 
 TEST(Config, ParsesEveryKindOfValue) {
   const Config c = Config::parse(kConfig, "run.toml");
-  EXPECT_EQ(c.model.family, "llama");
+  EXPECT_EQ(c.model.family, Family::llama);
   EXPECT_EQ(c.model.n_layer, 2);
   EXPECT_EQ(c.model.kv_heads(), 2);
   EXPECT_FALSE(c.model.tie_embeddings);
@@ -48,7 +48,7 @@ TEST(Config, ParsesEveryKindOfValue) {
 TEST(Config, FamilyDefaultsForFeedForward) {
   Config c = Config::parse(kConfig, "run.toml");
   EXPECT_EQ(c.model.ff_dim(), 192);  // 8/3 * 64 = 170.7, rounded up to a multiple of 64
-  c.model.family = "gpt2";
+  c.model.family = Family::gpt2;
   EXPECT_EQ(c.model.ff_dim(), 256);
   c.model.d_ff = 100;
   EXPECT_EQ(c.model.ff_dim(), 100);
@@ -58,7 +58,7 @@ TEST(Config, OverridesWinAndBareWordsAreStrings) {
   const Config c = Config::parse(kConfig, "run.toml",
                                  {"train.lr=3e-4", "model.family=gpt2", "parallel.zero=true", "data.dir=\"/d\""});
   EXPECT_DOUBLE_EQ(c.train.lr, 3e-4);
-  EXPECT_EQ(c.model.family, "gpt2");
+  EXPECT_EQ(c.model.family, Family::gpt2);
   EXPECT_TRUE(c.parallel.zero);
   EXPECT_EQ(c.data.dir, "/d");
 }
@@ -115,7 +115,11 @@ TEST(Config, ImpossibleShapesAreRejected) {
   EXPECT_NE(error_of([] { Config::parse("[model]\nn_head = 4\nn_kv_head = 3\n", "d.toml"); })
                 .find("model.n_kv_head (3) must divide model.n_head (4)"),
             std::string::npos);
-  EXPECT_NE(error_of([] { Config::parse("[model]\nfamily = \"bert\"\n", "d.toml"); }).find("model.family"),
+  EXPECT_NE(error_of([] { Config::parse("[model]\nfamily = \"bert\"\n", "d.toml"); })
+                .find("d.toml: [model] family: unknown model family \"bert\" (known: gpt2, llama)"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { Config::parse("", "d.toml", {"model.family=bert"}); })
+                .find("--set model.family: unknown model family \"bert\" (known: gpt2, llama)"),
             std::string::npos);
   EXPECT_NE(error_of([] { Config::parse("[parallel]\ntp = 3\n", "d.toml"); }).find("parallel.tp (3) must divide"),
             std::string::npos);

@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "core/run_dir.h"
+#include "run/run_dir.h"
 
 namespace tessera {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/config.h"
+#include "run/config.h"
 
 #include <cmath>
 #include <fstream>
@@ -12,15 +12,9 @@
 
 namespace tessera {
 
-int64_t ModelConfig::ff_dim() const {
-  if (d_ff > 0) return d_ff;
-  if (family == "llama") return (8 * d_model / 3 + 63) / 64 * 64;
-  return 4 * d_model;
-}
-
 namespace {
 
-using FieldRef = std::variant<std::string*, int64_t*, uint64_t*, double*, bool*>;
+using FieldRef = std::variant<std::string*, Family*, int64_t*, uint64_t*, double*, bool*>;
 
 // Every key of the config, in file order. Parsing, printing and overrides all walk this list,
 // so a key added here is known everywhere.
@@ -88,6 +82,9 @@ void assign(const FieldRef& field, const toml::node& node, const std::string& wh
         if constexpr (std::is_same_v<T, std::string>) {
           TESSERA_CHECK(node.is_string(), "{} must be a string, got {}", where, type_name(node));
           *target = node.as_string()->get();
+        } else if constexpr (std::is_same_v<T, Family>) {
+          TESSERA_CHECK(node.is_string(), "{} must be a string, got {}", where, type_name(node));
+          *target = family_from_name(node.as_string()->get(), where);
         } else if constexpr (std::is_same_v<T, bool>) {
           TESSERA_CHECK(node.is_boolean(), "{} must be true or false, got {}", where, type_name(node));
           *target = node.as_boolean()->get();
@@ -201,6 +198,8 @@ std::string Config::to_toml() const {
           using T = std::remove_pointer_t<decltype(v)>;
           if constexpr (std::is_same_v<T, uint64_t>) {
             t.insert(key, static_cast<int64_t>(*v));
+          } else if constexpr (std::is_same_v<T, Family>) {
+            t.insert(key, std::string(family_name(*v)));
           } else {
             t.insert(key, *v);
           }
@@ -216,7 +215,15 @@ std::string Config::to_json() const {
   nlohmann::ordered_json j;
   Config copy = *this;
   for_each_field(copy, [&](const char* section, const char* key, FieldRef ref) {
-    std::visit([&](auto* v) { j[section][key] = *v; }, ref);
+    std::visit(
+        [&](auto* v) {
+          if constexpr (std::is_same_v<std::remove_pointer_t<decltype(v)>, Family>) {
+            j[section][key] = std::string(family_name(*v));
+          } else {
+            j[section][key] = *v;
+          }
+        },
+        ref);
   });
   return j.dump();
 }
@@ -226,14 +233,13 @@ void Config::validate(const std::string& source) const {
     TESSERA_CHECK(ok, "{}: {} {}", source, key, rule);
   };
   const ModelConfig& m = model;
-  require(m.family == "gpt2" || m.family == "llama", "model.family", fmt::format("must be \"gpt2\" or \"llama\", got \"{}\"", m.family));
   require(m.n_layer >= 1, "model.n_layer", "must be at least 1");
   require(m.n_head >= 1, "model.n_head", "must be at least 1");
   require(m.d_model >= 1 && m.d_model % m.n_head == 0, "model.d_model",
           fmt::format("({}) must be a positive multiple of model.n_head ({})", m.d_model, m.n_head));
   require(m.n_kv_head >= 0 && m.n_head % m.kv_heads() == 0, "model.n_kv_head",
           fmt::format("({}) must divide model.n_head ({})", m.n_kv_head, m.n_head));
-  require(m.family != "llama" || m.head_dim() % 2 == 0, "model.d_model",
+  require(!facts(m.family).rotary || m.head_dim() % 2 == 0, "model.d_model",
           fmt::format("/ n_head ({}) must be even for rotary embeddings", m.head_dim()));
   require(m.d_ff >= 0, "model.d_ff", "must not be negative (0 means the family's default)");
   require(m.seq_len >= 1, "model.seq_len", "must be at least 1");

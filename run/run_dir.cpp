@@ -1,4 +1,4 @@
-#include "core/run_dir.h"
+#include "run/run_dir.h"
 
 #include <ctime>
 #include <fstream>

@@ -6,7 +6,7 @@
 #include <thread>
 #include <utility>
 
-#include "core/progress.h"
+#include "run/progress.h"
 
 namespace tessera {
 namespace {

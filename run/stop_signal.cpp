@@ -1,4 +1,4 @@
-#include "core/stop_signal.h"
+#include "run/stop_signal.h"
 
 #include <csignal>
 #include <cstring>
