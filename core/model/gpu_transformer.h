@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "core/config.h"
+#include "core/model/model_config.h"
 #include "core/cuda/ops.h"
 #include "core/model/params.h"
 
