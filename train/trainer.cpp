@@ -121,10 +121,10 @@ class Loop {
         static_cast<size_t>(config.parallel.bucket_mb * (1 << 20)),
         zero ? parallel::GradSync::Mode::reduce_scatter : parallel::GradSync::Mode::all_reduce);
     if (zero) {
-      zero_optimizer_ = std::make_unique<ZeroAdamW>(model_.params(), *grad_sync_, groups_.dp(),
-                                                    config.train.weight_decay);
+      optimizer_ = std::make_unique<ZeroAdamW>(model_.params(), *grad_sync_, groups_.dp(), config.train.weight_decay,
+                                               &groups_.tp());
     } else {
-      optimizer_ = std::make_unique<AdamW>(model_.params(), model_.grads(), config.train.weight_decay);
+      optimizer_ = std::make_unique<AdamW>(model_.params(), model_.grads(), config.train.weight_decay, &groups_.tp());
     }
     train_batches_ = batches("train", /*shuffle=*/true);
     claim_run_dir();
@@ -206,8 +206,7 @@ class Loop {
         spike_injected_ = true;
       }
       const double lr = learning_rate(tc, step);
-      const double grad_norm = zero_optimizer_ ? clip_zero_shards(tc.grad_clip)
-                                               : clip_global_norm(model_.grads(), tc.grad_clip, &groups_.tp());
+      const double grad_norm = optimizer_->clip_gradients(tc.grad_clip);
       const bool finite = std::isfinite(loss) && std::isfinite(grad_norm);
       const StepVerdict verdict = agree_on_step(finite, finite && spikes.is_spike(loss));
       if (verdict.spike) {
@@ -230,11 +229,7 @@ class Loop {
       }
       if (verdict.finite && !verdict.spike) {
         spikes.record(loss);
-        if (zero_optimizer_) {
-          zero_optimizer_->step(lr);
-        } else {
-          optimizer_->step(lr);
-        }
+        optimizer_->step(lr);
         bad_in_a_row = 0;
       } else if (verdict.spike) {
         ++result.skipped_steps;  // no checkpoint to roll back to: the step is left out
@@ -480,20 +475,13 @@ class Loop {
 
   // AdamW's moments as this rank holds them: whole registries, or ZeRO-1's bucket shards.
   std::pair<checkpoint::Holding, checkpoint::Holding> moments() {
-    if (optimizer_) {
-      return {checkpoint::Holding::whole(optimizer_->m().flat().data<float>(), optimizer_->m().numel()),
-              checkpoint::Holding::whole(optimizer_->v().flat().data<float>(), optimizer_->v().numel())};
-    }
-    checkpoint::Holding m{{}, true}, v{{}, true};
-    for (const auto& b : grad_sync_->buckets()) {
-      const auto begin = static_cast<int64_t>(b.begin + b.shard.begin), count = static_cast<int64_t>(b.shard.count);
-      m.spans.push_back({begin, count, zero_optimizer_->m().data() + b.shard_offset});
-      v.spans.push_back({begin, count, zero_optimizer_->v().data() + b.shard_offset});
+    checkpoint::Holding m{{}, optimizer_->partitioned_over_dp()}, v = m;
+    for (const MomentSpan& s : optimizer_->moments()) {
+      m.spans.push_back({s.flat_begin, s.count, s.m});
+      v.spans.push_back({s.flat_begin, s.count, s.v});
     }
     return {m, v};
   }
-
-  int64_t optimizer_steps() const { return optimizer_ ? optimizer_->steps_taken() : zero_optimizer_->steps_taken(); }
 
   // An atomic checkpoint of the whole training state after `step` steps (collective); refused
   // when the weights are not finite, so that the newest checkpoint stays a good one.
@@ -507,7 +495,7 @@ class Loop {
     request.infos = model_.params().infos();
     request.params = weights();
     std::tie(request.m, request.v) = moments();
-    request.optim_step = optimizer_steps();
+    request.optim_step = optimizer_->steps_taken();
     request.loader = train_batches_->position();
     request.rng = {{"seed", config_.train.seed}, {"step", step}};
     request.meta.config_json = config_.to_json();
@@ -540,11 +528,7 @@ class Loop {
     request.params = weights();
     std::tie(request.m, request.v) = moments();
     const checkpoint::TrainingState state = checkpoint::load_training_state(world_, topology_, file, config_, request);
-    if (optimizer_) {
-      optimizer_->set_steps_taken(state.optim_step);
-    } else {
-      zero_optimizer_->set_steps_taken(state.optim_step);
-    }
+    optimizer_->set_steps_taken(state.optim_step);
     const bool same_data = data_.dir.empty() || state.meta.lineage == data_.lineage;
     if (!same_data && world_.is_root()) {
       log::warn("the data in {} is not the data {} was trained on (their inputs' SHA-256 differ): resuming on it",
@@ -628,22 +612,6 @@ class Loop {
     grad_sync_->mark_ready(p);
   }
 
-  // ZeRO-1: clips this rank's averaged gradient shards by the norm of the whole model's gradient
-  // (shards summed over dp, split parameters over tp); returns the norm before clipping.
-  double clip_zero_shards(double max_norm) {
-    std::vector<float>& shards = grad_sync_->shard_grads();
-    SquareSums sums;
-    for (const auto& b : grad_sync_->buckets()) {
-      sums += square_sums(model_.grads(), b.begin + b.shard.begin, shards.data() + b.shard_offset, b.shard.count);
-    }
-    const double norm = global_norm(sums, &groups_.tp(), &groups_.dp());
-    const auto factor = static_cast<float>(clip_factor(norm, max_norm));
-    if (factor != 1.0f) {
-      for (float& g : shards) g *= factor;
-    }
-    return norm;
-  }
-
   double validation_loss() {
     auto val = batches("val", /*shuffle=*/false);
     double sum = 0;
@@ -689,8 +657,7 @@ class Loop {
   parallel::CommTpGroup tp_group_;  // the model's view of groups_.tp()
   Data data_;
   core::Transformer model_;
-  std::unique_ptr<AdamW> optimizer_;           // replicated optimizer state, or
-  std::unique_ptr<ZeroAdamW> zero_optimizer_;  // ZeRO-1: state sharded over the dp ranks
+  std::unique_ptr<Optimizer> optimizer_;  // replicated AdamW, or ZeRO-1 (state sharded over the dp ranks)
   std::unique_ptr<parallel::GradSync> grad_sync_;
   core::GradReadyFn on_grad_ready_;  // hands a parameter to the gradient sync (mark_ready)
   std::vector<bool> marked_;         // per parameter: handed over in this step
