@@ -48,6 +48,9 @@ struct TrainConfig {
   // disables it.
   double spike_zscore = 0;
   int64_t spike_window = 100;
+  // "fp32" or "bf16": bf16 GEMMs with fp32 master weights, optimizer state and gradients
+  // (docs/training.md, Precision).
+  std::string precision = "fp32";
 };
 
 struct ParallelConfig {
@@ -56,6 +59,8 @@ struct ParallelConfig {
   double timeout_s = 300;     // a collective not done by then stops the job
   double bucket_mb = 4;       // data-parallel gradient bucket size (MiB)
   bool overlap = true;        // launch gradient buckets during backward (false: after it)
+  // "fp32" or "bf16": the data-parallel gradient sync's wire (bf16: half the bytes; grad_sync.h)
+  std::string sync_precision = "fp32";
 };
 
 struct CheckpointConfig {

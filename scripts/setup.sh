@@ -16,6 +16,7 @@ packages=(
   fortunes                                  # the quickstart corpus
   chromium                                  # headless browser: the tests open the HTML reports
   nodejs                                    # the interop tests: llama.cpp through node-llama-cpp
+  python3-torch                             # the PyTorch peer of the training benchmarks (shared/peers)
 )
 # npm: Debian's package, unless the installed node brings its own (NodeSource's does).
 command -v npm >/dev/null 2>&1 || packages+=(npm)

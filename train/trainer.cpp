@@ -8,6 +8,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/commit.h"
+#include "core/cpu/gemm_bf16.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/model/transformer.h"
@@ -109,6 +110,14 @@ class Loop {
         data_(open_data(config_)),
         model_(config.model, core::DType::f32, &tp_group_) {
     model_.init_weights(config.train.seed);
+    if (config.train.precision == "bf16") {
+      model_.set_precision(core::Precision::bf16);
+      if (!core::cpu::bf16_gemm_native() && world.is_root()) {
+        log::warn("train.precision = \"bf16\": this CPU has no bf16 dot-product units (oneDNN ISA {}): the bf16 "
+                  "products are emulated, with bf16 results but slower than fp32; set train.precision = \"fp32\" "
+                  "for speed", core::cpu::bf16_gemm_isa());
+      }
+    }
     // Gradient buckets over this rank's shards: every dp group holds one tp rank's shards.
     std::vector<size_t> sizes;
     for (size_t i = 0; i < model_.grads().size(); ++i) {
@@ -119,7 +128,8 @@ class Loop {
     grad_sync_ = std::make_unique<parallel::GradSync>(
         groups_.dp(), model_.grads().flat().data<float>(), sizes,
         static_cast<size_t>(config.parallel.bucket_mb * (1 << 20)),
-        zero ? parallel::GradSync::Mode::reduce_scatter : parallel::GradSync::Mode::all_reduce);
+        zero ? parallel::GradSync::Mode::reduce_scatter : parallel::GradSync::Mode::all_reduce,
+        config.parallel.sync_precision == "bf16" ? core::DType::bf16 : core::DType::f32);
     if (zero) {
       optimizer_ = std::make_unique<ZeroAdamW>(model_.params(), *grad_sync_, groups_.dp(), config.train.weight_decay,
                                                &groups_.tp());
@@ -143,6 +153,7 @@ class Loop {
                                                              model_.params().infos(), weights());
       log::info("initialised from {} (step {}): weights only, a new optimizer", *options.init_from, meta.step);
     }
+    model_.refresh_compute_weights();  // after a resume or init_from
     if (run_dir_) {
       metrics_.emplace(resumed ? MetricsLog::resumed(run_dir_->metrics_path(), start_step_)
                                : MetricsLog::fresh(run_dir_->metrics_path()));
@@ -230,6 +241,7 @@ class Loop {
       if (verdict.finite && !verdict.spike) {
         spikes.record(loss);
         optimizer_->step(lr);
+        model_.refresh_compute_weights();
         bad_in_a_row = 0;
       } else if (verdict.spike) {
         ++result.skipped_steps;  // no checkpoint to roll back to: the step is left out
@@ -542,6 +554,7 @@ class Loop {
                                         same_data ? "" : " (not the data it was trained on)", e.what()));
     }
     start_step_ = state.meta.step;
+    model_.refresh_compute_weights();
     log::info("resuming from {} at step {}", file, start_step_);
   }
 
@@ -675,15 +688,16 @@ class Loop {
 
 namespace {
 
-// Weights, gradients and AdamW's two moments, f32, this rank's tensor-parallel share. Rank 0
-// judges, every rank stops alike.
+// Weights, gradients and AdamW's two moments, f32 (and the weights' bf16 copy in bf16), this rank's
+// tensor-parallel share. Rank 0 judges, every rank stops alike.
 void check_training_memory(const Config& config, const parallel::World& world) {
   std::string error;
   if (world.is_root()) {
     int64_t numel = 0;
     for (const auto& info : core::param_infos(config.model)) numel += info.numel();
     try {
-      check_fits(16 * static_cast<uint64_t>(numel / std::max<int64_t>(1, config.parallel.tp)), world.local_size(),
+      const uint64_t bytes_per_param = config.train.precision == "bf16" ? 18 : 16;
+      check_fits(bytes_per_param * static_cast<uint64_t>(numel / std::max<int64_t>(1, config.parallel.tp)), world.local_size(),
                  fmt::format("training a model of {:.1f}M parameters (weights, gradients, AdamW moments)",
                              static_cast<double>(numel) / 1e6));
     } catch (const Error& e) {
