@@ -169,7 +169,7 @@ TEST(GgufQuant, Bf16ConversionRoundsToNearestEven) {
   EXPECT_EQ(gguf_decode(gguf_encode(std::vector<float>{1.0f + 0x1p-8f}, TensorType::bf16), TensorType::bf16, 1)[0], 1.0f);
   EXPECT_EQ(gguf_decode(gguf_encode(std::vector<float>{1.0f + 0x3p-8f}, TensorType::bf16), TensorType::bf16, 1)[0],
             1.0f + 0x1p-6f);
-  EXPECT_EQ(tensor_type_from_name("bf16"), TensorType::bf16);
+  EXPECT_EQ(gguf::tensor_type_from_name("bf16"), TensorType::bf16);
   EXPECT_EQ(static_cast<uint32_t>(TensorType::bf16), 30u);  // ggml's GGML_TYPE_BF16
 }
 
