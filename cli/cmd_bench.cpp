@@ -2,8 +2,9 @@
 //   bench allreduce: the communicator's all-reduce bus bandwidth beside raw MPI_Allreduce.
 //   bench gradsync:  bucketed gradient sync beside one raw MPI_Allreduce of the same bytes.
 //   bench train:     training steps of a config: tokens/s, GFLOP/s and the fraction of the sgemm
-//                    peak measured in the same process; with train.device = "cuda", tokens/s and
-//                    MFU against the GPU's stated peak (--peak-tflops).
+//                    peak measured in the same process; with train.precision=bf16 also the fp32
+//                    step of the same config (the speed-up) and the bf16 GEMM peak; with
+//                    train.device = "cuda", tokens/s and MFU against the GPU's stated peak (--peak-tflops).
 //   bench overlap:   data-parallel training steps with the gradient sync overlapped with backward
 //                    and not, alternating in one run: step times and how much of the sync is hidden.
 //   bench decode:    the serving engine's prompt and decode tokens/s (cmd_bench_decode.cpp).
@@ -13,6 +14,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/cpu/gemm.h"
+#include "core/cpu/gemm_bf16.h"
 #include "parallel/comm_bench.h"
 #include "parallel/config_broadcast.h"
 #include "train/trainer.h"
@@ -130,6 +132,15 @@ void add_train(CLI::App& bench, Context& ctx) {
               config.train.batch_size, ctx.world.size(), config.model.vocab_size, r.steps);
     log::info("sgemm peak {:.1f} GFLOP/s per rank ({})", peak, core::cpu::gemm_backend());
     log::info("tokens/s={:.1f} gflops={:.2f} peak_fraction={:.3f}", r.step_tokens_per_s, gflops, gflops / peak_total);
+    if (config.train.precision != "bf16") return;
+    // bf16 beside fp32 of the same config, and the bf16 GEMM peak as its ceiling.
+    const double bf16_peak = core::cpu::bf16_gemm_peak_gflops();
+    const train::TrainResult fp32 =
+        timed_run(ctx, opts->config, opts->overrides, opts->steps, {"train.precision=fp32"}).result;
+    log::info("bf16 GEMM peak {:.1f} GFLOP/s per rank ({}); step fp32 {:.1f} ms, bf16 {:.1f} ms", bf16_peak,
+              core::cpu::bf16_gemm_isa(), fp32.step_seconds * 1e3, r.step_seconds * 1e3);
+    log::info("bf16_speedup={:.3f} bf16_peak_fraction={:.3f} bf16_peak_over_sgemm_peak={:.3f}",
+              fp32.step_seconds / r.step_seconds, gflops / (bf16_peak * ctx.world.size()), bf16_peak / peak);
   });
 }
 

@@ -1,5 +1,5 @@
 // tessera ckpt {export-gguf, export-hf, import-hf}: checkpoints to and from other formats.
-//   export-gguf REF OUT.gguf [--dtype f32|f16|q8_0]  a GGUF file llama.cpp runs
+//   export-gguf REF OUT.gguf [--dtype f32|f16|bf16|q8_0]  a GGUF file llama.cpp runs
 //   export-hf REF OUT_DIR                            a Hugging Face model directory
 //   import-hf HF_DIR RUN_DIR                         a Hugging Face model as a Tessera checkpoint
 // Single-process commands (one process reads or writes everything). Formats and name maps:
@@ -37,8 +37,8 @@ void add_export_gguf(CLI::App& ckpt, Context& ctx) {
   auto a = std::make_shared<Args>();
   cmd->add_option("REF", a->ref, "Checkpoint: a file, RUN_DIR, or RUN_DIR:TAG")->required();
   cmd->add_option("OUT", a->out, "The GGUF file to write")->required();
-  cmd->add_option("--dtype", a->dtype, "Matrix weights: f32, f16 or q8_0 (norms and biases stay f32)")
-      ->check(CLI::IsMember({"f32", "f16", "q8_0"}))
+  cmd->add_option("--dtype", a->dtype, "Matrix weights: f32, f16, bf16 or q8_0 (norms and biases stay f32)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}))
       ->capture_default_str();
   cmd->add_option("--tokenizer", a->tokenizer, "Tokenizer file (default: the run's or its data's tokenizer.json)");
   cmd->add_option("--name", a->name, "general.name in the file")->capture_default_str();

@@ -13,7 +13,7 @@ namespace {
 using gguf::TensorType;
 
 // llama.cpp's file types (llama_ftype) and the ggml quantisation version.
-constexpr uint32_t kFileTypeF32 = 0, kFileTypeF16 = 1, kFileTypeQ8_0 = 7, kQuantizationVersion = 2;
+constexpr uint32_t kFileTypeF32 = 0, kFileTypeF16 = 1, kFileTypeQ8_0 = 7, kFileTypeBf16 = 32, kQuantizationVersion = 2;
 
 // A parameter as fp32, row-major.
 std::vector<float> param_f32(const core::ParamRegistry& params, const std::string& name) {
@@ -57,7 +57,9 @@ class Exporter {
     std::vector<int64_t> dims(shape.rbegin(), shape.rend());
     TensorType type = TensorType::f32;
     if (shape.size() == 2 && options_.dtype != TensorType::f32) {
-      type = options_.dtype == TensorType::q8_0 && dims[0] % gguf::kQ8Block == 0 ? TensorType::q8_0 : TensorType::f16;
+      type = options_.dtype != TensorType::q8_0 ? options_.dtype
+             : dims[0] % gguf::kQ8Block == 0    ? TensorType::q8_0
+                                                : TensorType::f16;
     }
     try {
       writer_.add_tensor(name, dims, type, gguf_encode(values, type));
@@ -76,8 +78,10 @@ void add_hparams(GgufWriter& w, const ModelConfig& c, const GgufExportOptions& o
   const std::string arch(family_name(c.family));
   w.add_string("general.architecture", arch);
   w.add_string("general.name", o.name);
-  const uint32_t file_type = o.dtype == TensorType::f32 ? kFileTypeF32
-                             : o.dtype == TensorType::f16 ? kFileTypeF16 : kFileTypeQ8_0;
+  const uint32_t file_type = o.dtype == TensorType::f32    ? kFileTypeF32
+                             : o.dtype == TensorType::f16  ? kFileTypeF16
+                             : o.dtype == TensorType::bf16 ? kFileTypeBf16
+                                                           : kFileTypeQ8_0;
   w.add_u32("general.file_type", file_type);
   if (o.dtype == TensorType::q8_0) w.add_u32("general.quantization_version", kQuantizationVersion);
   auto u32 = [](int64_t v) { return static_cast<uint32_t>(v); };

@@ -5,7 +5,8 @@
 // and layouts: gguf_tensor_map.h and docs/interchange.md.
 //
 // Layouts: an (out, in) weight is written row-major with GGUF dims [in, out]; 1-D tensors
-// (norms, biases) stay f32 whatever the dtype. f16 converts every matrix; q8_0 quantises every
+// (norms, biases) stay f32 whatever the dtype. f16 and bf16 convert every matrix (bf16: round to
+// nearest even, the full f32 range; ggml type 30, file type MOSTLY_BF16 = 32); q8_0 quantises every
 // matrix whose rows are a multiple of 32 elements and writes the others f16. For llama, the fused
 // qkv is split into attn_q, attn_k, attn_v, and the rows of each query and key head are reordered
 // from the rotate-half RoPE layout (pairs (i, i + D/2)) to the interleaved one llama.cpp's llama

@@ -27,6 +27,7 @@ std::string_view tensor_type_name(TensorType t) {
   switch (t) {
     case TensorType::f32: return "f32";
     case TensorType::f16: return "f16";
+    case TensorType::bf16: return "bf16";
     case TensorType::q8_0: return "q8_0";
   }
   return "unknown";
@@ -35,12 +36,14 @@ std::string_view tensor_type_name(TensorType t) {
 TensorType tensor_type_from_name(std::string_view name) {
   if (name == "f32") return TensorType::f32;
   if (name == "f16") return TensorType::f16;
+  if (name == "bf16") return TensorType::bf16;
   if (name == "q8_0") return TensorType::q8_0;
-  TESSERA_FAIL("unknown GGUF tensor type '{}' (expected f32, f16 or q8_0)", name);
+  TESSERA_FAIL("unknown GGUF tensor type '{}' (expected f32, f16, bf16 or q8_0)", name);
 }
 
 bool is_known_tensor_type(uint32_t raw) {
   return raw == static_cast<uint32_t>(TensorType::f32) || raw == static_cast<uint32_t>(TensorType::f16) ||
+         raw == static_cast<uint32_t>(TensorType::bf16) ||
          raw == static_cast<uint32_t>(TensorType::q8_0);
 }
 
@@ -49,7 +52,8 @@ uint64_t tensor_bytes(TensorType t, int64_t n) {
   const auto un = static_cast<uint64_t>(n);
   switch (t) {
     case TensorType::f32: return 4 * un;
-    case TensorType::f16: return 2 * un;
+    case TensorType::f16:
+    case TensorType::bf16: return 2 * un;
     case TensorType::q8_0:
       TESSERA_CHECK(n % kQ8Block == 0, "q8_0 needs a multiple of {} elements, got {}", kQ8Block, n);
       return un / kQ8Block * kQ8BlockBytes;

@@ -28,14 +28,14 @@ enum class ValueType : uint32_t {
 };
 
 // The ggml tensor types Tessera writes and reads (numbers from ggml.h).
-enum class TensorType : uint32_t { f32 = 0, f16 = 1, q8_0 = 8 };
+enum class TensorType : uint32_t { f32 = 0, f16 = 1, q8_0 = 8, bf16 = 30 };
 
 constexpr int64_t kQ8Block = 32;  // q8_0: 32 weights per block, one fp16 scale + 32 int8
 constexpr size_t kQ8BlockBytes = 2 + kQ8Block;
 
 std::string_view value_type_name(ValueType t);
 std::string_view tensor_type_name(TensorType t);
-// "f32", "f16", "q8_0" -> the type; anything else throws tessera::Error.
+// "f32", "f16", "bf16", "q8_0" -> the type; anything else throws tessera::Error.
 TensorType tensor_type_from_name(std::string_view name);
 // Whether `raw` is a tensor type this code knows.
 bool is_known_tensor_type(uint32_t raw);

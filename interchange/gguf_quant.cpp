@@ -50,6 +50,12 @@ std::vector<uint8_t> gguf_encode(std::span<const float> values, gguf::TensorType
         std::memcpy(out.data() + 2 * i, &h, 2);
       }
       break;
+    case gguf::TensorType::bf16:  // round to nearest even, as ggml's fp32 -> bf16
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t b = core::bf16(values[i]).bits;
+        std::memcpy(out.data() + 2 * i, &b, 2);
+      }
+      break;
     case gguf::TensorType::q8_0:
       for (int64_t b = 0; b < n / gguf::kQ8Block; ++b) {
         encode_q8_0_block(values.data() + b * gguf::kQ8Block, out.data() + b * gguf::kQ8BlockBytes);
@@ -72,6 +78,13 @@ std::vector<float> gguf_decode(std::span<const uint8_t> bytes, gguf::TensorType 
         uint16_t h;
         std::memcpy(&h, bytes.data() + 2 * i, 2);
         out[i] = core::half_bits_to_float(h);
+      }
+      break;
+    case gguf::TensorType::bf16:
+      for (int64_t i = 0; i < n; ++i) {
+        core::bf16 b;
+        std::memcpy(&b.bits, bytes.data() + 2 * i, 2);
+        out[i] = static_cast<float>(b);
       }
       break;
     case gguf::TensorType::q8_0:

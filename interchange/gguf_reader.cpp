@@ -187,7 +187,7 @@ GgufFile GgufFile::read(const std::string& path) {
     }
     const auto type = c.get<uint32_t>("a tensor type");
     TESSERA_CHECK(gguf::is_known_tensor_type(type), "{}: tensor '{}' has ggml type {}, which Tessera does not read "
-                  "(f32, f16, q8_0)", path, t.name, type);
+                  "(f32, f16, bf16, q8_0)", path, t.name, type);
     t.type = static_cast<gguf::TensorType>(type);
     t.offset = c.get<uint64_t>("a tensor offset");
     TESSERA_CHECK(t.offset % alignment == 0, "{}: tensor '{}' offset {} is not aligned to {}", path, t.name,

@@ -2,14 +2,18 @@
 
 #include <algorithm>
 
+#include "core/cpu/bf16_round.h"
 #include "core/error.h"
 
 namespace tessera::parallel {
 
 GradSync::GradSync(Communicator& dp, float* grads, const std::vector<size_t>& param_sizes, size_t bucket_bytes,
-                   Mode mode)
-    : dp_(dp), grads_(grads), mode_(mode), bucket_of_param_(param_sizes.size()) {
+                   Mode mode, core::DType wire)
+    : dp_(dp), grads_(grads), mode_(mode), bucket_of_param_(param_sizes.size()),
+      wire_(dp.size() == 1 ? core::DType::f32 : wire) {
   TESSERA_CHECK(!param_sizes.empty(), "gradient sync needs at least one parameter");
+  TESSERA_CHECK(wire == core::DType::f32 || wire == core::DType::bf16, "gradient sync sends f32 or bf16, not {}",
+                core::dtype_name(wire));
   std::vector<size_t> offsets(param_sizes.size());
   size_t total = 0;
   for (size_t i = 0; i < param_sizes.size(); ++i) {
@@ -40,6 +44,10 @@ GradSync::GradSync(Communicator& dp, float* grads, const std::vector<size_t>& pa
     shard_total += b.shard.count;
   }
   if (mode_ == Mode::reduce_scatter) shard_grads_.resize(shard_total);
+  if (wire_ == core::DType::bf16) {
+    wire_grads_.resize(total);
+    if (mode_ == Mode::reduce_scatter) wire_shards_.resize(shard_total);
+  }
   pending_.resize(buckets_.size());
 }
 
@@ -67,6 +75,15 @@ void GradSync::mark_ready(size_t index) {
 
 void GradSync::launch(size_t bucket) {
   const Bucket& b = buckets_[bucket];
+  if (wire_ == core::DType::bf16) {
+    uint16_t* wire = wire_grads_.data() + b.begin;
+    core::cpu::round_to_bf16(wire, grads_ + b.begin, static_cast<int64_t>(b.count));
+    work_.push_back(mode_ == Mode::all_reduce
+                        ? dp_.all_reduce(wire, b.count, core::DType::bf16, ReduceOp::sum)
+                        : dp_.reduce_scatter(wire, wire_shards_.data() + b.shard_offset, b.count, core::DType::bf16,
+                                             ReduceOp::sum));
+    return;
+  }
   if (mode_ == Mode::all_reduce) {
     work_.push_back(dp_.all_reduce(grads_ + b.begin, b.count, core::DType::f32, ReduceOp::sum));
   } else {
@@ -83,7 +100,13 @@ void GradSync::finish() {
   syncing_ = false;
   if (dp_.size() == 1) return;  // the sum is the mean: no pass over the gradients
   const float scale = 1.0f / static_cast<float>(dp_.size());
-  if (mode_ == Mode::all_reduce) {
+  if (wire_ == core::DType::bf16 && mode_ == Mode::all_reduce) {
+    for (const Bucket& b : buckets_) {
+      core::cpu::widen_from_bf16(grads_ + b.begin, wire_grads_.data() + b.begin, static_cast<int64_t>(b.count), scale);
+    }
+  } else if (wire_ == core::DType::bf16) {
+    core::cpu::widen_from_bf16(shard_grads_.data(), wire_shards_.data(), static_cast<int64_t>(shard_grads_.size()), scale);
+  } else if (mode_ == Mode::all_reduce) {
     for (const Bucket& b : buckets_) {
       for (size_t i = 0; i < b.count; ++i) grads_[b.begin + i] *= scale;
     }

@@ -11,6 +11,13 @@
 //   Mode::reduce_scatter   (ZeRO-1) each rank ends with the mean of its shard of every bucket
 //                          (shard_range of the bucket over the dp ranks), in shard_grads()
 //
+// Wire precision: f32, or bf16 (half the bytes). In bf16 a bucket is rounded to bf16 when it
+// launches and sent as bf16; the communicator's reduction adds each pair of partial sums in f32 and
+// rounds the result to bf16 (MPI reductions keep the datatype: with 2 ranks one rounding of the
+// f32 sum, with more one per step of the reduction); finish() widens the result back to f32 and
+// averages. The gradients and what the optimizer reads stay f32. With one dp rank nothing is sent
+// and nothing rounded.
+//
 // Gradient accumulation: only the last micro-step of an optimizer step communicates; earlier ones
 // just accumulate locally. Collectives: every dp rank marks the same parameters ready in the same
 // order of buckets (bucket order is fixed, whatever the order of marks within them).
@@ -34,7 +41,9 @@ class GradSync {
   };
 
   // param_sizes: elements of each parameter, in buffer order. grads: the flat buffer (sum of sizes).
-  GradSync(Communicator& dp, float* grads, const std::vector<size_t>& param_sizes, size_t bucket_bytes, Mode mode);
+  // wire: f32 or bf16. bucket_bytes counts f32 gradient bytes whatever the wire.
+  GradSync(Communicator& dp, float* grads, const std::vector<size_t>& param_sizes, size_t bucket_bytes, Mode mode,
+           core::DType wire = core::DType::f32);
 
   // Starts an optimizer step's last micro-step: marks from now on launch collectives.
   void begin_sync();
@@ -61,6 +70,8 @@ class GradSync {
   size_t next_launch_ = 0;               // buckets launch in order: 0, 1, 2, ...
   std::vector<std::unique_ptr<Work>> work_;
   std::vector<float> shard_grads_;
+  core::DType wire_;
+  std::vector<uint16_t> wire_grads_, wire_shards_;  // bf16 wire: the buckets and this rank's shards
   bool syncing_ = false;
   size_t launched_before_finish_ = 0;
 };

@@ -51,6 +51,7 @@ void for_each_field(Config& c, F&& f) {
   f("parallel", "timeout_s", FieldRef(&c.parallel.timeout_s));
   f("parallel", "bucket_mb", FieldRef(&c.parallel.bucket_mb));
   f("parallel", "overlap", FieldRef(&c.parallel.overlap));
+  f("parallel", "sync_precision", FieldRef(&c.parallel.sync_precision));
   f("checkpoint", "every", FieldRef(&c.checkpoint.every));
   f("checkpoint", "every_minutes", FieldRef(&c.checkpoint.every_minutes));
   f("checkpoint", "keep", FieldRef(&c.checkpoint.keep));
@@ -264,6 +265,8 @@ void Config::validate(const std::string& source) const {
   require(parallel.tp >= 1, "parallel.tp", "must be at least 1");
   require(parallel.timeout_s > 0, "parallel.timeout_s", "must be positive");
   require(parallel.bucket_mb > 0, "parallel.bucket_mb", "must be positive");
+  require(parallel.sync_precision == "fp32" || parallel.sync_precision == "bf16", "parallel.sync_precision",
+          fmt::format("must be \"fp32\" or \"bf16\", got \"{}\"", parallel.sync_precision));
   require(m.n_head % parallel.tp == 0 && m.kv_heads() % parallel.tp == 0, "parallel.tp",
           fmt::format("({}) must divide model.n_head ({}) and the key/value heads ({})", parallel.tp, m.n_head,
                       m.kv_heads()));

@@ -48,6 +48,8 @@ struct ParallelConfig {
   double timeout_s = 300;     // a collective not done by then stops the job
   double bucket_mb = 4;       // data-parallel gradient bucket size (MiB)
   bool overlap = true;        // launch gradient buckets during backward (false: after it)
+  // "fp32" or "bf16": the data-parallel gradient sync's wire (bf16: half the bytes; grad_sync.h)
+  std::string sync_precision = "fp32";
 };
 
 struct CheckpointConfig {

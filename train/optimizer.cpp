@@ -9,10 +9,11 @@
 
 namespace tessera::train {
 
-AdamW::AdamW(core::ParamRegistry& params, core::ParamRegistry& grads, double weight_decay, double beta1,
-             double beta2, double eps)
+AdamW::AdamW(core::ParamRegistry& params, core::ParamRegistry& grads, double weight_decay,
+             parallel::Communicator* tp, double beta1, double beta2, double eps)
     : params_(params),
       grads_(grads),
+      tp_(tp),
       m_(core::ParamRegistry::like(params, params.dtype())),
       v_(core::ParamRegistry::like(params, params.dtype())) {
   TESSERA_CHECK(params.size() == grads.size() && params.numel() == grads.numel(),
@@ -41,6 +42,14 @@ void AdamW::step(double lr) {
     core::cpu::adamw_update<T>(params_.flat().data<T>(), grads_.flat().data<T>(), m_.flat().data<T>(),
                                v_.flat().data<T>(), segments_, hyper_);
   });
+}
+
+double AdamW::clip_gradients(double max_norm) { return clip_global_norm(grads_, max_norm, tp_); }
+
+std::vector<MomentSpan> AdamW::moments() {
+  TESSERA_CHECK(m_.dtype() == core::DType::f32, "AdamW moments are {}, checkpoints hold f32",
+                core::dtype_name(m_.dtype()));
+  return {{0, m_.numel(), m_.flat().data<float>(), v_.flat().data<float>()}};
 }
 
 namespace {

@@ -12,28 +12,32 @@
 #include "core/cpu/adamw.h"
 #include "core/model/params.h"
 #include "parallel/communicator.h"
+#include "train/optimizer_interface.h"
 
 namespace tessera::train {
 
-class AdamW {
+// Replicated AdamW: every data-parallel rank holds the whole state of its tensor-parallel shards.
+// tp: the tensor-parallel group of the registries' shards (clipping's global norm); null: none.
+class AdamW final : public Optimizer {
  public:
-  AdamW(core::ParamRegistry& params, core::ParamRegistry& grads, double weight_decay, double beta1 = 0.9,
-        double beta2 = 0.95, double eps = 1e-8);
+  AdamW(core::ParamRegistry& params, core::ParamRegistry& grads, double weight_decay,
+        parallel::Communicator* tp = nullptr, double beta1 = 0.9, double beta2 = 0.95, double eps = 1e-8);
 
+  double clip_gradients(double max_norm) override;
   // One update of every parameter with learning rate lr; counts the step.
-  void step(double lr);
-  int64_t steps_taken() const { return step_; }
-  void set_steps_taken(int64_t steps) { step_ = steps; }  // resuming from a checkpoint
+  void step(double lr) override;
+  std::vector<MomentSpan> moments() override;
+  bool partitioned_over_dp() const override { return false; }
   core::ParamRegistry& m() { return m_; }
   core::ParamRegistry& v() { return v_; }
 
  private:
   core::ParamRegistry& params_;
   core::ParamRegistry& grads_;
+  parallel::Communicator* tp_;
   core::ParamRegistry m_, v_;
   core::cpu::AdamWHyper hyper_;
   std::vector<core::cpu::AdamWSegment> segments_;  // each parameter's place in the flat buffers
-  int64_t step_ = 0;
 };
 
 // Sums of squared gradient values, by kind of parameter (ParamRegistry::is_sharded): values of

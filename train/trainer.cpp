@@ -8,6 +8,7 @@
 
 #include "checkpoint/checkpoint.h"
 #include "checkpoint/commit.h"
+#include "core/cpu/gemm_bf16.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/model/transformer.h"
@@ -111,6 +112,14 @@ class Loop {
         data_(open_data(config_)),
         model_(config.model, core::DType::f32, &tp_group_) {
     model_.init_weights(config.train.seed);
+    if (config.train.precision == "bf16") {
+      model_.set_precision(core::Precision::bf16);
+      if (!core::cpu::bf16_gemm_native() && world.is_root()) {
+        log::warn("train.precision = \"bf16\": this CPU has no bf16 dot-product units (oneDNN ISA {}): the bf16 "
+                  "products are emulated, with bf16 results but slower than fp32; set train.precision = \"fp32\" "
+                  "for speed", core::cpu::bf16_gemm_isa());
+      }
+    }
     // Gradient buckets over this rank's shards: every dp group holds one tp rank's shards.
     std::vector<size_t> sizes;
     for (size_t i = 0; i < model_.grads().size(); ++i) {
@@ -121,12 +130,13 @@ class Loop {
     grad_sync_ = std::make_unique<parallel::GradSync>(
         groups_.dp(), model_.grads().flat().data<float>(), sizes,
         static_cast<size_t>(config.parallel.bucket_mb * (1 << 20)),
-        zero ? parallel::GradSync::Mode::reduce_scatter : parallel::GradSync::Mode::all_reduce);
+        zero ? parallel::GradSync::Mode::reduce_scatter : parallel::GradSync::Mode::all_reduce,
+        config.parallel.sync_precision == "bf16" ? core::DType::bf16 : core::DType::f32);
     if (zero) {
-      zero_optimizer_ = std::make_unique<ZeroAdamW>(model_.params(), *grad_sync_, groups_.dp(),
-                                                    config.train.weight_decay);
+      optimizer_ = std::make_unique<ZeroAdamW>(model_.params(), *grad_sync_, groups_.dp(), config.train.weight_decay,
+                                               &groups_.tp());
     } else {
-      optimizer_ = std::make_unique<AdamW>(model_.params(), model_.grads(), config.train.weight_decay);
+      optimizer_ = std::make_unique<AdamW>(model_.params(), model_.grads(), config.train.weight_decay, &groups_.tp());
     }
     train_batches_ = batches("train", /*shuffle=*/true);
     claim_run_dir();
@@ -145,6 +155,7 @@ class Loop {
                                                              model_.params().infos(), weights());
       log::info("initialised from {} (step {}): weights only, a new optimizer", *options.init_from, meta.step);
     }
+    model_.refresh_compute_weights();  // after a resume or init_from
     if (run_dir_) {
       metrics_.emplace(resumed ? MetricsLog::resumed(run_dir_->metrics_path(), start_step_)
                                : MetricsLog::fresh(run_dir_->metrics_path()));
@@ -209,9 +220,7 @@ class Loop {
         spike_injected_ = true;
       }
       const double lr = learning_rate(tc, step);
-      const double grad_norm = gpu_              ? gpu_->clip(tc.grad_clip)
-                               : zero_optimizer_ ? clip_zero_shards(tc.grad_clip)
-                                                 : clip_global_norm(model_.grads(), tc.grad_clip, &groups_.tp());
+      const double grad_norm = gpu_ ? gpu_->clip(tc.grad_clip) : optimizer_->clip_gradients(tc.grad_clip);
       const bool finite = std::isfinite(loss) && std::isfinite(grad_norm);
       const StepVerdict verdict = agree_on_step(finite, finite && spikes.is_spike(loss));
       if (verdict.spike) {
@@ -236,10 +245,9 @@ class Loop {
         spikes.record(loss);
         if (gpu_) {
           gpu_->adamw(lr);
-        } else if (zero_optimizer_) {
-          zero_optimizer_->step(lr);
         } else {
           optimizer_->step(lr);
+          model_.refresh_compute_weights();
         }
         bad_in_a_row = 0;
       } else if (verdict.spike) {
@@ -488,20 +496,13 @@ class Loop {
 
   // AdamW's moments as this rank holds them: whole registries, or ZeRO-1's bucket shards.
   std::pair<checkpoint::Holding, checkpoint::Holding> moments() {
-    if (optimizer_) {
-      return {checkpoint::Holding::whole(optimizer_->m().flat().data<float>(), optimizer_->m().numel()),
-              checkpoint::Holding::whole(optimizer_->v().flat().data<float>(), optimizer_->v().numel())};
-    }
-    checkpoint::Holding m{{}, true}, v{{}, true};
-    for (const auto& b : grad_sync_->buckets()) {
-      const auto begin = static_cast<int64_t>(b.begin + b.shard.begin), count = static_cast<int64_t>(b.shard.count);
-      m.spans.push_back({begin, count, zero_optimizer_->m().data() + b.shard_offset});
-      v.spans.push_back({begin, count, zero_optimizer_->v().data() + b.shard_offset});
+    checkpoint::Holding m{{}, optimizer_->partitioned_over_dp()}, v = m;
+    for (const MomentSpan& s : optimizer_->moments()) {
+      m.spans.push_back({s.flat_begin, s.count, s.m});
+      v.spans.push_back({s.flat_begin, s.count, s.v});
     }
     return {m, v};
   }
-
-  int64_t optimizer_steps() const { return optimizer_ ? optimizer_->steps_taken() : zero_optimizer_->steps_taken(); }
 
   // An atomic checkpoint of the whole training state after `step` steps (collective); refused
   // when the weights are not finite, so that the newest checkpoint stays a good one.
@@ -516,7 +517,7 @@ class Loop {
     request.infos = model_.params().infos();
     request.params = weights();
     std::tie(request.m, request.v) = moments();
-    request.optim_step = optimizer_steps();
+    request.optim_step = optimizer_->steps_taken();
     request.loader = train_batches_->position();
     request.rng = {{"seed", config_.train.seed}, {"step", step}};
     request.meta.config_json = config_.to_json();
@@ -549,11 +550,7 @@ class Loop {
     request.params = weights();
     std::tie(request.m, request.v) = moments();
     const checkpoint::TrainingState state = checkpoint::load_training_state(world_, topology_, file, config_, request);
-    if (optimizer_) {
-      optimizer_->set_steps_taken(state.optim_step);
-    } else {
-      zero_optimizer_->set_steps_taken(state.optim_step);
-    }
+    optimizer_->set_steps_taken(state.optim_step);
     const bool same_data = data_.dir.empty() || state.meta.lineage == data_.lineage;
     if (!same_data && world_.is_root()) {
       log::warn("the data in {} is not the data {} was trained on (their inputs' SHA-256 differ): resuming on it",
@@ -567,7 +564,8 @@ class Loop {
                                         same_data ? "" : " (not the data it was trained on)", e.what()));
     }
     start_step_ = state.meta.step;
-    if (gpu_) gpu_->load(model_.params(), &optimizer_->m(), &optimizer_->v());  // a rollback
+    model_.refresh_compute_weights();
+    if (gpu_) gpu_->load(model_.params(), &replicated_adamw().m(), &replicated_adamw().v());  // a rollback
     if (gpu_) gpu_->set_steps_taken(optimizer_->steps_taken());
     log::info("resuming from {} at step {}", file, start_step_);
   }
@@ -643,8 +641,15 @@ class Loop {
     }
     const core::DType compute = config_.train.precision == "bf16" ? core::DType::bf16 : core::DType::f32;
     gpu_ = std::make_unique<GpuStep>(config_, compute, *gpu_context_, gpu_dp_.get());
-    gpu_->load(model_.params(), &optimizer_->m(), &optimizer_->v());
+    gpu_->load(model_.params(), &replicated_adamw().m(), &replicated_adamw().v());
     gpu_->set_steps_taken(optimizer_->steps_taken());
+  }
+
+  // The GPU path runs replicated AdamW only (the config refuses ZeRO-1 with cuda).
+  AdamW& replicated_adamw() {
+    auto* adamw = dynamic_cast<AdamW*>(optimizer_.get());
+    TESSERA_CHECK(adamw != nullptr, "train.device = \"cuda\" needs the replicated AdamW (parallel.zero = false)");
+    return *adamw;
   }
 
   // train_step on the GPU: the same batches, gradients averaged over micro-steps and dp ranks.
@@ -666,8 +671,9 @@ class Loop {
 
   void gpu_to_host() {
     if (!gpu_) return;
-    gpu_->store(model_.params(), &optimizer_->m(), &optimizer_->v());
+    gpu_->store(model_.params(), &replicated_adamw().m(), &replicated_adamw().v());
     optimizer_->set_steps_taken(gpu_->steps_taken());
+    model_.refresh_compute_weights();
   }
 
   // Parameter p's summed gradient becomes the mean over micro-steps before its bucket is sent.
@@ -676,22 +682,6 @@ class Loop {
     if (accum > 1) scale(model_.grads().tensor(p), 1.0 / static_cast<double>(accum));
     marked_[p] = true;
     grad_sync_->mark_ready(p);
-  }
-
-  // ZeRO-1: clips this rank's averaged gradient shards by the norm of the whole model's gradient
-  // (shards summed over dp, split parameters over tp); returns the norm before clipping.
-  double clip_zero_shards(double max_norm) {
-    std::vector<float>& shards = grad_sync_->shard_grads();
-    SquareSums sums;
-    for (const auto& b : grad_sync_->buckets()) {
-      sums += square_sums(model_.grads(), b.begin + b.shard.begin, shards.data() + b.shard_offset, b.shard.count);
-    }
-    const double norm = global_norm(sums, &groups_.tp(), &groups_.dp());
-    const auto factor = static_cast<float>(clip_factor(norm, max_norm));
-    if (factor != 1.0f) {
-      for (float& g : shards) g *= factor;
-    }
-    return norm;
   }
 
   double validation_loss() {
@@ -739,8 +729,7 @@ class Loop {
   parallel::CommTpGroup tp_group_;  // the model's view of groups_.tp()
   Data data_;
   core::Transformer model_;
-  std::unique_ptr<AdamW> optimizer_;           // replicated optimizer state, or
-  std::unique_ptr<ZeroAdamW> zero_optimizer_;  // ZeRO-1: state sharded over the dp ranks
+  std::unique_ptr<Optimizer> optimizer_;  // replicated AdamW, or ZeRO-1 (state sharded over the dp ranks)
   std::unique_ptr<parallel::GradSync> grad_sync_;
   core::GradReadyFn on_grad_ready_;  // hands a parameter to the gradient sync (mark_ready)
   std::vector<bool> marked_;         // per parameter: handed over in this step
@@ -762,15 +751,16 @@ class Loop {
 
 namespace {
 
-// Weights, gradients and AdamW's two moments, f32, this rank's tensor-parallel share. Rank 0
-// judges, every rank stops alike.
+// Weights, gradients and AdamW's two moments, f32 (and the weights' bf16 copy in bf16), this rank's
+// tensor-parallel share. Rank 0 judges, every rank stops alike.
 void check_training_memory(const Config& config, const parallel::World& world) {
   std::string error;
   if (world.is_root()) {
     int64_t numel = 0;
     for (const auto& info : core::param_infos(config.model)) numel += info.numel();
     try {
-      check_fits(16 * static_cast<uint64_t>(numel / std::max<int64_t>(1, config.parallel.tp)), world.local_size(),
+      const uint64_t bytes_per_param = config.train.precision == "bf16" ? 18 : 16;
+      check_fits(bytes_per_param * static_cast<uint64_t>(numel / std::max<int64_t>(1, config.parallel.tp)), world.local_size(),
                  fmt::format("training a model of {:.1f}M parameters (weights, gradients, AdamW moments)",
                              static_cast<double>(numel) / 1e6));
     } catch (const Error& e) {

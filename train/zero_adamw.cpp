@@ -5,12 +5,13 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "train/optimizer.h"
 
 namespace tessera::train {
 
 ZeroAdamW::ZeroAdamW(core::ParamRegistry& params, parallel::GradSync& sync, parallel::Communicator& dp,
-                     double weight_decay, double beta1, double beta2, double eps)
-    : params_(params), sync_(sync), dp_(dp) {
+                     double weight_decay, parallel::Communicator* tp, double beta1, double beta2, double eps)
+    : params_(params), sync_(sync), dp_(dp), tp_(tp) {
   TESSERA_CHECK(params.dtype() == core::DType::f32, "ZeRO-1 keeps fp32 parameters, got {}",
                 core::dtype_name(params.dtype()));
   hyper_.weight_decay = weight_decay;
@@ -35,6 +36,29 @@ ZeroAdamW::ZeroAdamW(core::ParamRegistry& params, parallel::GradSync& sync, para
   }
   m_.assign(sync.shard_grads().size(), 0.0f);
   v_.assign(sync.shard_grads().size(), 0.0f);
+}
+
+double ZeroAdamW::clip_gradients(double max_norm) {
+  std::vector<float>& shards = sync_.shard_grads();
+  SquareSums sums;
+  for (const auto& b : sync_.buckets()) {
+    sums += square_sums(params_, b.begin + b.shard.begin, shards.data() + b.shard_offset, b.shard.count);
+  }
+  const double norm = global_norm(sums, tp_, &dp_);
+  const auto factor = static_cast<float>(clip_factor(norm, max_norm));
+  if (factor != 1.0f) {
+    for (float& g : shards) g *= factor;
+  }
+  return norm;
+}
+
+std::vector<MomentSpan> ZeroAdamW::moments() {
+  std::vector<MomentSpan> spans;
+  for (const auto& b : sync_.buckets()) {
+    spans.push_back({static_cast<int64_t>(b.begin + b.shard.begin), static_cast<int64_t>(b.shard.count),
+                     m_.data() + b.shard_offset, v_.data() + b.shard_offset});
+  }
+  return spans;
 }
 
 void ZeroAdamW::step(double lr) {

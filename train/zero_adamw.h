@@ -11,18 +11,23 @@
 #include "core/cpu/adamw.h"
 #include "core/model/params.h"
 #include "parallel/grad_sync.h"
+#include "train/optimizer_interface.h"
 
 namespace tessera::train {
 
-class ZeroAdamW {
+// tp: the tensor-parallel group of the registry's shards (clipping's global norm); null: none.
+class ZeroAdamW final : public Optimizer {
  public:
   ZeroAdamW(core::ParamRegistry& params, parallel::GradSync& sync, parallel::Communicator& dp, double weight_decay,
-            double beta1 = 0.9, double beta2 = 0.95, double eps = 1e-8);
+            parallel::Communicator* tp = nullptr, double beta1 = 0.9, double beta2 = 0.95, double eps = 1e-8);
 
+  // Clips this rank's averaged gradient shards by the norm of the whole model's gradient (shards
+  // summed over dp, split parameters over tp).
+  double clip_gradients(double max_norm) override;
   // Updates this rank's shard and all-gathers the parameters.
-  void step(double lr);
-  int64_t steps_taken() const { return step_; }
-  void set_steps_taken(int64_t steps) { step_ = steps; }  // resuming from a checkpoint
+  void step(double lr) override;
+  std::vector<MomentSpan> moments() override;  // one span per bucket shard
+  bool partitioned_over_dp() const override { return true; }
   std::vector<float>& m() { return m_; }  // (shard elements,): bucket b's part at its shard_offset
   std::vector<float>& v() { return v_; }
 
@@ -38,10 +43,10 @@ class ZeroAdamW {
   core::ParamRegistry& params_;
   parallel::GradSync& sync_;
   parallel::Communicator& dp_;
+  parallel::Communicator* tp_;
   std::vector<Run> runs_;
   std::vector<float> m_, v_, send_;
   core::cpu::AdamWHyper hyper_;
-  int64_t step_ = 0;
 };
 
 }  // namespace tessera::train

@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "core/cpu/gemm.h"
+#include "core/cpu/bf16_round.h"
+#include "core/cpu/gemm_bf16.h"
 #include "core/cpu/parallel.h"
 #include "core/cpu/reduce.h"
 
@@ -106,6 +108,39 @@ void linear_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
   // dinp (N,C) (+)= dout (N,OC) @ weight (OC,C)
   if (dinp) gemm<T>(false, false, N, C, OC, T(1), dout, OC, weight, C, add_to_dinp ? T(1) : T(0), dinp, C);
   if (dweight) weight_grad(dweight, dout, inp, N, C, OC);
+  if (dbias) column_sum(dbias, N, OC, [&](int64_t n, int64_t c) { return dout[n * OC + c]; });
+}
+
+// Scratch bf16 buffers of this thread, reused call after call.
+static uint16_t* scratch_bf16(int slot, int64_t n) {
+  thread_local std::vector<uint16_t> buffers[2];
+  buffers[slot].resize(static_cast<size_t>(n));
+  return buffers[slot].data();
+}
+
+void linear_forward_bf16(float* out, const float* inp, const uint16_t* wbf, const float* bias,
+                         const float* residual, int64_t N, int64_t C, int64_t OC) {
+  uint16_t* xb = scratch_bf16(0, N * C);  // (N,C)
+  round_to_bf16(xb, inp, N * C);
+  const bool init = bias || residual;
+  if (init) init_rows(out, bias, residual, N, OC);
+  gemm_bf16(/*trans_b=*/true, N, OC, C, xb, C, wbf, C, init, out, OC);
+}
+
+void linear_backward_bf16(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                          const uint16_t* wbf, int64_t N, int64_t C, int64_t OC, bool add_to_dinp) {
+  if (dinp) {  // dinp (N,C) (+)= dout (N,OC) @ weight (OC,C)
+    uint16_t* db = scratch_bf16(0, N * OC);
+    round_to_bf16(db, dout, N * OC);
+    gemm_bf16(false, N, C, OC, db, OC, wbf, C, add_to_dinp, dinp, C);
+  }
+  if (dweight) {  // dweight (OC,C) += dout^T (OC,N) @ inp (N,C)
+    uint16_t* dt = scratch_bf16(0, OC * N);
+    uint16_t* xb = scratch_bf16(1, N * C);
+    round_to_bf16_transposed(dt, dout, N, OC);
+    round_to_bf16(xb, inp, N * C);
+    gemm_bf16(false, OC, C, N, dt, N, xb, C, /*accumulate=*/true, dweight, C);
+  }
   if (dbias) column_sum(dbias, N, OC, [&](int64_t n, int64_t c) { return dout[n * OC + c]; });
 }
 

@@ -31,4 +31,12 @@ template <typename T>
 void linear_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
                      int64_t N, int64_t C, int64_t OC, bool add_to_dinp = true);
 
+// bf16 training (docs/training.md, Precision): the same three products with bf16 operands and f32
+// accumulation and outputs (gemm_bf16.h). wbf (OC,C) is the weight's bf16 copy; inp and dout are
+// rounded to bf16 on the way in. Same shapes and accumulation rules as above (f32 only).
+void linear_forward_bf16(float* out, const float* inp, const uint16_t* wbf, const float* bias,
+                         const float* residual, int64_t N, int64_t C, int64_t OC);
+void linear_backward_bf16(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                          const uint16_t* wbf, int64_t N, int64_t C, int64_t OC, bool add_to_dinp = true);
+
 }  // namespace tessera::core::cpu

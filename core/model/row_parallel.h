@@ -11,9 +11,10 @@
 
 namespace tessera::core {
 
-// inp (N,K), w (OC,K), bias (OC) or null, residual (N,OC) -> out (N,OC)
+// inp (N,K), w (OC,K), bias (OC) or null, residual (N,OC) -> out (N,OC). w_bf16: the weight's
+// bf16 copy (OC,K) for a bf16 product (F = float; linear_forward_bf16), or null.
 template <typename F>
 void row_parallel_forward(F* out, const F* inp, const F* w, const F* bias, const F* residual, int64_t N,
-                          int64_t K, int64_t OC, bool batch_invariant, TpGroup& tp);
+                          int64_t K, int64_t OC, bool batch_invariant, TpGroup& tp, const uint16_t* w_bf16 = nullptr);
 
 }  // namespace tessera::core

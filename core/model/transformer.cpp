@@ -2,11 +2,13 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "core/cpu/activations.h"
 #include "core/cpu/attention.h"
 #include "core/cpu/cross_entropy.h"
 #include "core/cpu/embedding.h"
+#include "core/cpu/bf16_round.h"
 #include "core/cpu/layernorm.h"
 #include "core/cpu/linear.h"
 #include "core/cpu/rmsnorm.h"
@@ -187,7 +189,31 @@ Transformer::Transformer(const ModelConfig& config, DType dtype, TpGroup* tp)
 
 Transformer::~Transformer() = default;
 
-void Transformer::init_weights(uint64_t seed) { initialize(params_, seed); }
+void Transformer::init_weights(uint64_t seed) {
+  initialize(params_, seed);
+  refresh_compute_weights();
+}
+
+void Transformer::set_precision(Precision precision) {
+  TESSERA_CHECK(precision == Precision::fp32 || dtype_ == DType::f32, "bf16 compute needs an f32 model, this one is {}",
+                dtype_name(dtype_));
+  precision_ = precision;
+  if (precision_ == Precision::fp32) {
+    compute_bf16_ = {};
+    return;
+  }
+  compute_bf16_.resize(static_cast<size_t>(params_.numel()));
+  refresh_compute_weights();
+}
+
+const uint16_t* Transformer::bf16_weight(size_t i) const {
+  if (precision_ != Precision::bf16 || i == kAbsent) return nullptr;
+  return compute_bf16_.data() + (params_.tensor(i).data<float>() - params_.flat().data<float>());
+}
+
+void Transformer::refresh_compute_weights() {
+  if (precision_ == Precision::bf16) cpu::round_to_bf16(compute_bf16_.data(), params_.flat().data<float>(), params_.numel());
+}
 
 double Transformer::train_flops_per_token(int64_t T) const {
   return 6.0 * static_cast<double>(num_params()) +
@@ -238,6 +264,14 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
   const DType dt = dtype_;
   const bool inv = options.batch_invariant;
   auto P = [&](size_t i) -> const F* { return i == kAbsent ? nullptr : params_.tensor(i).data<F>(); };
+  const auto Wb = [&](size_t w) { return inv ? nullptr : bf16_weight(w); };
+  // out (N,OC) = inp (N,C) @ weight w^T + bias b, in this model's precision
+  auto linear = [&](F* out, const F* inp, size_t w, size_t b, int64_t N_, int64_t C_, int64_t OC_) {
+    if constexpr (std::is_same_v<F, float>) {
+      if (const uint16_t* wb = Wb(w)) return linear_forward_bf16(out, inp, wb, P(b), nullptr, N_, C_, OC_);
+    }
+    linear_forward<F>(out, inp, P(w), P(b), N_, C_, OC_, inv);
+  };
 
   acts_arena_.reset();
   Arena& ar = acts_arena_;
@@ -286,7 +320,7 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
     // kv heads (shard_ranges' q|k|v segments), so attention runs on its heads with no
     // communication.
     L.qkv = ar.alloc({N, QKV}, dt);
-    linear_forward<F>(L.qkv.data<F>(), L.n1.data<F>(), P(li.qkv_w), P(li.qkv_b), N, C, QKV, inv);
+    linear(L.qkv.data<F>(), L.n1.data<F>(), li.qkv_w, li.qkv_b, N, C, QKV);
     if (!gpt2) {
       rope_forward<F>(L.qkv.data<F>(), nullptr, B, T, NH, D, QKV, kRopeTheta);
       rope_forward<F>(L.qkv.data<F>() + NH * D, nullptr, B, T, NKV, D, QKV, kRopeTheta);
@@ -298,7 +332,7 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
     // res1 (N,C) = in + atty @ out^T + out_b; row-parallel over this rank's heads
     L.res1 = ar.alloc({N, C}, dt);
     row_parallel_forward<F>(L.res1.data<F>(), L.atty.data<F>(), P(li.out_w), P(li.out_b), x.data<F>(), N,
-                            NH * D, C, inv, *tp_);
+                            NH * D, C, inv, *tp_, Wb(li.out_w));
 
     L.n2 = ar.alloc({N, C}, dt);
     L.n2_rstd = ar.alloc({N}, dt);
@@ -314,19 +348,19 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
     L.fch = ar.alloc({N, Fd}, dt);
     if (gpt2) {
       L.fc = ar.alloc({N, Fd}, dt);
-      linear_forward<F>(L.fc.data<F>(), L.n2.data<F>(), P(li.up_w), P(li.up_b), N, C, Fd, inv);
+      linear(L.fc.data<F>(), L.n2.data<F>(), li.up_w, li.up_b, N, C, Fd);
       gelu_forward<F>(L.fch.data<F>(), L.fc.data<F>(), N * Fd);
     } else {
       L.gate = ar.alloc({N, Fd}, dt);
       L.up = ar.alloc({N, Fd}, dt);
-      linear_forward<F>(L.gate.data<F>(), L.n2.data<F>(), P(li.gate_w), nullptr, N, C, Fd, inv);
-      linear_forward<F>(L.up.data<F>(), L.n2.data<F>(), P(li.up_w), nullptr, N, C, Fd, inv);
+      linear(L.gate.data<F>(), L.n2.data<F>(), li.gate_w, kAbsent, N, C, Fd);
+      linear(L.up.data<F>(), L.n2.data<F>(), li.up_w, kAbsent, N, C, Fd);
       swiglu_forward<F>(L.fch.data<F>(), L.gate.data<F>(), L.up.data<F>(), N * Fd);
     }
     // res2 (N,C) = res1 + fch @ down^T + down_b; row-parallel over this rank's hidden features
     L.res2 = ar.alloc({N, C}, dt);
     row_parallel_forward<F>(L.res2.data<F>(), L.fch.data<F>(), P(li.down_w), P(li.down_b), L.res1.data<F>(), N,
-                            Fd, C, inv, *tp_);
+                            Fd, C, inv, *tp_, Wb(li.down_w));
     x = L.res2;
   }
 
@@ -341,7 +375,7 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
   }
   // logits (N,Vl) = xf @ head^T (head: the token embedding when tied), this rank's vocabulary
   a.logits = ar.alloc({N, Vl}, dt);
-  linear_forward<F>(a.logits.data<F>(), a.xf.data<F>(), P(a.head), nullptr, N, C, Vl, inv);
+  linear(a.logits.data<F>(), a.xf.data<F>(), a.head, kAbsent, N, C, Vl);
   if (!targets.defined()) {
     if (tp > 1) {
       const Tensor full = ar.alloc({N, V}, dt);
@@ -376,6 +410,16 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
   const DType dt = dtype_;
   auto P = [&](size_t i) -> const F* { return i == kAbsent ? nullptr : params_.tensor(i).data<F>(); };
   auto G = [&](size_t i) -> F* { return i == kAbsent ? nullptr : grads_.tensor(i).data<F>(); };
+  // dout (N,OC) -> dinp (N,C) (+)=, the gradients of weight w and bias b +=, in this model's precision
+  auto linear_back = [&](F* dinp, size_t w, size_t b, const F* dout, const F* inp, int64_t N_, int64_t C_,
+                         int64_t OC_, bool add_to_dinp) {
+    if constexpr (std::is_same_v<F, float>) {
+      if (const uint16_t* wb = bf16_weight(w)) {
+        return linear_backward_bf16(dinp, G(w), G(b), dout, inp, wb, N_, C_, OC_, add_to_dinp);
+      }
+    }
+    linear_backward<F>(dinp, G(w), G(b), dout, inp, P(w), N_, C_, OC_, add_to_dinp);
+  };
   auto ready = [&](std::initializer_list<size_t> indices) {
     if (!on_ready) return;
     for (size_t i : indices) {
@@ -398,8 +442,7 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
   Tensor dup = gpt2 ? Tensor() : ar.alloc({N, Fd}, dt);
 
   // Output head (column-parallel over the vocabulary) and final norm.
-  linear_backward<F>(dn.data<F>(), G(a.head), nullptr, a.logits.data<F>(), a.xf.data<F>(), P(a.head),
-                     N, C, Vl, /*add_to_dinp=*/false);
+  linear_back(dn.data<F>(), a.head, kAbsent, a.logits.data<F>(), a.xf.data<F>(), N, C, Vl, false);
   reduce_dn(dn);
   if (a.head != a.wte) ready({a.head});  // a tied head also gathers the embedding's gradient
   const Tensor& x_last = a.layers.back().res2;
@@ -416,13 +459,11 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
     const Activations::Layer& L = a.layers[l];
     const LayerIndex& li = a.index[l];
     // dx holds d(res2); the skip connection passes it on to d(res1) unchanged.
-    linear_backward<F>(dfch.data<F>(), G(li.down_w), G(li.down_b), dx.data<F>(), L.fch.data<F>(),
-                       P(li.down_w), N, Fd, C, /*add_to_dinp=*/false);
+    linear_back(dfch.data<F>(), li.down_w, li.down_b, dx.data<F>(), L.fch.data<F>(), N, Fd, C, false);
     ready({li.down_w, li.down_b});
     if (gpt2) {
       gelu_backward<F>(dfch.data<F>(), L.fc.data<F>(), dfch.data<F>(), N * Fd);
-      linear_backward<F>(dn.data<F>(), G(li.up_w), G(li.up_b), dfch.data<F>(), L.n2.data<F>(),
-                         P(li.up_w), N, C, Fd, /*add_to_dinp=*/false);
+      linear_back(dn.data<F>(), li.up_w, li.up_b, dfch.data<F>(), L.n2.data<F>(), N, C, Fd, false);
       reduce_dn(dn);
       layernorm_backward<F>(dx.data<F>(), G(li.mlp_norm_w), G(li.mlp_norm_b), dn.data<F>(),
                             L.res1.data<F>(), P(li.mlp_norm_w), L.n2_mean.data<F>(),
@@ -430,18 +471,15 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
     } else {
       swiglu_backward<F>(dfch.data<F>(), dup.data<F>(), dfch.data<F>(), L.gate.data<F>(),
                          L.up.data<F>(), N * Fd);
-      linear_backward<F>(dn.data<F>(), G(li.gate_w), nullptr, dfch.data<F>(), L.n2.data<F>(),
-                         P(li.gate_w), N, C, Fd, /*add_to_dinp=*/false);
-      linear_backward<F>(dn.data<F>(), G(li.up_w), nullptr, dup.data<F>(), L.n2.data<F>(),
-                         P(li.up_w), N, C, Fd);
+      linear_back(dn.data<F>(), li.gate_w, kAbsent, dfch.data<F>(), L.n2.data<F>(), N, C, Fd, false);
+      linear_back(dn.data<F>(), li.up_w, kAbsent, dup.data<F>(), L.n2.data<F>(), N, C, Fd, true);
       reduce_dn(dn);
       rmsnorm_backward<F>(dx.data<F>(), G(li.mlp_norm_w), dn.data<F>(), L.res1.data<F>(),
                           P(li.mlp_norm_w), L.n2_rstd.data<F>(), N, C);
     }
     ready({li.up_w, li.up_b, li.gate_w, li.mlp_norm_w, li.mlp_norm_b});
     // dx holds d(res1); the skip connection passes it on to d(in).
-    linear_backward<F>(datty.data<F>(), G(li.out_w), G(li.out_b), dx.data<F>(), L.atty.data<F>(),
-                       P(li.out_w), N, NH * D, C, /*add_to_dinp=*/false);
+    linear_back(datty.data<F>(), li.out_w, li.out_b, dx.data<F>(), L.atty.data<F>(), N, NH * D, C, false);
     ready({li.out_w, li.out_b});
     dqkv.zero_();
     attention_backward<F>(dqkv.data<F>(), datty.data<F>(), L.qkv.data<F>(), L.att.data<F>(), B, T,
@@ -450,8 +488,7 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
       rope_backward<F>(dqkv.data<F>(), nullptr, B, T, NH, D, QKV, kRopeTheta);
       rope_backward<F>(dqkv.data<F>() + NH * D, nullptr, B, T, NKV, D, QKV, kRopeTheta);
     }
-    linear_backward<F>(dn.data<F>(), G(li.qkv_w), G(li.qkv_b), dqkv.data<F>(), L.n1.data<F>(),
-                       P(li.qkv_w), N, C, QKV, /*add_to_dinp=*/false);
+    linear_back(dn.data<F>(), li.qkv_w, li.qkv_b, dqkv.data<F>(), L.n1.data<F>(), N, C, QKV, false);
     reduce_dn(dn);
     if (gpt2) {
       layernorm_backward<F>(dx.data<F>(), G(li.attn_norm_w), G(li.attn_norm_b), dn.data<F>(),

@@ -58,6 +58,10 @@ std::vector<ParamInfo> param_infos(const ModelConfig& config);
 // Throws tessera::Error naming the problem when the config describes no valid model.
 void validate_model(const ModelConfig& config);
 
+// The precision of an f32 model's GEMMs (docs/training.md, Precision): fp32, or bf16 operands with
+// f32 accumulation, the model keeping a bf16 copy of its parameters.
+enum class Precision { fp32, bf16 };
+
 // Called by backward with a parameter's registry index as soon as its gradient is final.
 using GradReadyFn = std::function<void(size_t)>;
 
@@ -101,6 +105,14 @@ class Transformer {
   void backward(const GradReadyFn& on_ready = {});
   void zero_grad() { grads_.zero_(); }
 
+  // bf16: forward and backward run every linear layer's products in bf16 (not batch-invariant
+  // forwards, which stay fp32), reading the bf16 copy of the parameters; that copy is made here
+  // and must be refreshed with refresh_compute_weights() after every change of params()
+  // (optimizer step, checkpoint load). Needs an f32 model.
+  void set_precision(Precision precision);
+  Precision precision() const { return precision_; }
+  void refresh_compute_weights();
+
   // Parameters of the whole model (full shapes), whatever the tensor-parallel layout.
   int64_t num_params() const { return params_.full_numel(); }
   // Training FLOPs per token at sequence length T: 6 per parameter (forward + backward) plus the
@@ -113,6 +125,8 @@ class Transformer {
   template <typename T>
   double forward_impl(const Tensor& tokens, const Tensor& targets, const ForwardOptions& options);
   template <typename T> void backward_impl(const GradReadyFn& on_ready);
+  // Parameter i's bf16 copy in bf16 precision; null in fp32 or for an absent parameter.
+  const uint16_t* bf16_weight(size_t i) const;
 
   ModelConfig config_;
   DType dtype_;
@@ -120,6 +134,8 @@ class Transformer {
   TpGroup* tp_;
   ParamRegistry params_, grads_;
   Arena acts_arena_, grad_arena_;
+  Precision precision_ = Precision::fp32;
+  std::vector<uint16_t> compute_bf16_;  // bf16: params_' flat layout rounded to bf16
   std::unique_ptr<Activations> acts_;
 };
 

@@ -3,6 +3,7 @@
 scripts launch the runs, this module judges them:
 
     checks.py losses_agree REF_RUN RUN --first N --tolerance T [--lines N] [--falls]
+    checks.py precision_tracks FP32_RUN BF16_RUN --tolerance T
     checks.py eval_identical WORK
     checks.py monitor WORK
 
@@ -59,6 +60,24 @@ def losses_agree(ref_run, run, first, tolerance, lines=None, falls=False):
     expect(worst <= tolerance, f"{run}: worst relative loss difference {worst:.2e} > {tolerance}")
     if falls:
         expect(a[STEPS] < a[first], f"{ref_run}: the loss did not fall ({a[first]} -> {a[STEPS]})")
+
+
+def precision_tracks(fp32_run, bf16_run, tolerance):
+    """tests/mpi/precision_tracks.sh: the final validation loss of the bf16 run is within `tolerance`
+    (relative) of the fp32 run's, and both runs train (the last loss below the first)."""
+    def run(path):
+        rows = jsonl(f"{path}/metrics.jsonl")
+        val = [r["val_loss"] for r in rows if "val_loss" in r]
+        loss = [r["loss"] for r in rows if "loss" in r]
+        expect(val and loss, f"{path}: no val_loss or loss lines")
+        expect(loss[-1] < loss[0], f"{path}: the loss did not fall ({loss[0]} -> {loss[-1]})")
+        return val[-1], loss[0], loss[-1]
+
+    (v32, _, _), (v16, first16, last16) = run(fp32_run), run(bf16_run)
+    rel = abs(v16 - v32) / v32
+    print(f"{os.path.basename(bf16_run)}: final validation loss fp32 {v32:.4f}, bf16 {v16:.4f} ({rel:.2%}); "
+          f"train loss {first16:.3f} -> {last16:.3f} in bf16")
+    expect(rel <= tolerance, f"{bf16_run}: final validation loss {rel:.2%} from fp32's, more than {tolerance:.0%}")
 
 
 def eval_identical(work):
@@ -147,6 +166,10 @@ def main():
     p.add_argument("--tolerance", type=float, required=True)
     p.add_argument("--lines", type=int)
     p.add_argument("--falls", action="store_true")
+    p = sub.add_parser("precision_tracks")
+    p.add_argument("fp32_run")
+    p.add_argument("bf16_run")
+    p.add_argument("--tolerance", type=float, required=True)
     sub.add_parser("eval_identical").add_argument("work")
     sub.add_parser("monitor").add_argument("work")
     args = vars(parser.parse_args())

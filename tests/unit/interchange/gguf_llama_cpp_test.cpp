@@ -162,9 +162,11 @@ TEST_P(LlamaCpp, AgreesWithTessera) {
 INSTANTIATE_TEST_SUITE_P(Families, LlamaCpp,
                          ::testing::Values(FamilyCase{"gpt2", {{gguf::TensorType::f32, 1e-2},
                                                                {gguf::TensorType::f16, 5e-2},
+                                                               {gguf::TensorType::bf16, 0.2},
                                                                {gguf::TensorType::q8_0, 0.5}}},
                                            FamilyCase{"llama", {{gguf::TensorType::f32, 1e-4},
                                                                 {gguf::TensorType::f16, 5e-2},
+                                                                {gguf::TensorType::bf16, 0.2},
                                                                 {gguf::TensorType::q8_0, 0.5}}}),
                          [](const auto& p) { return p.param.family; });
 

@@ -154,6 +154,25 @@ TEST(GgufQuant, F16ConversionRoundsToNearest) {
             std::string::npos);
 }
 
+TEST(GgufQuant, Bf16ConversionRoundsToNearestEven) {
+  // Representable values (8 significant bits, the full f32 range) come back exactly; others within
+  // half a unit in the last place (2^-8 of the value's binade); ties to even; 2 bytes per value.
+  const std::vector<float> exact = {0.0f, -0.0f, 1.0f, -2.5f, 0x1.fep127f, 0x1p-126f, 69632.0f};
+  EXPECT_EQ(gguf_encode(exact, TensorType::bf16).size(), 2 * exact.size());
+  EXPECT_EQ(gguf_decode(gguf_encode(exact, TensorType::bf16), TensorType::bf16, 7), exact);
+  const std::vector<float> v = random_values(4096, 0.05f, 4);
+  const std::vector<float> back = gguf_decode(gguf_encode(v, TensorType::bf16), TensorType::bf16, 4096);
+  for (size_t i = 0; i < v.size(); ++i) {
+    ASSERT_LE(std::fabs(back[i] - v[i]), 0.5f * std::ldexp(1.0f, std::ilogb(v[i]) - 7)) << v[i];
+  }
+  // 1 + 2^-8 lies halfway between 1 and 1 + 2^-7: to the even one, 1; 1 + 3 * 2^-8 up to 1 + 2^-6.
+  EXPECT_EQ(gguf_decode(gguf_encode(std::vector<float>{1.0f + 0x1p-8f}, TensorType::bf16), TensorType::bf16, 1)[0], 1.0f);
+  EXPECT_EQ(gguf_decode(gguf_encode(std::vector<float>{1.0f + 0x3p-8f}, TensorType::bf16), TensorType::bf16, 1)[0],
+            1.0f + 0x1p-6f);
+  EXPECT_EQ(gguf::tensor_type_from_name("bf16"), TensorType::bf16);
+  EXPECT_EQ(static_cast<uint32_t>(TensorType::bf16), 30u);  // ggml's GGML_TYPE_BF16
+}
+
 TEST(GgufQuant, Q8_0ErrorBound) {
   // Blocks of very different magnitudes, one all zero.
   std::vector<float> v;

@@ -2,6 +2,7 @@
 // (r+1) * g, the mean is (n+1)/2 * g), launches during backward, ZeRO-1 shards, accumulation.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
 #include <random>
 #include <thread>
@@ -117,6 +118,64 @@ TEST(GradSync, EarlierMicroStepsDoNotCommunicate) {
   other.join();
   EXPECT_EQ(sync.launched_before_finish(), 0u);
   EXPECT_EQ(g0[0], 1.0f);
+}
+
+// bf16 wire: rank r sends bf16((r+1) * x); with 2 ranks the reduction is one f32 addition rounded
+// to bf16, so the mean is exactly bf16(bf16(x) + bf16(2x)) / 2; with 3 and 4 ranks each partial sum
+// is rounded, within (n - 1) * 2^-8 relative of the exact sum of the rounded values. Values chosen
+// so that bf16 rounding changes them.
+float wire_value(size_t i) { return base_grad(i) + 0.001f * static_cast<float>(i % 97); }
+
+float via_bf16(float x) { return static_cast<float>(core::bf16(x)); }
+
+TEST(GradSync, Bf16WireSendsRoundedSums) {
+  const auto sizes = some_param_sizes();
+  const size_t total = std::accumulate(sizes.begin(), sizes.end(), size_t{0});
+  for (GradSync::Mode mode : {GradSync::Mode::all_reduce, GradSync::Mode::reduce_scatter}) {
+    for (int n : {2, 3, 4}) {
+      run_ranks(n, [&](int rank, Communicator& dp) {
+        std::vector<float> grads(total);
+        GradSync sync(dp, grads.data(), sizes, 4 * 3000, mode, core::DType::bf16);
+        for (size_t i = 0; i < total; ++i) grads[i] = static_cast<float>(rank + 1) * wire_value(i);
+        sync.begin_sync();
+        for (size_t p = sizes.size(); p-- > 0;) sync.mark_ready(p);
+        sync.finish();
+        size_t changed = 0;
+        auto check = [&](size_t i, float got) {
+          double exact = 0, bound = 0;
+          for (int r = 0; r < n; ++r) {
+            exact += via_bf16(static_cast<float>(r + 1) * wire_value(i));
+            bound += std::fabs(via_bf16(static_cast<float>(r + 1) * wire_value(i)));
+          }
+          const float f32_mean = static_cast<float>(n + 1) / 2.0f * wire_value(i);
+          changed += got != f32_mean;
+          if (n == 2) {
+            ASSERT_EQ(got, via_bf16(via_bf16(wire_value(i)) + via_bf16(2 * wire_value(i))) / 2) << i;
+          } else {
+            ASSERT_NEAR(got, exact / n, (n - 1) * std::ldexp(bound, -8) / n) << i;
+          }
+        };
+        if (mode == GradSync::Mode::all_reduce) {
+          for (size_t i = 0; i < total; ++i) check(i, grads[i]);
+        } else {
+          for (const auto& b : sync.buckets()) {
+            for (size_t i = 0; i < b.shard.count; ++i) check(b.begin + b.shard.begin + i, sync.shard_grads()[b.shard_offset + i]);
+          }
+        }
+        EXPECT_GT(changed, 0u) << "nothing went through bf16";
+      });
+    }
+  }
+}
+
+TEST(GradSync, Bf16WireWithOneRankSendsNothing) {
+  auto comms = make_in_process_group(1, "dp");
+  std::vector<float> grads = {1.001f, 2.002f, 3.003f};
+  GradSync sync(*comms[0], grads.data(), {3}, 64, GradSync::Mode::all_reduce, core::DType::bf16);
+  sync.begin_sync();
+  sync.mark_ready(0);
+  sync.finish();
+  EXPECT_EQ(grads, (std::vector<float>{1.001f, 2.002f, 3.003f}));
 }
 
 }  // namespace

@@ -127,6 +127,17 @@ TEST(Config, ImpossibleShapesAreRejected) {
             std::string::npos);
 }
 
+TEST(Config, PrecisionsAreFp32OrBf16) {
+  EXPECT_EQ(Config::parse("", "d.toml").train.precision, "fp32");
+  EXPECT_EQ(Config::parse("[train]\nprecision = \"bf16\"\n", "d.toml").train.precision, "bf16");
+  EXPECT_NE(error_of([] { Config::parse("[train]\nprecision = \"fp16\"\n", "d.toml"); })
+                .find("train.precision must be \"fp32\" or \"bf16\", got \"fp16\""),
+            std::string::npos);
+  EXPECT_NE(error_of([] { Config::parse("[parallel]\nsync_precision = \"int8\"\n", "d.toml"); })
+                .find("parallel.sync_precision"),
+            std::string::npos);
+}
+
 TEST(Config, MissingFileIsAClearError) {
   EXPECT_NE(error_of([] { Config::load("/nonexistent/run.toml"); }).find("cannot read config file '/nonexistent/run.toml'"),
             std::string::npos);

@@ -1,0 +1,28 @@
+#pragma once
+// bf16 GEMM with fp32 accumulation, the products of bf16 training (docs/training.md, Precision):
+//   C (M,N) f32 = A (M,K) bf16 @ op(B) (K,N) bf16 (+ C when accumulate)
+// op(B) is B stored (K,N) row-major, or B^T for B stored (N,K) when trans_b. Row-major, leading
+// dimensions as in gemm.h. Runs oneDNN's matmul primitive (bf16 source and weights, f32
+// destination, a sum post-op to accumulate), threaded by oneDNN over the OpenMP threads; one
+// primitive per shape, created once and reused. bf16 values are uint16_t bit patterns (the upper
+// half of an IEEE binary32).
+//
+// ISA: oneDNN picks its kernels at run time. With bf16 dot-product units (AVX512_BF16 or AMX;
+// bf16_gemm_native) each product pair is computed by the hardware; without them oneDNN emulates
+// the same products on AVX-512 or plain loops, correct but slower than the f32 GEMM.
+#include <cstdint>
+
+namespace tessera::core::cpu {
+
+void gemm_bf16(bool trans_b, int64_t M, int64_t N, int64_t K, const uint16_t* A, int64_t lda, const uint16_t* B,
+               int64_t ldb, bool accumulate, float* C, int64_t ldc);
+
+// Whether this CPU has bf16 dot-product units oneDNN uses, and their oneDNN ISA name.
+bool bf16_gemm_native();
+const char* bf16_gemm_isa();
+
+// The bf16 GEMM peak of this process: the best GFLOP/s of a square n x n x n product over
+// repetitions lasting at least min_seconds (as sgemm_peak_gflops, gemm.h).
+double bf16_gemm_peak_gflops(int64_t n = 2048, double min_seconds = 0.5);
+
+}  // namespace tessera::core::cpu

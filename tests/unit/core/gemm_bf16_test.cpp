@@ -1,0 +1,152 @@
+// The bf16 products of bf16 training against f64 references, with the tolerances the arithmetic
+// guarantees:
+//  - rounding to bf16 equals core::bf16's conversion bit for bit (NaN, infinities, ties, denormals);
+//  - gemm_bf16 on bf16 inputs is their exact product up to f32 accumulation:
+//      |C - ref| <= K * 2^-24 * sum_k |a_k b_k|  (+ |C0| * 2^-24 when accumulating);
+//  - the bf16 linear layer against the f64 product of the unrounded f32 operands: each operand's
+//    rounding is within 2^-9 relative, so each product within 2^-8 (+2^-18):
+//      |out - ref| <= (2^-8 * 1.01 + K * 2^-24) * sum_k |a_k b_k|.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/cpu/bf16_round.h"
+#include "core/cpu/gemm_bf16.h"
+#include "core/cpu/linear.h"
+#include "core/dtype.h"
+
+using namespace tessera::core;
+using namespace tessera::core::cpu;
+
+namespace {
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> nd(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = nd(gen);
+  return v;
+}
+
+std::vector<uint16_t> rounded(const std::vector<float>& x) {
+  std::vector<uint16_t> out(x.size());
+  round_to_bf16(out.data(), x.data(), static_cast<int64_t>(x.size()));
+  return out;
+}
+
+double value(uint16_t b) {
+  bf16 v;
+  v.bits = b;
+  return static_cast<double>(static_cast<float>(v));
+}
+
+constexpr double kU24 = 1.0 / (1 << 24);
+
+}  // namespace
+
+TEST(GemmBf16, RoundingEqualsScalarConversionBitForBit) {
+  std::vector<float> x = random_floats(100003, 1, 3.0f);
+  const float specials[] = {0.0f, -0.0f, std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::denorm_min(),
+                            1.00390625f /* 1 + 2^-8: a tie, rounds to even 1 */, 1.01171875f /* tie, rounds up */,
+                            std::numeric_limits<float>::max()};
+  x.insert(x.end(), std::begin(specials), std::end(specials));
+  const std::vector<uint16_t> got = rounded(x);
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(got[i], bf16(x[i]).bits) << "x = " << x[i];
+  EXPECT_EQ(got[x.size() - 3], 0x3f80);  // 1 + 2^-8 -> 1.0
+  EXPECT_EQ(got[x.size() - 2], 0x3f82);  // 1 + 3 * 2^-8 -> 1 + 2^-6
+  EXPECT_TRUE(std::isnan(value(got[x.size() - 5])));
+
+  const int64_t rows = 37, cols = 53;
+  const std::vector<float> m = random_floats(static_cast<size_t>(rows * cols), 2);
+  std::vector<uint16_t> t(m.size());
+  round_to_bf16_transposed(t.data(), m.data(), rows, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) ASSERT_EQ(t[c * rows + r], bf16(m[r * cols + c]).bits);
+  }
+}
+
+TEST(GemmBf16, ExactProductOfBf16InputsUpToF32Accumulation) {
+  const int64_t M = 45, N = 70, K = 300, pad = 5;
+  for (bool trans_b : {false, true}) {
+    for (bool accumulate : {false, true}) {
+      const int64_t lda = K + pad, ldb = (trans_b ? K : N) + pad, ldc = N + pad;
+      const auto A = rounded(random_floats(static_cast<size_t>(M * lda), 3));
+      const auto B = rounded(random_floats(static_cast<size_t>((trans_b ? N : K) * ldb), 4));
+      const std::vector<float> C0 = random_floats(static_cast<size_t>(M * ldc), 5);
+      std::vector<float> C = C0;
+      gemm_bf16(trans_b, M, N, K, A.data(), lda, B.data(), ldb, accumulate, C.data(), ldc);
+      for (int64_t i = 0; i < M; ++i) {
+        for (int64_t j = 0; j < N; ++j) {
+          double ref = accumulate ? C0[i * ldc + j] : 0.0, abs_sum = 0;
+          for (int64_t k = 0; k < K; ++k) {
+            const double p = value(A[i * lda + k]) * value(trans_b ? B[j * ldb + k] : B[k * ldb + j]);
+            ref += p;
+            abs_sum += std::fabs(p);
+          }
+          const double tol = K * kU24 * abs_sum + (accumulate ? std::fabs(C0[i * ldc + j]) * kU24 : 0.0);
+          ASSERT_NEAR(C[i * ldc + j], ref, tol) << trans_b << accumulate << " at " << i << "," << j;
+        }
+      }
+    }
+  }
+}
+
+// The bf16 linear layer's three products against f64 on the f32 operands.
+TEST(GemmBf16, LinearLayerWithinBf16RoundingOfTheF32Products) {
+  const int64_t N = 33, C = 96, OC = 80;
+  const auto x = random_floats(static_cast<size_t>(N * C), 6), w = random_floats(static_cast<size_t>(OC * C), 7, 0.1f);
+  const auto bias = random_floats(static_cast<size_t>(OC), 8), res = random_floats(static_cast<size_t>(N * OC), 9);
+  const auto dout = random_floats(static_cast<size_t>(N * OC), 10);
+  const std::vector<uint16_t> wb = rounded(w);
+  const double rel = std::ldexp(1.01, -8);
+
+  std::vector<float> out(static_cast<size_t>(N * OC));
+  linear_forward_bf16(out.data(), x.data(), wb.data(), bias.data(), res.data(), N, C, OC);
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t o = 0; o < OC; ++o) {
+      double ref = static_cast<double>(res[n * OC + o]) + bias[o], abs_sum = 0;
+      for (int64_t k = 0; k < C; ++k) {
+        ref += static_cast<double>(x[n * C + k]) * w[o * C + k];
+        abs_sum += std::fabs(static_cast<double>(x[n * C + k]) * w[o * C + k]);
+      }
+      ASSERT_NEAR(out[n * OC + o], ref, (rel + C * kU24) * abs_sum + 4 * kU24 * std::fabs(ref)) << n << "," << o;
+    }
+  }
+
+  // dinp added to ones, dweight added to twos, dbias added to threes.
+  std::vector<float> dinp(static_cast<size_t>(N * C), 1.0f), dw(static_cast<size_t>(OC * C), 2.0f), db(OC, 3.0f);
+  linear_backward_bf16(dinp.data(), dw.data(), db.data(), dout.data(), x.data(), wb.data(), N, C, OC);
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t c = 0; c < C; ++c) {
+      double ref = 1.0, abs_sum = 0;
+      for (int64_t o = 0; o < OC; ++o) {
+        ref += static_cast<double>(dout[n * OC + o]) * w[o * C + c];
+        abs_sum += std::fabs(static_cast<double>(dout[n * OC + o]) * w[o * C + c]);
+      }
+      ASSERT_NEAR(dinp[n * C + c], ref, (rel + OC * kU24) * abs_sum + 4 * kU24) << n << "," << c;
+    }
+  }
+  for (int64_t o = 0; o < OC; ++o) {
+    double ref_b = 3.0;
+    for (int64_t n = 0; n < N; ++n) ref_b += dout[n * OC + o];
+    EXPECT_NEAR(db[o], ref_b, 1e-4);  // the bias gradient stays f32
+    for (int64_t c = 0; c < C; ++c) {
+      double ref = 2.0, abs_sum = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        ref += static_cast<double>(dout[n * OC + o]) * x[n * C + c];
+        abs_sum += std::fabs(static_cast<double>(dout[n * OC + o]) * x[n * C + c]);
+      }
+      ASSERT_NEAR(dw[o * C + c], ref, (rel + N * kU24) * abs_sum + 8 * kU24) << o << "," << c;
+    }
+  }
+}
+
+TEST(GemmBf16, PeakIsMeasured) {
+  EXPECT_GT(bf16_gemm_peak_gflops(256, 0.01), 0.0);
+  EXPECT_NE(std::string(bf16_gemm_isa()), "");
+}
