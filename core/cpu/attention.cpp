@@ -139,8 +139,8 @@ void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t 
   T* scores = scratch;          // (M, n)
   T* acc = scratch + M * n;     // (16, D)
   for (int64_t t0 = 0; t0 < n; t0 += ctx.page) {
-    gemm_nt_rowwise<T>(M, std::min(ctx.page, n - t0), D, q, ldq, ctx.keys[t0 / ctx.page], ctx.ld, scores + t0, n,
-                       false);
+    gemm_nt_rowwise_serial<T>(M, std::min(ctx.page, n - t0), D, q, ldq, ctx.keys[t0 / ctx.page], ctx.ld, scores + t0,
+                              n, false);
   }
   for (int64_t i = 0; i < M; ++i) {
     T* p = scores + i * n;

@@ -15,15 +15,15 @@
 namespace tessera::serve {
 namespace {
 
-struct Run {
+struct ShareRun {
   BatchReport report;
   std::map<int64_t, std::string> results;  // input line -> output line
 };
 
-Run run_share(core::Transformer& model, const std::string& input, BatchShare share) {
+ShareRun run_share(core::Transformer& model, const std::string& input, BatchShare share) {
   const datasets::Tokenizer tok = testing::byte_tokenizer();
   Engine engine(model, tok, {.kv_cache_bytes = 1 << 20, .block_size = 4});
-  Run run;
+  ShareRun run;
   SamplingParams defaults;
   defaults.max_tokens = 6;
   run.report = run_batch_file(
@@ -43,8 +43,8 @@ TEST(BatchFile, SharesTogetherAnswerWhatOneRunAnswers) {
       << R"({"custom_id": "a", "body": {"prompt": "again"}})" << '\n'                  // 4: share 1, repeats line 1
       << R"({"custom_id": "c", "body": {"prompt": "there was"}})" << '\n';             // 5: share 0
   }
-  const Run one = run_share(model, input, {});
-  const Run s0 = run_share(model, input, {0, 2}), s1 = run_share(model, input, {1, 2});
+  const ShareRun one = run_share(model, input, {});
+  const ShareRun s0 = run_share(model, input, {0, 2}), s1 = run_share(model, input, {1, 2});
   std::filesystem::remove(input);
   EXPECT_EQ(one.report.lines, 5);
   EXPECT_EQ(one.report.errors.size(), 2u);
