@@ -131,9 +131,10 @@ std::set<std::string> finished_ids(const std::string& output_path) {
 
 ResultSink file_sink(const std::string& output_path) {
   if (output_path.empty()) return [](int64_t, const std::string&) {};
-  auto out = std::make_shared<std::ofstream>(output_path, std::ios::app | std::ios::binary);
-  TESSERA_CHECK(out->good(), "cannot write the batch output '{}'", output_path);
-  return [out](int64_t, const std::string& result) {
+  auto out = std::make_shared<std::ofstream>();  // opened at the first result: a failed batch leaves no file
+  return [out, output_path](int64_t, const std::string& result) {
+    if (!out->is_open()) out->open(output_path, std::ios::app | std::ios::binary);
+    TESSERA_CHECK(out->good(), "cannot write the batch output '{}'", output_path);
     *out << result << '\n';
     out->flush();
   };

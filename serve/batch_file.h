@@ -51,7 +51,8 @@ struct BatchReport {
 
 // Where results go: each finished request's output line (no newline) with its input line number.
 using ResultSink = std::function<void(int64_t line_no, const std::string& result)>;
-// Appends each result to output_path, flushed at once; an empty path: a sink that drops them.
+// Appends each result to output_path (opened at the first result), flushed at once; an empty path:
+// a sink that drops them.
 ResultSink file_sink(const std::string& output_path);
 
 // The lines a data-parallel replica runs: line i (1-based, every line counted) when
