@@ -91,7 +91,7 @@ void add_generate_command(CLI::App& app, Context& ctx) {
     const auto done = nlohmann::json::parse(done_json).get<std::set<std::string>>();
     Progress progress("generate", static_cast<double>(count_lines(opts->input)), "req");
     const serve::BatchReport report = serve::run_batch_file(
-        engine, tokenizer, opts->input, world.is_root() ? opts->output : "", opts->sample, done,
+        engine, tokenizer, opts->input, serve::file_sink(world.is_root() ? opts->output : ""), opts->sample, done,
         [&](const serve::BatchReport& r) { progress.update(static_cast<double>(r.completed + r.skipped + r.errors.size())); });
     progress.finish();
     if (world.is_root()) {

@@ -3,10 +3,11 @@
 // process group. Train (resuming as `train` does); optionally evaluate the weights in memory
 // (validation perplexity and the cloze task, or --eval-tasks; report in RUN_DIR/eval/ or
 // --eval-report); then switch the same processes to serving with no reload: the trained weights
-// stay in memory at the training layout; the tensor-parallel group of data-parallel replica 0 runs
-// the engine on the prompts (an offline JSONL batch, resumable; rank 0 writes the answers and
-// prints a few) and then, with --serve-port, serves HTTP until SIGTERM (server/serve_http.h),
-// while the other replicas wait without spinning.
+// stay in memory at the training layout; every data-parallel replica (its tensor-parallel group)
+// answers its share of the prompts (an offline JSONL batch, resumable; rank 0 writes the answers in
+// input order and prints a few) and then, with --serve-port, serves HTTP until SIGTERM
+// (server/serve_http.h): a data-parallel layout re-formed into one tensor-parallel group, any
+// other layout from replica 0 while the other replicas wait without spinning.
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -22,6 +23,8 @@
 #include "parallel/config_broadcast.h"
 #include "serve/batch_file.h"
 #include "serve/engine.h"
+#include "serve/model_loader.h"
+#include "serve/replica_batch.h"
 #include "train/test_hooks.h"
 #include "server/serve_http.h"
 #include "train/trainer.h"
@@ -53,33 +56,50 @@ void eval_phase(const parallel::World& world, train::Trainer& trainer, const std
   log::info("eval: report {}/report.html, {}/results.json", options.report_dir, options.report_dir);
 }
 
-// The offline batch of `prompts`: replica 0 answers, rank 0 writes `answers` and prints a few.
-// False when the batch had bad lines.
+// The offline batch of `prompts`: every data-parallel replica answers its share, rank 0 writes
+// `answers` in input order and prints a few. False when the batch had bad lines.
 bool answer_prompts(const parallel::World& world, train::Trainer& trainer, const std::string& prompts,
                     const std::string& answers, const serve::SamplingParams& sample,
                     const serve::EngineOptions& engine_options) {
-  std::string done_json;
-  if (world.is_root()) done_json = nlohmann::json(serve::finished_ids(answers)).dump();
-  world.broadcast(done_json);
-  const auto done = nlohmann::json::parse(done_json).get<std::set<std::string>>();
   const parallel::Topology& topo = trainer.topology();
-  log::info("serve: switching the {} rank(s) to serving with the weights in memory; replica 0 ({} rank(s), tp {}) "
-            "runs the engine on {}", world.size(), topo.tp, topo.tp, prompts);
-  bool ok = true;
-  if (topo.dp_rank == 0) {
-    serve::Engine engine(trainer.model(), *trainer.tokenizer(), engine_options);
-    const serve::BatchReport report = serve::run_batch_file(
-        engine, *trainer.tokenizer(), prompts, world.is_root() ? answers : "", sample, done);
-    if (world.is_root()) {
-      for (const std::string& e : report.errors) log::error("{}: {}", prompts, e);
-      log::info("serve: {} answered, {} already in {}, {} bad lines; the first answers:", report.completed,
-                report.skipped, answers, report.errors.size());
-      print_answers(answers, 3);
-    }
-    ok = report.errors.empty();
+  log::info("serve: switching the {} rank(s) to serving with the weights in memory; {} replica(s) of tp {} answer "
+            "{}, each its share of the lines", world.size(), topo.dp, topo.tp, prompts);
+  serve::Engine engine(trainer.model(), *trainer.tokenizer(), engine_options);
+  const serve::BatchReport report =
+      serve::run_batch_replicas(world, topo, engine, *trainer.tokenizer(), prompts, answers, sample);
+  if (world.is_root()) {
+    for (const std::string& e : report.errors) log::error("{}: {}", prompts, e);
+    log::info("serve: {} answered, {} already in {}, {} bad lines; the first answers:", report.completed,
+              report.skipped, answers, report.errors.size());
+    print_answers(answers, 3);
   }
-  world.idle_barrier();
-  return ok;
+  std::string ok = report.errors.empty() ? "1" : "0";
+  world.broadcast(ok);
+  return ok == "1";
+}
+
+// The HTTP serve phase. A data-parallel layout (tp 1, every rank holding the whole model) whose
+// head counts the world size divides is re-formed into one tensor-parallel group of all ranks,
+// each copying out its shard (no reload): one engine behind one HTTP front, on every core. Any
+// other layout serves as trained: replica 0's group runs the engine, the other replicas wait.
+void serve_http_phase(const parallel::World& world, train::Trainer& trainer, const server::ServeSettings& settings,
+                      const std::string& name) {
+  const parallel::Topology& topo = trainer.topology();
+  const ModelConfig& mc = trainer.config().model;
+  const bool reform = topo.dp > 1 && topo.tp == 1 && mc.n_head % world.size() == 0 && mc.kv_heads() % world.size() == 0;
+  std::unique_ptr<serve::ServingModel> group;
+  if (reform) {
+    group = serve::reshard_serving_model(world, trainer.config(), trainer.model(), name, *trainer.tokenizer());
+    log::info("serve: HTTP with the weights in memory; the {} data-parallel replicas re-formed into one tensor-parallel "
+              "group of {} rank(s)", topo.dp, world.size());
+  } else {
+    log::info("serve: HTTP with the weights in memory at the training layout (dp {}, tp {}): replica 0 runs the engine, "
+              "the other {} replica(s) wait", topo.dp, topo.tp, topo.dp - 1);
+  }
+  server::serve_http(world, settings, [&] {
+    core::Transformer* model = reform ? group->model.get() : topo.dp_rank == 0 ? &trainer.model() : nullptr;
+    return server::Served{model, &*trainer.tokenizer(), name};
+  });
 }
 
 }  // namespace
@@ -145,19 +165,12 @@ void add_run_command(CLI::App& app, Context& ctx) {
     serve::EngineOptions engine_options;
     engine_options.kv_cache_bytes = o->kv_cache_mb << 20;
     engine_options.weights = o->weights;
-    const parallel::Topology& topo = trainer.topology();
     if (!o->prompts.empty()) {
       const std::string answers = o->answers.empty() ? o->run_dir + "/answers.jsonl" : o->answers;
       if (!answer_prompts(world, trainer, o->prompts, answers, o->sample, engine_options)) ctx.exit_code = 1;
     }
-    if (serve_http) {
-      log::info("serve: HTTP from the {} rank(s) with the weights in memory; replica 0 ({} rank(s), tp {}) runs the "
-                "engine", world.size(), topo.tp, topo.tp);
-      server::serve_http(world, o->server.settings(engine_options), [&] {
-        return server::Served{topo.dp_rank == 0 ? &trainer.model() : nullptr, &*trainer.tokenizer(),
-                              o->server.model_name.empty() ? o->run_dir : o->server.model_name};
-      });
-    }
+    if (serve_http) serve_http_phase(world, trainer, o->server.settings(engine_options),
+                                     o->server.model_name.empty() ? o->run_dir : o->server.model_name);
   });
 }
 

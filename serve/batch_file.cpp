@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,7 @@ void read_field(const json& body, const char* name, T& out) {
 // Requests in the engine: engine id -> custom_id, prompt length and the completion so far.
 struct InFlight {
   std::string custom_id;
+  int64_t line_no = 0;
   int64_t prompt_tokens = 0;
   Completion completion;
 };
@@ -127,18 +129,24 @@ std::set<std::string> finished_ids(const std::string& output_path) {
   return ids;
 }
 
+ResultSink file_sink(const std::string& output_path) {
+  if (output_path.empty()) return [](int64_t, const std::string&) {};
+  auto out = std::make_shared<std::ofstream>();  // opened at the first result: a failed batch leaves no file
+  return [out, output_path](int64_t, const std::string& result) {
+    if (!out->is_open()) out->open(output_path, std::ios::app | std::ios::binary);
+    TESSERA_CHECK(out->good(), "cannot write the batch output '{}'", output_path);
+    *out << result << '\n';
+    out->flush();
+  };
+}
+
 BatchReport run_batch_file(Engine& engine, const datasets::Tokenizer& tokenizer, const std::string& input_path,
-                           const std::string& output_path, const SamplingParams& defaults,
+                           const ResultSink& sink, const SamplingParams& defaults,
                            const std::set<std::string>& done,
-                           const std::function<void(const BatchReport&)>& on_done) {
+                           const std::function<void(const BatchReport&)>& on_done, BatchShare share) {
   std::ifstream in(input_path);
   TESSERA_CHECK(in.good(), "cannot read the batch input '{}'", input_path);
   std::map<std::string, int64_t> taken;  // custom_id -> the line that queued it
-  std::ofstream out;
-  if (!output_path.empty()) {
-    out.open(output_path, std::ios::app | std::ios::binary);
-    TESSERA_CHECK(out.good(), "cannot write the batch output '{}'", output_path);
-  }
   BatchReport report;
   std::map<int64_t, InFlight> flight;
   std::string line;
@@ -153,22 +161,24 @@ BatchReport run_batch_file(Engine& engine, const datasets::Tokenizer& tokenizer,
       }
       ++line_no;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      ++report.lines;
+      const bool own = share.owns(line_no);
+      if (own) ++report.lines;
       try {
         BatchLine b = parse_batch_line(line, defaults);
         if (done.count(b.custom_id)) {
-          ++report.skipped;
+          if (own) ++report.skipped;
           continue;
         }
         TESSERA_CHECK(!taken.count(b.custom_id), "custom_id '{}' repeats line {}", b.custom_id, taken[b.custom_id]);
+        taken[b.custom_id] = line_no;
+        if (!own) continue;
         std::vector<int32_t> ids;
         for (datasets::TokenId t : tokenizer.encode(b.prompt)) ids.push_back(static_cast<int32_t>(t));
         const auto n = static_cast<int64_t>(ids.size());
         const int64_t id = engine.add({std::move(ids), b.params});
-        taken[b.custom_id] = line_no;
-        flight[id] = {b.custom_id, n, {}};
+        flight[id] = {b.custom_id, line_no, n, {}};
       } catch (const Error& e) {
-        report.errors.push_back(fmt::format("line {}: {}", line_no, e.what()));
+        if (own) report.errors.push_back(fmt::format("line {}: {}", line_no, e.what()));
       }
     }
     if (flight.empty()) continue;
@@ -182,10 +192,7 @@ BatchReport run_batch_file(Engine& engine, const datasets::Tokenizer& tokenizer,
       if (!o.prompt_logprobs.empty()) c.prompt_logprobs = std::move(o.prompt_logprobs);
       if (o.finish == FinishReason::none) continue;
       c.finish = o.finish;
-      if (out.is_open()) {
-        out << format_batch_result(it->second.custom_id, c, it->second.prompt_tokens, tokenizer) << '\n';
-        out.flush();
-      }
+      sink(it->second.line_no, format_batch_result(it->second.custom_id, c, it->second.prompt_tokens, tokenizer));
       flight.erase(it);
       ++report.completed;
       if (on_done) on_done(report);

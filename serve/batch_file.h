@@ -9,7 +9,7 @@
 //   {"custom_id": "q1", "response": {"body": {"choices": [{"index": 0, "text": "...",
 //    "finish_reason": "stop"|"length", "logprobs": ...}], "usage": {"prompt_tokens": P,
 //    "completion_tokens": C, "total_tokens": P+C}}}, "error": null}
-// written (and flushed) as soon as the request finishes, so the order follows completion.
+// handed to a sink as soon as the request finishes (a file: the order follows completion).
 //
 // All requests share one engine (continuous batching). Resumable: custom_ids already in the
 // output are skipped (a last line cut short by a crash is dropped first). A bad line (malformed
@@ -49,13 +49,27 @@ struct BatchReport {
   std::vector<std::string> errors;  // "line N: what", one per bad line
 };
 
-// Runs every request of input_path whose custom_id is not in `done` (finished_ids of the output),
-// appending results to output_path; with an empty output_path nothing is written (the other ranks
-// of a tensor-parallel group run the same requests, rank 0 writes). on_done is called after each
-// completed request (for progress).
+// Where results go: each finished request's output line (no newline) with its input line number.
+using ResultSink = std::function<void(int64_t line_no, const std::string& result)>;
+// Appends each result to output_path (opened at the first result), flushed at once; an empty path:
+// a sink that drops them.
+ResultSink file_sink(const std::string& output_path);
+
+// The lines a data-parallel replica runs: line i (1-based, every line counted) when
+// (i - 1) % replicas == replica. Every replica reads every line (a custom_id repeated on another
+// replica's line is found), but counts, reports and runs only its own.
+struct BatchShare {
+  int replica = 0, replicas = 1;
+  bool owns(int64_t line_no) const { return (line_no - 1) % replicas == replica; }
+};
+
+// Runs every request of input_path in this share whose custom_id is not in `done` (finished_ids of
+// the output), giving each result to `sink` as it finishes (the other ranks of a tensor-parallel
+// group run the same requests with a sink that drops them; rank 0 writes). A custom_id counts as
+// taken from its first line that parses. on_done is called after each completed request.
 BatchReport run_batch_file(Engine& engine, const datasets::Tokenizer& tokenizer, const std::string& input_path,
-                           const std::string& output_path, const SamplingParams& defaults,
+                           const ResultSink& sink, const SamplingParams& defaults,
                            const std::set<std::string>& done,
-                           const std::function<void(const BatchReport&)>& on_done = {});
+                           const std::function<void(const BatchReport&)>& on_done = {}, BatchShare share = {});
 
 }  // namespace tessera::serve

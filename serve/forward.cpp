@@ -103,10 +103,14 @@ InferenceForward::InferenceForward(core::Transformer& model, KvCache& cache, boo
                         projection(b + "mlp.up.weight", Fd, C), projection(b + "mlp.gate.weight", Fd, C),
                         projection(b + "mlp.down.weight", C, Fd)});
   }
-  // Per thread: keys (ctx,D), values^T (D,ctx) and scores (ctx) of the longest context.
-  const int64_t ctx = c.seq_len;
+  // Per thread: the page pointers and the attention scratch of the longest context.
+  const int64_t ctx = c.seq_len, pages = ctx / cache.shape().block_size + 1;
   scratch_.resize(static_cast<size_t>(omp_get_max_threads()));
-  for (auto& s : scratch_) s.assign(static_cast<size_t>(ctx * (2 * D + 1)), 0.0f);
+  for (Scratch& sc : scratch_) {
+    sc.keys.assign(static_cast<size_t>(pages), nullptr);
+    sc.values.assign(static_cast<size_t>(pages), nullptr);
+    sc.floats.assign(static_cast<size_t>(core::cpu::paged_attention_scratch(NH / NKV, ctx, D)), 0.0f);
+  }
 }
 
 InferenceForward::~InferenceForward() = default;
@@ -155,10 +159,9 @@ void InferenceForward::write_kv(int64_t layer, const float* qkv, const StepBatch
   }
 }
 
-// out (N, NH*D): each row's query heads over its sequence's cached keys and values [0, pos].
-// Work items are (run of rows of one sequence, kv head): the context is gathered once from the
-// paged blocks (keys (ctx,D), values^T (D,ctx)) and serves the run's rows and the kv head's group
-// of query heads.
+// out (N, NH*D): each row's query heads over its sequence's cached keys and values [0, pos], read
+// in place from the paged blocks. Work items are (run of rows of one sequence, kv head); each row
+// attends with the kv head's group of query heads at once.
 void InferenceForward::attend(int64_t layer, float* out, const float* qkv, const StepBatch& b) {
   const KvCacheShape& s = cache_.shape();
   const int64_t D = s.head_dim, NKV = s.n_kv_head, NH = model_.config().n_head / model_.tp().size();
@@ -174,22 +177,17 @@ void InferenceForward::attend(int64_t layer, float* out, const float* qkv, const
 #pragma omp parallel for schedule(dynamic) if (core::cpu::parallel_worth(work))
   for (int64_t item = 0; item < items; ++item) {
     const auto [first, last] = runs[static_cast<size_t>(item / NKV)];
-    const int64_t g = item % NKV, ctx = b.positions[last] + 1;
+    const int64_t g = item % NKV, pages = b.positions[last] / bs + 1;
     const BlockTable& table = *b.tables[b.seq[first]];
-    float* k = scratch_[static_cast<size_t>(omp_get_thread_num())].data();  // (ctx, D)
-    float* vt = k + ctx * D;                                                 // (D, ctx)
-    float* scores = vt + ctx * D;                                            // (ctx)
-    for (int64_t t = 0; t < ctx; ++t) {
-      const int32_t block = table.blocks[t / bs];
-      std::memcpy(k + t * D, cache_.key(layer, block, t % bs) + g * D, static_cast<size_t>(D) * sizeof(float));
-      const float* v = cache_.value(layer, block, t % bs) + g * D;
-      for (int64_t d = 0; d < D; ++d) vt[d * ctx + t] = v[d];
+    Scratch& sc = scratch_[static_cast<size_t>(omp_get_thread_num())];
+    for (int64_t p = 0; p < pages; ++p) {
+      sc.keys[static_cast<size_t>(p)] = cache_.key(layer, table.blocks[static_cast<size_t>(p)], 0) + g * D;
+      sc.values[static_cast<size_t>(p)] = cache_.value(layer, table.blocks[static_cast<size_t>(p)], 0) + g * D;
     }
+    const core::cpu::PagedContext<float> ctx{sc.keys.data(), sc.values.data(), bs, NKV * D};
     for (int64_t r = first; r <= last; ++r) {
-      for (int64_t h = g * group; h < (g + 1) * group; ++h) {
-        core::cpu::attention_row<float>(out + r * NH * D + h * D, scores, qkv + r * QKV + h * D, k, D, vt, ctx,
-                                        b.positions[r] + 1, D);
-      }
+      core::cpu::attention_rows_paged<float>(out + r * NH * D + g * group * D, D, qkv + r * QKV + g * group * D, D,
+                                             group, ctx, b.positions[r] + 1, D, sc.floats.data());
     }
   }
 }

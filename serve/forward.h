@@ -14,7 +14,7 @@
 // copy made once); embeddings, norms and biases stay f32.
 //
 // Batch invariance (on by default): every product is a fixed-order dot product (linear_forward's
-// batch_invariant path, the bf16 and int8 kernels, attention_row), norms and activations are per
+// batch_invariant path, the bf16 and int8 kernels, attention_rows_paged), norms and activations are per
 // row, and attention reads only the token's own context. A token's logits are bitwise the same
 // whatever else is in the batch and however its prompt was chunked, in every precision. Off, the
 // f32 projections run on BLAS (faster for several rows; a row's last bits then depend on the
@@ -87,7 +87,11 @@ class InferenceForward {
   WeightPrecision precision_;
   std::unique_ptr<Weights> w_;
   core::Arena arena_;
-  std::vector<std::vector<float>> scratch_;  // per thread: gathered keys, values^T, scores
+  struct Scratch {
+    std::vector<const float*> keys, values;  // a context's pages for one kv head
+    std::vector<float> floats;               // attention_rows_paged's scratch
+  };
+  std::vector<Scratch> scratch_;  // per thread
   core::Tensor logits_;
 };
 

@@ -4,16 +4,34 @@
 
 namespace tessera::serve {
 
+namespace {
+
+// `m` with the world as one tensor-parallel group: its groups and communicator.
+void form_world_group(const parallel::World& world, const Config& config, ServingModel& m) {
+  const ModelConfig& mc = config.model;
+  const auto topo = parallel::Topology::make(world.size(), world.rank(), world.size(), static_cast<int>(mc.n_head),
+                                             static_cast<int>(mc.kv_heads()));
+  m.groups = std::make_unique<parallel::ProcessGroups>(world, topo, config.parallel.timeout_s);
+  m.tp = std::make_unique<parallel::CommTpGroup>(m.groups->tp());
+}
+
+}  // namespace
+
 std::unique_ptr<ServingModel> load_serving_model(const parallel::World& world, const ModelRef& ref) {
   ModelSource source = load_model_source(ref);
   auto m = std::unique_ptr<ServingModel>(new ServingModel{source.name, source.require_tokenizer(), nullptr, nullptr,
                                                            nullptr});
-  const ModelConfig& mc = source.config.model;
-  const auto topo = parallel::Topology::make(world.size(), world.rank(), world.size(), static_cast<int>(mc.n_head),
-                                             static_cast<int>(mc.kv_heads()));
-  m->groups = std::make_unique<parallel::ProcessGroups>(world, topo, source.config.parallel.timeout_s);
-  m->tp = std::make_unique<parallel::CommTpGroup>(m->groups->tp());
+  form_world_group(world, source.config, *m);
   m->model = shard_model(source, m->tp.get());
+  return m;
+}
+
+std::unique_ptr<ServingModel> reshard_serving_model(const parallel::World& world, const Config& config,
+                                                    const core::Transformer& whole, std::string name,
+                                                    const datasets::Tokenizer& tokenizer) {
+  auto m = std::unique_ptr<ServingModel>(new ServingModel{std::move(name), tokenizer, nullptr, nullptr, nullptr});
+  form_world_group(world, config, *m);
+  m->model = shard_model(whole, config.model, *m->tp);
   return m;
 }
 

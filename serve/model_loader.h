@@ -2,7 +2,7 @@
 // A model loaded for serving, sharded over the world: every rank of the world forms one
 // tensor-parallel group and keeps its shard of every parameter. The source (a checkpoint, a GGUF
 // file or a Hugging Face folder) and its tokenizer come from serve/model_source.h. `tessera
-// generate` and `tessera serve` load through here.
+// generate` and `tessera serve` load through here; `tessera run` re-forms its ranks through here.
 #include <memory>
 #include <string>
 
@@ -25,5 +25,12 @@ struct ServingModel {
 
 // Collective over the world (every rank calls it). Throws tessera::Error naming what is missing.
 std::unique_ptr<ServingModel> load_serving_model(const parallel::World& world, const ModelRef& ref);
+
+// The world re-formed into one tensor-parallel group around a whole f32 model every rank already
+// holds (`tessera run` after data-parallel training: no reload, each rank copies out its shard;
+// `whole` is left as is). Collective over the world; the world size must divide the head counts.
+std::unique_ptr<ServingModel> reshard_serving_model(const parallel::World& world, const Config& config,
+                                                    const core::Transformer& whole, std::string name,
+                                                    const datasets::Tokenizer& tokenizer);
 
 }  // namespace tessera::serve

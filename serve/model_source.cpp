@@ -81,12 +81,11 @@ ModelSource load_model_source(const ModelRef& ref) {
   return s;
 }
 
-std::unique_ptr<core::Transformer> shard_model(ModelSource& source, core::TpGroup* tp) {
-  TESSERA_CHECK(source.model != nullptr, "model '{}' was already taken", source.name);
-  if (tp == nullptr) return std::move(source.model);
-  auto model = std::make_unique<core::Transformer>(source.config.model, core::DType::f32, tp);
+std::unique_ptr<core::Transformer> shard_model(const core::Transformer& whole, const ModelConfig& config,
+                                               core::TpGroup& tp) {
+  auto model = std::make_unique<core::Transformer>(config, core::DType::f32, &tp);
   core::ParamRegistry& dst = model->params();
-  const core::ParamRegistry& full = source.model->params();
+  const core::ParamRegistry& full = whole.params();
   for (size_t i = 0; i < dst.size(); ++i) {
     float* out = dst.tensor(i).data<float>();
     const float* in = full[dst.info(i).name].data<float>();
@@ -98,6 +97,13 @@ std::unique_ptr<core::Transformer> shard_model(ModelSource& source, core::TpGrou
     const core::ShardIndexMap index(dst.info(i), dst.tp_rank(), dst.tp_size());
     for (int64_t e = 0; e < n; ++e) out[e] = in[index(e)];
   }
+  return model;
+}
+
+std::unique_ptr<core::Transformer> shard_model(ModelSource& source, core::TpGroup* tp) {
+  TESSERA_CHECK(source.model != nullptr, "model '{}' was already taken", source.name);
+  if (tp == nullptr) return std::move(source.model);
+  auto model = shard_model(*source.model, source.config.model, *tp);
   source.model.reset();
   return model;
 }

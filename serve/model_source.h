@@ -42,5 +42,8 @@ ModelSource load_model_source(const ModelRef& ref);
 // This rank's model for `tp` (its shard of every split parameter); nullptr: the whole model,
 // moved out of the source.
 std::unique_ptr<core::Transformer> shard_model(ModelSource& source, core::TpGroup* tp);
+// This rank's shard for `tp` of a whole f32 model (`config` its configuration), which is left as is.
+std::unique_ptr<core::Transformer> shard_model(const core::Transformer& whole, const ModelConfig& config,
+                                               core::TpGroup& tp);
 
 }  // namespace tessera::serve

@@ -105,14 +105,53 @@ void attention_forward(T* out, T* att, const T* qkv, int64_t B, int64_t Tlen, in
   }
 }
 
+// acc (16,D) += the value rows of tokens [t0, t1) weighted by p: token t into lane t mod 16, as
+// gemm_nt_rowwise's dot products place the terms of a sum over t. Cloned per ISA (fused
+// multiply-adds where gemm_nt_rowwise has them).
 template <typename T>
-void attention_row(T* out, T* scores, const T* q, const T* k, int64_t ldk, const T* vt, int64_t ldvt, int64_t n,
-                   int64_t D) {
+TESSERA_SIMD_CLONES static void accumulate_values(T* acc, const T* v, int64_t ld, const T* p, int64_t t0,
+                                                  int64_t t1, int64_t D) {
+  for (int64_t t = t0; t < t1; ++t) {
+    T* a = acc + (t % 16) * D;
+    const T* vt = v + (t - t0) * ld;
+    const T pt = p[t];
+#pragma omp simd
+    for (int64_t d = 0; d < D; ++d) a[d] += pt * vt[d];
+  }
+}
+
+// out (D) = the 16 lanes of acc (16,D) summed as reduce_lanes sums (halving tree); acc destroyed.
+template <typename T>
+TESSERA_SIMD_CLONES static void reduce_value_lanes(T* out, T* acc, int64_t D) {
+  for (int64_t width = 8; width > 0; width /= 2) {
+    for (int64_t l = 0; l < width; ++l) {
+#pragma omp simd
+      for (int64_t d = 0; d < D; ++d) acc[l * D + d] = acc[l * D + d] + acc[(l + width) * D + d];
+    }
+  }
+  std::copy(acc, acc + D, out);
+}
+
+template <typename T>
+void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t M, const PagedContext<T>& ctx,
+                          int64_t n, int64_t D, T* scratch) {
   const T scale = T(1) / std::sqrt(static_cast<T>(D));
-  gemm_nt_rowwise<T>(1, n, D, q, D, k, ldk, scores, n, false);
-  for (int64_t j = 0; j < n; ++j) scores[j] *= scale;
-  causal_softmax_row(scores, n, n);
-  gemm_nt_rowwise<T>(1, D, n, scores, n, vt, ldvt, out, D, false);
+  T* scores = scratch;          // (M, n)
+  T* acc = scratch + M * n;     // (16, D)
+  for (int64_t t0 = 0; t0 < n; t0 += ctx.page) {
+    gemm_nt_rowwise_serial<T>(M, std::min(ctx.page, n - t0), D, q, ldq, ctx.keys[t0 / ctx.page], ctx.ld, scores + t0,
+                              n, false);
+  }
+  for (int64_t i = 0; i < M; ++i) {
+    T* p = scores + i * n;
+    for (int64_t j = 0; j < n; ++j) p[j] *= scale;
+    causal_softmax_row(p, n, n);
+    std::fill(acc, acc + 16 * D, T(0));
+    for (int64_t t0 = 0; t0 < n; t0 += ctx.page) {
+      accumulate_values(acc, ctx.values[t0 / ctx.page], ctx.ld, p, t0, std::min(n, t0 + ctx.page), D);
+    }
+    reduce_value_lanes(out + i * ldo, acc, D);
+  }
 }
 
 // One (sequence, query head): adds into dq, dk, dv (Tlen,D), row stride ld. dy (Tlen,D) with row
@@ -170,10 +209,10 @@ template void attention_forward<float>(float*, float*, const float*, int64_t, in
                                        int64_t, int64_t, bool);
 template void attention_forward<double>(double*, double*, const double*, int64_t, int64_t, int64_t,
                                         int64_t, int64_t, bool);
-template void attention_row<float>(float*, float*, const float*, const float*, int64_t, const float*, int64_t,
-                                   int64_t, int64_t);
-template void attention_row<double>(double*, double*, const double*, const double*, int64_t, const double*,
-                                    int64_t, int64_t, int64_t);
+template void attention_rows_paged<float>(float*, int64_t, const float*, int64_t, int64_t,
+                                          const PagedContext<float>&, int64_t, int64_t, float*);
+template void attention_rows_paged<double>(double*, int64_t, const double*, int64_t, int64_t,
+                                           const PagedContext<double>&, int64_t, int64_t, double*);
 template void attention_backward<float>(float*, const float*, const float*, const float*, int64_t,
                                         int64_t, int64_t, int64_t, int64_t);
 template void attention_backward<double>(double*, const double*, const double*, const double*,

@@ -19,14 +19,28 @@ template <typename T>
 void attention_forward(T* out, T* att, const T* qkv, int64_t B, int64_t Tlen, int64_t NH,
                        int64_t NKV, int64_t D, bool batch_invariant = false);
 
-// One query row against its n context keys and values, held contiguously (a sequence's cached
-// context gathered from a paged KV cache, serving): q (D), k (n,D) with row stride ldk, vt (D,n) the
-// values transposed with row stride ldvt (>= n) -> out (D); scores (n) scratch, left holding the probabilities. Scaled by
-// 1/sqrt(D); the same fixed-order products and softmax as attention_forward's batch_invariant path,
-// so the result depends on this row's context alone.
+// A sequence's context as a paged KV cache holds it (serving): the key of token t at
+// keys[t / page] + (t % page) * ld, its value likewise in values; read in place, never gathered.
 template <typename T>
-void attention_row(T* out, T* scores, const T* q, const T* k, int64_t ldk, const T* vt, int64_t ldvt, int64_t n,
-                   int64_t D);
+struct PagedContext {
+  const T* const* keys;    // (ceil(n / page)) page pointers
+  const T* const* values;  // (ceil(n / page))
+  int64_t page;            // tokens per page
+  int64_t ld;              // elements between two tokens of a page
+};
+
+// Scratch attention_rows_paged needs: M rows of n scores and 16 lanes of D sums.
+inline int64_t paged_attention_scratch(int64_t M, int64_t n, int64_t D) { return M * n + 16 * D; }
+
+// M query rows q (M,D), row stride ldq (e.g. the query heads of one token that share a kv head),
+// each against the first n tokens of ctx -> out (M,D), row stride ldo. Scaled by 1/sqrt(D); the
+// products in the order of attention_forward's batch_invariant path (each score a fixed-order dot
+// product over D, each output a sum over the tokens in 16 lanes, lane t mod 16, halving tree), so
+// a row's result is bitwise that of the training forward's row and depends on its context alone.
+// scratch: paged_attention_scratch(M, n, D) elements.
+template <typename T>
+void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t M, const PagedContext<T>& ctx,
+                          int64_t n, int64_t D, T* scratch);
 
 // dout (B,T,NH*D) -> dqkv (B,T,(NH+2*NKV)*D) +=
 template <typename T>

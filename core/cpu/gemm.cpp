@@ -126,48 +126,63 @@ TESSERA_SIMD_CLONES static void dot_fixed_order_x4(T* out, const T* a, const T* 
   out[3] = reduce_lanes(acc3, std::plus<T>());
 }
 
+// Columns [j0, j1) of C = A @ B^T (see gemm_nt_rowwise), on the calling thread: tiles of kRowTile
+// rows of A pass over the block of B's rows while it stays in cache, four weight rows at a time.
+template <typename T>
+static void rowwise_block(int64_t M, int64_t j0, int64_t j1, int64_t K, const T* A, int64_t lda, const T* B,
+                          int64_t ldb, T* C, int64_t ldc, bool accumulate) {
+  constexpr int64_t kRowTile = 16;
+  auto store = [&](int64_t i, int64_t j, T d) { C[i * ldc + j] = accumulate ? C[i * ldc + j] + d : d; };
+  for (int64_t i0 = 0; i0 < M; i0 += kRowTile) {
+    const int64_t i1 = std::min(M, i0 + kRowTile);
+    if constexpr (std::is_same_v<T, float>) {
+      if (rowwise::have_avx512f()) {  // 4 x 4 register tiles, the same bits as the loops below
+        for (int64_t j = j0; j < j1; j += rowwise::kTileCols) {
+          const int64_t nj = std::min(rowwise::kTileCols, j1 - j);
+          for (int64_t i = i0; i < i1; i += rowwise::kTileRows) {
+            const int64_t ni = std::min(rowwise::kTileRows, i1 - i);
+            T d[rowwise::kTileRows * rowwise::kTileCols];
+            rowwise::tile_f32_avx512(d, rowwise::kTileCols, A + i * lda, lda, B + j * ldb, ldb, ni, nj, K);
+            for (int64_t r = 0; r < ni; ++r) {
+              for (int64_t c = 0; c < nj; ++c) store(i + r, j + c, d[r * rowwise::kTileCols + c]);
+            }
+          }
+        }
+        continue;
+      }
+    }
+    int64_t j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      for (int64_t i = i0; i < i1; ++i) {
+        T d[4];
+        dot_fixed_order_x4(d, A + i * lda, B + j * ldb, ldb, K);
+        for (int r = 0; r < 4; ++r) store(i, j + r, d[r]);
+      }
+    }
+    for (; j < j1; ++j) {
+      for (int64_t i = i0; i < i1; ++i) store(i, j, dot_fixed_order(A + i * lda, B + j * ldb, K));
+    }
+  }
+}
+
+// Cache blocking that leaves every product's order alone: threads split the columns (weights) in
+// blocks of kColBlock rows of B, so each weight row is read from memory by one thread once.
+constexpr int64_t kColBlock = 64;
+
 template <typename T>
 void gemm_nt_rowwise(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
                      int64_t ldb, T* C, int64_t ldc, bool accumulate) {
-  // Cache blocking that leaves every product's order alone: threads split the columns (weights)
-  // in blocks of kColBlock rows of B, so each weight row is read from memory by one thread once;
-  // a block stays in cache while tiles of kRowTile rows of A pass over it, four weight rows at a
-  // time.
-  constexpr int64_t kColBlock = 64, kRowTile = 16;
-  auto store = [&](int64_t i, int64_t j, T d) { C[i * ldc + j] = accumulate ? C[i * ldc + j] + d : d; };
 #pragma omp parallel for schedule(static) if (parallel_worth(M * N * K))
   for (int64_t j0 = 0; j0 < N; j0 += kColBlock) {
-    const int64_t j1 = std::min(N, j0 + kColBlock);
-    for (int64_t i0 = 0; i0 < M; i0 += kRowTile) {
-      const int64_t i1 = std::min(M, i0 + kRowTile);
-      if constexpr (std::is_same_v<T, float>) {
-        if (rowwise::have_avx512f()) {  // 4 x 4 register tiles, the same bits as the loops below
-          for (int64_t j = j0; j < j1; j += rowwise::kTileCols) {
-            const int64_t nj = std::min(rowwise::kTileCols, j1 - j);
-            for (int64_t i = i0; i < i1; i += rowwise::kTileRows) {
-              const int64_t ni = std::min(rowwise::kTileRows, i1 - i);
-              T d[rowwise::kTileRows * rowwise::kTileCols];
-              rowwise::tile_f32_avx512(d, rowwise::kTileCols, A + i * lda, lda, B + j * ldb, ldb, ni, nj, K);
-              for (int64_t r = 0; r < ni; ++r) {
-                for (int64_t c = 0; c < nj; ++c) store(i + r, j + c, d[r * rowwise::kTileCols + c]);
-              }
-            }
-          }
-          continue;
-        }
-      }
-      int64_t j = j0;
-      for (; j + 4 <= j1; j += 4) {
-        for (int64_t i = i0; i < i1; ++i) {
-          T d[4];
-          dot_fixed_order_x4(d, A + i * lda, B + j * ldb, ldb, K);
-          for (int r = 0; r < 4; ++r) store(i, j + r, d[r]);
-        }
-      }
-      for (; j < j1; ++j) {
-        for (int64_t i = i0; i < i1; ++i) store(i, j, dot_fixed_order(A + i * lda, B + j * ldb, K));
-      }
-    }
+    rowwise_block(M, j0, std::min(N, j0 + kColBlock), K, A, lda, B, ldb, C, ldc, accumulate);
+  }
+}
+
+template <typename T>
+void gemm_nt_rowwise_serial(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
+                            int64_t ldb, T* C, int64_t ldc, bool accumulate) {
+  for (int64_t j0 = 0; j0 < N; j0 += kColBlock) {
+    rowwise_block(M, j0, std::min(N, j0 + kColBlock), K, A, lda, B, ldb, C, ldc, accumulate);
   }
 }
 
@@ -175,6 +190,10 @@ template void gemm_nt_rowwise<float>(int64_t, int64_t, int64_t, const float*, in
                                      int64_t, float*, int64_t, bool);
 template void gemm_nt_rowwise<double>(int64_t, int64_t, int64_t, const double*, int64_t,
                                       const double*, int64_t, double*, int64_t, bool);
+template void gemm_nt_rowwise_serial<float>(int64_t, int64_t, int64_t, const float*, int64_t, const float*,
+                                            int64_t, float*, int64_t, bool);
+template void gemm_nt_rowwise_serial<double>(int64_t, int64_t, int64_t, const double*, int64_t, const double*,
+                                             int64_t, double*, int64_t, bool);
 
 double sgemm_peak_gflops(int64_t n, double min_seconds) {
   std::vector<float> a(static_cast<size_t>(n * n), 0.5f), b(a.size(), 0.25f), c(a.size());

@@ -25,6 +25,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
 template <typename T>
 void gemm_nt_rowwise(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
                      int64_t ldb, T* C, int64_t ldc, bool accumulate);
+// The same on the calling thread alone, with no OpenMP region (for many small products, e.g. a
+// decode row's attention scores page by page): the same bits.
+template <typename T>
+void gemm_nt_rowwise_serial(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
+                            int64_t ldb, T* C, int64_t ldc, bool accumulate);
 
 // The sgemm peak of this process: the best GFLOP/s of a square n x n x n float GEMM over
 // repetitions lasting at least min_seconds, with the current OpenMP thread count. Benchmarks

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `tessera run` on 2 ranks trains and then serves a JSONL batch from the same processes, with the
-# weights in memory; its greedy answers equal what `tessera generate` answers from the saved
-# checkpoint in a fresh process, byte for byte. Bad lines are reported and the rest answered.
+# `tessera run` on 2 ranks (dp = 2) trains and then serves a JSONL batch from the same processes,
+# with the weights in memory, both replicas answering their share of the lines; its greedy answers
+# equal what `tessera generate` answers from the saved checkpoint in a fresh process, and the file
+# equals byte for byte (input order) what a one-rank `tessera run --phases serve` writes. Bad lines
+# are reported by number and the rest answered.
 # Usage: run_phases.sh MPIEXEC TESSERA CORPUS
 set -uo pipefail
 mpiexec=$1 tessera=$2 corpus=$3
@@ -23,6 +25,11 @@ echo "$out" | tail -n 6
 echo "$out" | grep -q "trained 30 steps" || fail "did not train"
 echo "$out" | grep -q "serve: 3 answered" || fail "did not answer the 3 good prompts"
 echo "$out" | grep -q "line 4: not JSON" || fail "the bad line was not reported by number"
+echo "$out" | grep -q "replica 0 (ranks 0-0) answered 2 of its 2 lines" || fail "replica 0 did not answer lines 1 and 3"
+echo "$out" | grep -q "replica 1 (ranks 1-1) answered 1 of its 2 lines" || fail "replica 1 did not answer line 2"
+"$tessera" run --config "$work/run.toml" --run-dir "$work/run" --phases serve --prompts "$work/prompts.jsonl" \
+  --answers "$work/one.jsonl" >/dev/null 2>&1
+cmp "$work/run/answers.jsonl" "$work/one.jsonl" || fail "2 replicas wrote other bytes than one rank"
 "$tessera" generate --ckpt "$work/run" --input "$work/prompts.jsonl" --output "$work/fresh.jsonl" >/dev/null 2>&1
 texts() { sort "$1" | sed 's/"usage".*//'; }
 diff <(texts "$work/run/answers.jsonl") <(texts "$work/fresh.jsonl") || fail "answers differ from a fresh process's"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `tessera run --serve-port` on 2 ranks: the processes that just trained serve HTTP with the weights
-# in memory (data parallel: replica 0, one rank, runs the engine; the other follows), answering
-# greedy requests as `tessera serve` answers from the saved checkpoint; POST /admin/stop ends the
-# job with exit status 0.
+# in memory (trained data parallel, dp = 2: the two replicas re-form into one tensor-parallel group
+# of 2 for serving, each rank copying out its shard), answering greedy requests as a one-process
+# `tessera serve` answers from the saved checkpoint; POST /admin/stop ends the job with exit status 0.
 # Usage: http_run.sh MPIEXEC TESSERA CORPUS
 set -u
 mpiexec=$1 tessera=$2 corpus=$3
@@ -32,6 +32,7 @@ for _ in $(seq 1200); do
 done
 url="http://127.0.0.1:$port"
 grep -q "trained 20 steps" "$work/run.log" || fail "did not train"
+grep -q "re-formed into one tensor-parallel group of 2 rank" "$work/run.log" || fail "the replicas did not re-form"
 expect 200 GET /v1/models ""
 grep -q '"id":"trained"' "$work/body" || fail "the served name"
 ask "$work/run.txt"

@@ -303,6 +303,46 @@ TEST(Attention, FloatMatchesDouble) {
   for (size_t i = 0; i < att.size(); ++i) ASSERT_NEAR(ia[i], att[i], 1e-6) << i;
 }
 
+// The serving kernel reads keys and values in place from pages scattered over a pool (as a paged
+// KV cache holds them, here in reversed order) and gives each row bitwise what the training
+// forward's batch-invariant path gives it; pages of 16 (the engine's blocks) and of 7 tokens (a
+// page boundary inside a lane group), D = 24 (a partial lane group in the score products), GQA.
+static void check_paged_attention(int64_t page) {
+  const int64_t T = 150, NH = 4, NKV = 2, D = 24, QKV = (NH + 2 * NKV) * D, group = NH / NKV;
+  const Vec qkv_d = randn(T * QKV, 6);
+  const std::vector<float> qkv(qkv_d.begin(), qkv_d.end());
+  std::vector<float> want(T * NH * D), att(NH * T * T);
+  attention_forward<float>(want.data(), att.data(), qkv.data(), 1, T, NH, NKV, D, true);
+  const int64_t pages = (T + page - 1) / page, ld = NKV * D;
+  std::vector<float> kpool(pages * page * ld), vpool(kpool.size());  // (pages, page, NKV, D)
+  for (int64_t t = 0; t < T; ++t) {
+    const int64_t slot = (pages - 1 - t / page) * page + t % page;  // page p stored at pages-1-p
+    std::copy_n(qkv.begin() + t * QKV + NH * D, ld, kpool.begin() + slot * ld);
+    std::copy_n(qkv.begin() + t * QKV + (NH + NKV) * D, ld, vpool.begin() + slot * ld);
+  }
+  std::vector<float> out(group * D), scratch(paged_attention_scratch(group, T, D));
+  for (int64_t g = 0; g < NKV; ++g) {
+    std::vector<const float*> keys, values;
+    for (int64_t p = 0; p < pages; ++p) {
+      keys.push_back(kpool.data() + (pages - 1 - p) * page * ld + g * D);
+      values.push_back(vpool.data() + (pages - 1 - p) * page * ld + g * D);
+    }
+    const PagedContext<float> ctx{keys.data(), values.data(), page, ld};
+    for (int64_t t = 0; t < T; ++t) {
+      attention_rows_paged<float>(out.data(), D, qkv.data() + t * QKV + g * group * D, D, group, ctx, t + 1, D,
+                                  scratch.data());
+      for (int64_t i = 0; i < group * D; ++i) {
+        ASSERT_EQ(out[i], want[t * NH * D + g * group * D + i]) << "token " << t << " kv head " << g << " at " << i;
+      }
+    }
+  }
+}
+
+TEST(Attention, PagedRowsEqualTheBatchInvariantForwardBitwise) {
+  check_paged_attention(16);
+  check_paged_attention(7);
+}
+
 TEST(CrossEntropy, UniformLogitsGiveLogV) {
   const int64_t N = 3, V = 50;
   Vec logits(N * V, 0.25), d(N * V);
