@@ -155,7 +155,8 @@ void add_run_command(CLI::App& app, Context& ctx) {
                 "engine", world.size(), topo.tp, topo.tp);
       server::serve_http(world, o->server.settings(engine_options), [&] {
         return server::Served{topo.dp_rank == 0 ? &trainer.model() : nullptr, &*trainer.tokenizer(),
-                              o->server.model_name.empty() ? o->run_dir : o->server.model_name};
+                              o->server.model_name.empty() ? o->run_dir : o->server.model_name, o->run_dir, {},
+                              topo.dp == 1, nullptr};
       });
     }
   });
