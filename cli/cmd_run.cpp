@@ -83,7 +83,7 @@ bool answer_prompts(const parallel::World& world, train::Trainer& trainer, const
 // each copying out its shard (no reload): one engine behind one HTTP front, on every core. Any
 // other layout serves as trained: replica 0's group runs the engine, the other replicas wait.
 void serve_http_phase(const parallel::World& world, train::Trainer& trainer, const server::ServeSettings& settings,
-                      const std::string& name) {
+                      const std::string& name, const std::string& run_dir) {
   const parallel::Topology& topo = trainer.topology();
   const ModelConfig& mc = trainer.config().model;
   const bool reform = topo.dp > 1 && topo.tp == 1 && mc.n_head % world.size() == 0 && mc.kv_heads() % world.size() == 0;
@@ -98,7 +98,8 @@ void serve_http_phase(const parallel::World& world, train::Trainer& trainer, con
   }
   server::serve_http(world, settings, [&] {
     core::Transformer* model = reform ? group->model.get() : topo.dp_rank == 0 ? &trainer.model() : nullptr;
-    return server::Served{model, &*trainer.tokenizer(), name};
+    // Versions load only where the whole world is one tensor-parallel group.
+    return server::Served{model, &*trainer.tokenizer(), name, run_dir, {}, reform || topo.dp == 1, nullptr};
   });
 }
 
@@ -170,7 +171,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
       if (!answer_prompts(world, trainer, o->prompts, answers, o->sample, engine_options)) ctx.exit_code = 1;
     }
     if (serve_http) serve_http_phase(world, trainer, o->server.settings(engine_options),
-                                     o->server.model_name.empty() ? o->run_dir : o->server.model_name);
+                                     o->server.model_name.empty() ? o->run_dir : o->server.model_name, o->run_dir);
   });
 }
 

@@ -17,7 +17,10 @@ CLI::Option* add_server_flags(CLI::App& cmd, ServerFlags& f, const std::string& 
   auto* port = cmd.add_option(port_flag, f.port, "TCP port (default 8080; 0: any free port, printed)");
   cmd.add_option("--api-key-file", f.api_key_file, "Keys, one a line: every route but /health then needs "
                  "'Authorization: Bearer KEY'");
-  cmd.add_option("--admin-key-file", f.admin_key_file, "Admin keys, one a line: enables POST /admin/stop");
+  cmd.add_option("--admin-key-file", f.admin_key_file, "Admin keys, one a line: enables the admin routes (/admin/stop, "
+                 "/admin/versions: load, canary, promote, rollback)");
+  cmd.add_option("--audit-log", f.audit_log, "Admin changes of versions are appended here, one JSON line each "
+                 "(default tessera-audit.jsonl)");
   cmd.add_option("--max-queue", f.loop.max_queue, "Requests waiting for their first token before 429 (default 256)");
   cmd.add_option("--max-queued-tokens", f.loop.max_queued_tokens, "Prompt tokens of those before 429 (default 1048576)");
   cmd.add_option("--request-timeout", f.loop.timeout_s, "Seconds a request may take before it is cancelled (default 600)");
@@ -41,6 +44,7 @@ server::ServeSettings ServerFlags::settings(const serve::EngineOptions& engine) 
   s.http.limits.max_n = max_n;
   s.http.threads = threads;
   s.http.drain_s = loop.drain_s;
+  s.audit_log = audit_log;
   s.loop = loop;
   // Tests only: the engine step with this number throws (the circuit breaker's path); each step
   // pauses this long (requests long enough to leave or drain mid-way).
@@ -60,12 +64,19 @@ void add_serve_command(CLI::App& app, Context& ctx) {
   add_engine_flags(*cmd, o->engine);
   add_server_flags(*cmd, o->server);
   cmd->callback([o, &ctx] {
-    const server::ServeSettings settings = o->server.settings(o->engine.options());
-    std::unique_ptr<serve::ServingModel> loaded;
+    server::ServeSettings settings = o->server.settings(o->engine.options());
+    settings.tokenizer = o->engine.source.tokenizer;
+    const std::string& ckpt = o->engine.source.ckpt;
     server::serve_http(ctx.world, settings, [&] {
-      loaded = serve::load_serving_model(ctx.world, o->engine.source);
-      return server::Served{loaded->model.get(), &loaded->tokenizer,
-                            o->server.model_name.empty() ? loaded->name : o->server.model_name};
+      auto loaded = serve::load_serving_model(ctx.world, o->engine.source);
+      server::Served served;
+      served.model = loaded->model.get();
+      served.tokenizer = &loaded->tokenizer;
+      served.name = o->server.model_name.empty() ? loaded->name : o->server.model_name;
+      served.ref = loaded->name;
+      if (!ckpt.empty()) served.tags = server::tags_of(ckpt);
+      served.owned = std::move(loaded);
+      return served;
     });
   });
 }

@@ -47,7 +47,7 @@ inline void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
 
 // The HTTP front's options (serve, and the serve phase of run); cmd_serve.cpp.
 struct ServerFlags {
-  std::string host = "127.0.0.1", api_key_file, admin_key_file, model_name;
+  std::string host = "127.0.0.1", api_key_file, admin_key_file, model_name, audit_log = "tessera-audit.jsonl";
   int port = 8080;
   int64_t max_n = 8;
   int threads = 64;

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/sha256.h"
 
 namespace tessera::server {
 
@@ -31,10 +32,18 @@ ApiKeys ApiKeys::load(const std::string& path) {
   return k;
 }
 
+namespace {
+const std::string kBearer = "Bearer ";
+}
+
+std::string key_fingerprint(const std::string& authorization) {
+  if (authorization.compare(0, kBearer.size(), kBearer) != 0) return "none";
+  return "sha256:" + sha256_hex(authorization.substr(kBearer.size())).substr(0, 16);
+}
+
 bool ApiKeys::accepts(const std::string& authorization) const {
-  static const std::string bearer = "Bearer ";
-  if (authorization.compare(0, bearer.size(), bearer) != 0) return false;
-  const std::string given = authorization.substr(bearer.size());
+  if (authorization.compare(0, kBearer.size(), kBearer) != 0) return false;
+  const std::string given = authorization.substr(kBearer.size());
   bool ok = false;
   for (const auto& key : keys_) ok |= equal_in_constant_time(given, key);  // every key, no early exit
   return ok;

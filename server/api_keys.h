@@ -20,6 +20,9 @@ class ApiKeys {
   std::vector<std::string> keys_;
 };
 
+// "sha256:" and the first 16 hex digits of the key's SHA-256: names a key in logs, never the key.
+std::string key_fingerprint(const std::string& authorization);
+
 // a == b without an early exit (the time depends on the lengths only).
 bool equal_in_constant_time(const std::string& a, const std::string& b);
 

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "server/api_error.h"
+#include "server/peer_socket.h"
 #include "server/responses.h"
 
 namespace tessera::server {
@@ -33,16 +34,15 @@ struct Writing {
 
 }  // namespace
 
-HttpServer::HttpServer(ServerOptions options, EngineLoop& loop, Metrics& metrics)
-    : options_(std::move(options)), loop_(loop), metrics_(metrics), http_(std::make_unique<httplib::Server>()) {}
+HttpServer::HttpServer(ServerOptions options, EngineLoop& loop, Metrics& metrics, Router& router, Releases& releases)
+    : options_(std::move(options)), loop_(loop), metrics_(metrics), router_(router), releases_(releases),
+      http_(std::make_unique<httplib::Server>()) {}
 
 HttpServer::~HttpServer() { stop(0); }
 
-void HttpServer::set_model(std::string name, const datasets::Tokenizer* tokenizer, int64_t context) {
+void HttpServer::set_ready(std::string name) {
   model_ = std::move(name);
-  context_ = context;
-  options_.limits.context = context;
-  tokenizer_.store(tokenizer, std::memory_order_release);
+  ready_.store(true, std::memory_order_release);
 }
 
 void HttpServer::start() {
@@ -111,10 +111,14 @@ void HttpServer::routes() {
   s.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) { completion(req, res, false); });
   s.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) { completion(req, res, true); });
   s.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+    // The served name (its primary's context), then NAME@VERSION for each loaded version.
     json data = json::array();
-    if (tokenizer_.load(std::memory_order_acquire)) {
-      data.push_back({{"id", model_}, {"object", "model"}, {"created", 0}, {"owned_by", "tessera"}, {"max_model_len", context_}});
-    }
+    auto entry = [&](const std::string& id, int64_t context) {
+      data.push_back({{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "tessera"}, {"max_model_len", context}});
+    };
+    const auto loaded = ready_.load(std::memory_order_acquire) ? router_.loaded() : std::vector<std::shared_ptr<Version>>{};
+    if (!loaded.empty()) entry(model_, loaded[0]->context);
+    for (const auto& v : loaded) entry(model_ + "@" + v->id, v->context);
     res.set_content(ResponseBuilder::dump({{"object", "list"}, {"data", data}}), "application/json");
   });
   s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
@@ -135,6 +139,7 @@ void HttpServer::routes() {
   auto wrong_method = [](const httplib::Request& req, httplib::Response& res) {
     send_error(res, ApiError(405, "method " + req.method + " is not allowed on " + req.path));
   };
+  admin_routes();
   for (const char* p : {"/v1/completions", "/v1/chat/completions", "/admin/stop"}) {
     s.Get(p, wrong_method).Put(p, wrong_method).Delete(p, wrong_method).Patch(p, wrong_method);
   }
@@ -143,20 +148,41 @@ void HttpServer::routes() {
   }
 }
 
+void HttpServer::admin_routes() {
+  httplib::Server& s = *http_;
+  s.Get("/admin/versions", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(ResponseBuilder::dump(releases_.list()), "application/json");
+  });
+  s.Post(R"(/admin/versions/([a-z]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    const json after = releases_.change(req.matches[1], req.body, key_fingerprint(req.get_header_value("Authorization")));
+    res.set_content(ResponseBuilder::dump(after), "application/json");
+  });
+}
+
 void HttpServer::completion(const httplib::Request& req, httplib::Response& res, bool chat) {
   Writing writing(writing_);
-  const datasets::Tokenizer* tokenizer = tokenizer_.load(std::memory_order_acquire);
-  if (!tokenizer) {
+  if (!ready_.load(std::memory_order_acquire)) {
     ApiError e(503, "the model is loading", "server_error", "", "unavailable");
     e.retry_after_s = 1;
     throw e;
   }
-  auto request = std::make_shared<ApiRequest>(parse_request(req.body, chat, options_.limits));
+  Limits limits = options_.limits;
+  limits.context = router_.max_context();  // checked below against the version's own
+  auto request = std::make_shared<ApiRequest>(parse_request(req.body, chat, limits));
   ApiRequest& r = *request;
-  if (!r.model.empty() && r.model != model_) {
-    throw ApiError(404, fmt::format("The model '{}' does not exist (this server serves '{}')", r.model, model_),
+  // The version: NAME@VERSION pins one; else the router's pick by the route key.
+  std::string pinned;
+  if (r.model.rfind(model_ + "@", 0) == 0) pinned = r.model.substr(model_.size() + 1);
+  const std::shared_ptr<Version> version =
+      router_.pick(r.user.empty() ? req.get_header_value("X-Session-Id") : r.user, pinned);
+  if ((!r.model.empty() && r.model != model_ && pinned.empty()) || !version) {
+    throw ApiError(404, fmt::format("The model '{}' does not exist (this server serves '{}', or '{}@VERSION' for a "
+                                    "loaded version: GET /v1/models)", r.model, model_, model_),
                    "invalid_request_error", "model", "model_not_found");
   }
+  const datasets::Tokenizer* tokenizer = version->tokenizer;
+  const int64_t context = version->context;
+  res.set_header("X-Tessera-Version", version->id);
   std::vector<int32_t> ids = r.prompt_ids;
   if (ids.empty()) {
     for (datasets::TokenId t : tokenizer->encode(r.prompt)) ids.push_back(static_cast<int32_t>(t));
@@ -168,10 +194,10 @@ void HttpServer::completion(const httplib::Request& req, httplib::Response& res,
   for (int32_t id : ids) {
     if (id >= vocab) throw bad_field("prompt", fmt::format("token id {} is outside the vocabulary of {}", id, vocab));
   }
-  if (!r.max_tokens_given) r.params.max_tokens = std::min<int64_t>(chat ? context_ : r.params.max_tokens, context_ - n_prompt);
-  if (n_prompt + std::max<int64_t>(r.params.max_tokens, 1) > context_) {
+  if (!r.max_tokens_given) r.params.max_tokens = std::min<int64_t>(chat ? context : r.params.max_tokens, context - n_prompt);
+  if (n_prompt + std::max<int64_t>(r.params.max_tokens, 1) > context) {
     throw ApiError(400, fmt::format("This model's maximum context length is {} tokens. However, you requested {} tokens "
-                                    "({} in the prompt, {} in the completion).", context_, n_prompt + r.params.max_tokens,
+                                    "({} in the prompt, {} in the completion).", context, n_prompt + r.params.max_tokens,
                                     n_prompt, r.params.max_tokens),
                    "invalid_request_error", prompt_field, "context_length_exceeded");
   }
@@ -188,13 +214,20 @@ void HttpServer::completion(const httplib::Request& req, httplib::Response& res,
     c.params.seed = r.seed_given ? r.params.seed + static_cast<uint64_t>(i) : (uint64_t{random()} << 32 | random());
     choices.push_back(std::move(c));
   }
-  std::shared_ptr<Ticket> ticket = loop_.submit(std::move(choices));
-  auto builder = std::make_shared<ResponseBuilder>(r, *tokenizer, model_, ids);
+  std::shared_ptr<Ticket> ticket = loop_.submit(version->id, std::move(choices));
+  auto builder = std::make_shared<ResponseBuilder>(r, *tokenizer, r.model.empty() ? model_ : r.model, version->id, ids);
 
   if (!r.stream) {
+    // The client may leave while it waits: its choices are cancelled at once (slots and blocks).
+    const int socket = connection_socket(req.remote_addr, req.remote_port, req.local_port);
     std::optional<ApiError> error;
     while (!ticket->finished()) {
-      for (const Event& e : ticket->take(std::chrono::milliseconds(200))) {
+      if (peer_closed(socket)) {
+        loop_.cancel(ticket);
+        send_error(res, ApiError(499, "the client went away", "invalid_request_error"));
+        return;
+      }
+      for (const Event& e : ticket->take(std::chrono::milliseconds(100))) {
         if (e.error_status > 0 && !error) error.emplace(e.error_status, e.error, e.error_status == 408 ? "timeout_error" : "server_error");
         builder->add(e);
       }
@@ -211,9 +244,11 @@ void HttpServer::completion(const httplib::Request& req, httplib::Response& res,
   ++writing_;  // until the stream's releaser runs
   auto opened = std::make_shared<bool>(false);
   res.set_header("Cache-Control", "no-cache");
+  // The provider runs after this handler returns: it holds what the builder refers to (the
+  // request, the version's tokenizer).
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, ticket, builder, opened](size_t, httplib::DataSink& sink) {
+      [this, ticket, builder, opened, request, version](size_t, httplib::DataSink& sink) {
         std::string out;
         if (!*opened) {
           out = builder->open_stream();

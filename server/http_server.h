@@ -1,9 +1,12 @@
 #pragma once
 // The OpenAI-compatible HTTP front (cpp-httplib): POST /v1/completions, /v1/chat/completions,
-// GET /v1/models, /health, /metrics, and POST /admin/stop (a drain; admin key). Handler threads
-// parse and check requests, submit them to the engine loop and write its events back, whole or
-// as server-sent events. Every client mistake is a 4xx with an OpenAI error object; a client that
-// goes away mid-stream has its requests cancelled at once.
+// GET /v1/models, /health, /metrics, and the admin routes (admin key): POST /admin/stop (a
+// drain), GET /admin/versions, POST /admin/versions/{load,canary,promote,rollback}
+// (server/releases.h). Handler threads parse and check requests, pick the version that serves
+// each (server/router.h), submit them to the engine loop and write its events back, whole or as
+// server-sent events; every response names its version (system_fingerprint, X-Tessera-Version).
+// Every client mistake is a 4xx with an OpenAI error object; a client that goes away, mid-stream
+// or while waiting for a whole response, has its requests cancelled at once.
 #include <atomic>
 #include <memory>
 #include <string>
@@ -14,6 +17,8 @@
 #include "server/engine_loop.h"
 #include "server/metrics.h"
 #include "server/protocol.h"
+#include "server/releases.h"
+#include "server/router.h"
 
 namespace httplib {
 class Server;
@@ -35,31 +40,33 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  HttpServer(ServerOptions options, EngineLoop& loop, Metrics& metrics);
+  HttpServer(ServerOptions options, EngineLoop& loop, Metrics& metrics, Router& router, Releases& releases);
   ~HttpServer();
-  // Binds and serves on a thread of its own; /health answers 503 until set_model. Throws
+  // Binds and serves on a thread of its own; /health answers 503 until set_ready. Throws
   // tessera::Error when the address can not be bound.
   void start();
-  // The model is loaded: its name, tokenizer and context.
-  void set_model(std::string name, const datasets::Tokenizer* tokenizer, int64_t context);
+  // The first version is loaded (the router has it): the name clients use.
+  void set_ready(std::string name);
   // Waits (at most wait_s) for responses still being written, then stops listening and joins.
   void stop(double wait_s = 5);
   int port() const { return port_; }
 
  private:
   void routes();
+  void admin_routes();
   // POST /v1/completions (chat false) and /v1/chat/completions.
   void completion(const httplib::Request& req, httplib::Response& res, bool chat);
 
   ServerOptions options_;
   EngineLoop& loop_;
   Metrics& metrics_;
+  Router& router_;
+  Releases& releases_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   int port_ = 0;
   std::string model_;
-  int64_t context_ = 0;
-  std::atomic<const datasets::Tokenizer*> tokenizer_{nullptr};  // set last: the model is ready
+  std::atomic<bool> ready_{false};  // set last: model_ is set
   std::atomic<int> writing_{0};  // responses being produced
 };
 

@@ -15,10 +15,11 @@ std::string sse(const std::string& data) { return "data: " + data + "\n\n"; }
 }  // namespace
 
 ResponseBuilder::ResponseBuilder(const ApiRequest& request, const datasets::Tokenizer& tokenizer, std::string model,
-                                 std::vector<int32_t> prompt_ids)
+                                 std::string version, std::vector<int32_t> prompt_ids)
     : request_(request),
       tokenizer_(tokenizer),
       model_(std::move(model)),
+      version_(std::move(version)),
       id_(fmt::format("{}-{}", request.chat ? "chatcmpl" : "cmpl", g_next_id++)),
       created_(static_cast<int64_t>(std::time(nullptr))),
       prompt_ids_(std::move(prompt_ids)),
@@ -44,7 +45,8 @@ json ResponseBuilder::envelope() const {
           {"object", request_.chat ? (request_.stream ? "chat.completion.chunk" : "chat.completion")
                                    : "text_completion"},
           {"created", created_},
-          {"model", model_}};
+          {"model", model_},
+          {"system_fingerprint", version_}};
 }
 
 json ResponseBuilder::logprobs_json(const std::vector<serve::SampledToken>& lps,

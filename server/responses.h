@@ -17,9 +17,10 @@ namespace tessera::server {
 
 class ResponseBuilder {
  public:
-  // prompt_ids: the prompt's tokens (for echo and usage).
+  // prompt_ids: the prompt's tokens (for echo and usage); version: the version that answers
+  // (every object's system_fingerprint).
   ResponseBuilder(const ApiRequest& request, const datasets::Tokenizer& tokenizer, std::string model,
-                  std::vector<int32_t> prompt_ids);
+                  std::string version, std::vector<int32_t> prompt_ids);
 
   // Streaming: the SSE lines for one event ("" when it carries nothing to send), the opening
   // chunks (chat: the assistant role of every choice) and the closing ones (usage, [DONE]).
@@ -45,12 +46,12 @@ class ResponseBuilder {
   };
   nlohmann::json logprobs_json(const std::vector<serve::SampledToken>& lps,
                                const std::vector<serve::TokenLogprob>* prompt, bool with_prompt_head) const;
-  nlohmann::json envelope() const;  // id, object, created, model
+  nlohmann::json envelope() const;  // id, object, created, model, system_fingerprint
   std::string token_text(int32_t id) const;
 
   const ApiRequest& request_;
   const datasets::Tokenizer& tokenizer_;
-  std::string model_, id_;
+  std::string model_, version_, id_;
   int64_t created_;
   std::vector<int32_t> prompt_ids_;
   std::string echo_text_;

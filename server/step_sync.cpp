@@ -56,10 +56,12 @@ serve::Request request_from(const json& j) {
 std::string encode(const StepChanges& c) {
   if (c.empty()) return {};
   json adds = json::array();
-  for (const auto& r : c.adds) adds.push_back(request_json(r));
+  for (const auto& [version, r] : c.adds) adds.push_back({version, request_json(r)});
+  json j{{"cancels", c.cancels}, {"unloads", c.unloads}, {"adds", adds}, {"stop", c.stop}};
+  if (c.load) j["load"] = {{"id", c.load->id}, {"ckpt", c.load->ref.ckpt}, {"model", c.load->ref.model},
+                           {"tokenizer", c.load->ref.tokenizer}};
   // Stop strings are UTF-8 checked by the HTTP front; replace keeps a blob from ever failing.
-  return json{{"cancels", c.cancels}, {"adds", adds}, {"stop", c.stop}}.dump(-1, ' ', false,
-                                                                              json::error_handler_t::replace);
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 StepChanges decode(const std::string& bytes) {
@@ -68,7 +70,12 @@ StepChanges decode(const std::string& bytes) {
   try {
     const json j = json::parse(bytes);
     j.at("cancels").get_to(c.cancels);
-    for (const json& a : j.at("adds")) c.adds.push_back(request_from(a));
+    j.at("unloads").get_to(c.unloads);
+    for (const json& a : j.at("adds")) c.adds.emplace_back(a.at(0).get<std::string>(), request_from(a.at(1)));
+    if (j.contains("load")) {
+      const json& l = j["load"];
+      c.load = VersionLoad{l.at("id"), {l.at("ckpt"), l.at("model"), l.at("tokenizer")}};
+    }
     j.at("stop").get_to(c.stop);
   } catch (const json::exception& e) {
     TESSERA_FAIL("malformed step changes from rank 0: {}", e.what());
@@ -76,17 +83,42 @@ StepChanges decode(const std::string& bytes) {
   return c;
 }
 
-std::vector<std::variant<int64_t, std::string>> apply(serve::Engine& engine, const StepChanges& c) {
-  for (int64_t id : c.cancels) engine.cancel(id);
-  std::vector<std::variant<int64_t, std::string>> added;
-  for (const serve::Request& r : c.adds) {
+Applied apply(Versions& versions, const StepChanges& c, const VersionLoader& load) {
+  for (const auto& [version, id] : c.cancels) {
+    const auto it = versions.find(version);
+    if (it != versions.end() && it->second->engine) it->second->engine->cancel(id);
+  }
+  for (const auto& version : c.unloads) versions.erase(version);
+  Applied out;
+  if (c.load) {
     try {
-      added.emplace_back(engine.add(r));
-    } catch (const Error& e) {
-      added.emplace_back(std::string(e.what()));
+      versions[c.load->id] = load(*c.load);
+    } catch (const std::exception& e) {
+      out.load_error = e.what();
     }
   }
-  return added;
+  for (const auto& [version, r] : c.adds) {
+    const auto it = versions.find(version);
+    if (it == versions.end()) {
+      out.adds.emplace_back("version " + version + " is not loaded");
+      continue;
+    }
+    if (!it->second->engine) continue;
+    try {
+      out.adds.emplace_back(it->second->engine->add(r));
+    } catch (const Error& e) {
+      out.adds.emplace_back(std::string(e.what()));
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::vector<serve::RequestOutput>>> step_all(Versions& versions) {
+  std::vector<std::pair<std::string, std::vector<serve::RequestOutput>>> out;
+  for (auto& [id, v] : versions) {
+    if (v->engine && !v->engine->idle()) out.emplace_back(id, v->engine->step());
+  }
+  return out;
 }
 
 void lead(const parallel::World& world, const StepChanges& c) {
@@ -95,14 +127,14 @@ void lead(const parallel::World& world, const StepChanges& c) {
   parallel::broadcast_passively(world, bytes);
 }
 
-void follow(const parallel::World& world, serve::Engine* engine) {
+void follow(const parallel::World& world, Versions versions, const VersionLoader& load) {
   for (;;) {
     std::string bytes;
     parallel::broadcast_passively(world, bytes);
     const StepChanges c = decode(bytes);
-    if (engine) apply(*engine, c);
+    apply(versions, c, load);
     if (c.stop) return;
-    if (engine && !engine->idle()) engine->step();
+    step_all(versions);
   }
 }
 

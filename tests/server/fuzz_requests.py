@@ -1,5 +1,6 @@
-# fuzz_requests.py URL N SEED: N mutated requests against a running tessera serve (broken JSON, huge
-# numbers, deep nesting, invalid UTF-8, wrong types and methods, oversized bodies and headers).
+# fuzz_requests.py URL N SEED [ADMIN_KEY]: N mutated requests against a running tessera serve (broken
+# JSON, huge numbers, deep nesting, invalid UTF-8, wrong types and methods, oversized bodies and
+# headers; the admin routes of versions with the admin key, with references that name nothing).
 # Every response must be well-formed HTTP with a status below 500, an OpenAI error object for every
 # 4xx JSON body, valid JSON (or SSE of JSON) for every 2xx; the server must stay up.
 import json
@@ -9,6 +10,7 @@ import sys
 import urllib.parse
 
 url, count, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1
+admin_key = sys.argv[4] if len(sys.argv) > 4 else ""
 u = urllib.parse.urlparse(url)
 rng = random.Random(seed)
 
@@ -18,9 +20,15 @@ BASES = [
     ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 3}),
     ("/v1/chat/completions", {"messages": [{"role": "system", "content": "x"}, {"role": "user", "content": [{"type": "text", "text": "y"}]}],
                               "max_tokens": 2, "stream": True, "logprobs": True, "top_logprobs": 1}),
+    ("/admin/versions/load", {"ref": "/nonexistent/run:best", "version": "v9", "percent": 10}),
+    ("/admin/versions/load", {"model": "/nonexistent.gguf", "tokenizer": "/nonexistent.json"}),
+    ("/admin/versions/canary", {"version": "v9", "percent": 50}),
+    ("/admin/versions/promote", {}),
+    ("/admin/versions/rollback", {"version": "v1"}),
 ]
 FIELDS = ["prompt", "messages", "max_tokens", "temperature", "top_p", "n", "stream", "stop", "seed", "logprobs", "echo",
-          "top_logprobs", "model", "user", "top_k", "min_p", "repetition_penalty", "presence_penalty", "stream_options", "zzz"]
+          "top_logprobs", "model", "user", "top_k", "min_p", "repetition_penalty", "presence_penalty", "stream_options", "zzz",
+          "ref", "version", "percent", "tokenizer"]
 
 
 def weird_value():
@@ -68,6 +76,8 @@ def make_request():
     method, path, headers, body = "POST", "/v1/completions", {"Content-Type": "application/json"}, b""
     if kind <= 4:
         path, body = json_body()
+        if path.startswith("/admin/") and admin_key:
+            headers["Authorization"] = "Bearer " + admin_key
     elif kind == 5:  # deep nesting
         depth = rng.choice([40, 1000, 100000])
         body = (b'{"prompt": ' + b"[" * depth + b"]" * depth + b"}") if rng.random() < 0.5 else b"[" * depth

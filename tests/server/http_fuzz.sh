@@ -9,8 +9,9 @@ work=$(mktemp -d)
 trap 'kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 . "$(dirname "$0")/common.sh"
 make_checkpoint "$config" "$corpus"
-start_server "$work/server.log" -- --max-n 4
-python3 "$(dirname "$0")/fuzz_requests.py" "$url" "$n" "$seed" && ok "$n mutated requests" || fail "fuzz"
+echo sk-fuzz-admin >"$work/admin"
+start_server "$work/server.log" -- --max-n 4 --admin-key-file "$work/admin" --audit-log "$work/audit.jsonl"
+python3 "$(dirname "$0")/fuzz_requests.py" "$url" "$n" "$seed" sk-fuzz-admin && ok "$n mutated requests" || fail "fuzz"
 expect 200 GET /health ""
 stop_server
 grep -i "sanitizer\|runtime error" "$work/server.log" && fail "sanitizer reports"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tessera serve's life on loopback: a client that leaves mid-stream frees its slot and KV blocks at
-# once (/metrics); a request past --request-timeout ends with 408; SIGTERM drains (the running
+# tessera serve's life on loopback: a client that leaves mid-stream, or while it waits for a whole
+# response, frees its slot and KV blocks at once (/metrics); a request past --request-timeout ends with 408; SIGTERM drains (the running
 # stream finishes, new requests get 503, exit 0); a failing engine step ends the running stream with
 # an error event, then /health and new requests answer 503 with Retry-After. Steps are slowed
 # (TESSERA_TEST_STEP_DELAY_MS) so that requests last long enough to be left mid-way.
@@ -35,6 +35,24 @@ running=$(metric tessera:num_requests_running) usage=$(metric tessera:kv_cache_u
 aborted=$(metric 'tessera:request_success_total{finished_reason="abort"}')
 if [ "$running" = 0 ] && [ "$usage" = 0 ] && [ "$aborted" = 1 ]; then ok "a client gone mid-stream frees its slot and blocks"
 else fail "after a disconnect: running=$running kv_usage=$usage aborted=$aborted"; fi
+# The same for a client that leaves while it waits for a whole (non-streamed) response: it is
+# running at 0.4 s (50 tokens take 2 s), its slot and blocks are free 0.4 s after it left.
+python3 - "$url" <<'PY' || fail "the client that leaves a whole response"
+import http.client, sys, time, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port)
+c.request("POST", "/v1/completions", '{"prompt": "Notes", "max_tokens": 50, "ignore_eos": true}', {"Content-Type": "application/json"})
+time.sleep(0.4)
+m = http.client.HTTPConnection(u.hostname, u.port)
+m.request("GET", "/metrics")
+assert "\ntessera:num_requests_running 1\n" in m.getresponse().read().decode(), "the request is not running"
+c.sock.close()
+PY
+sleep 0.4
+running=$(metric tessera:num_requests_running) usage=$(metric tessera:kv_cache_usage_perc)
+aborted=$(metric 'tessera:request_success_total{finished_reason="abort"}')
+if [ "$running" = 0 ] && [ "$usage" = 0 ] && [ "$aborted" = 2 ]; then ok "a client gone before a whole response frees its slot and blocks"
+else fail "after leaving a whole response: running=$running kv_usage=$usage aborted=$aborted"; fi
 # Timeout: 50 tokens at 40 ms take 2 s, more than 1.5 s.
 expect 408 POST /v1/completions '{"prompt": "Notes", "max_tokens": 50, "ignore_eos": true}'
 [ "$(metric 'tessera:request_success_total{finished_reason="timeout"}')" = 1 ] || fail "the timeout is not counted"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tensor-parallel serving over HTTP: `mpirun -np 2 tessera serve` (rank 0 serves HTTP, both ranks
 # step the engine) answers what one process answers, byte for byte: greedy, seeded sampling, n=2,
-# a stream, concurrent requests; SIGUSR1 to mpirun (forwarded to the ranks at once) drains and
+# a stream, concurrent requests, and a second version loaded while serving (on every rank), pinned,
+# then promoted; SIGUSR1 to mpirun (forwarded to the ranks at once) drains and
 # stops both ranks with exit status 0.
 # Usage: http_tp.sh MPIEXEC TESSERA CONFIG CORPUS
 set -u
@@ -10,6 +11,9 @@ work=$(mktemp -d)
 trap 'kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 . "$(dirname "$0")/common.sh"
 make_checkpoint "$config" "$corpus"
+"$tessera" train --config "$config" --run-dir "$work/run2" --set train.steps=3 --set train.seed=8 \
+  --set model.vocab_size=320 --set model.seq_len=64 >"$work/train2.log" 2>&1 || { fail "train run2"; tail -5 "$work/train2.log"; }
+echo sk-admin >"$work/admin"
 
 # answers OUT: the texts of a fixed set of requests, some sent at once.
 answers() {
@@ -34,14 +38,25 @@ answers() {
     "$url/v1/completions" | python3 -c '
 import json, sys
 print("".join(json.loads(l[6:])["choices"][0]["text"] for l in sys.stdin if l.startswith("data: {")))' >>"$out"
+  # A second version: loaded on every rank, pinned, promoted.
+  local admin=(-s -o /dev/null -w '%{http_code}\n' -H 'Authorization: Bearer sk-admin')
+  curl "${admin[@]}" --data-binary "{\"ref\": \"$work/run2\"}" "$url/admin/versions/load" >>"$out"
+  for model in "$work/run@v2" "$work/run@v1"; do
+    curl -s -H 'Content-Type: application/json' --data-binary "{\"model\": \"$model\", \"prompt\": \"Notes\", \"max_tokens\": 16}" \
+      "$url/v1/completions" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["system_fingerprint"], r["choices"][0]["text"])' >>"$out"
+  done
+  curl "${admin[@]}" --data-binary '{}' "$url/admin/versions/promote" >>"$out"
+  curl -s -H 'Content-Type: application/json' --data-binary '{"prompt": "Notes", "max_tokens": 16, "seed": 5, "temperature": 1}' \
+    "$url/v1/completions" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["system_fingerprint"], r["choices"][0]["text"])' >>"$out"
 }
 
-start_server "$work/one.log" --
+start_server "$work/one.log" -- --admin-key-file "$work/admin" --audit-log "$work/audit1.jsonl"
 answers "$work/one.txt"
 stop_server
-start_server "$work/two.log" "$mpiexec" --oversubscribe -np 2 --
+start_server "$work/two.log" "$mpiexec" --oversubscribe -np 2 -- --admin-key-file "$work/admin" --audit-log "$work/audit2.jsonl"
 answers "$work/two.txt"
 stop_server USR1
+grep -q '^v2 ' "$work/one.txt" && [ "$(grep -c '^200$' "$work/one.txt")" = 2 ] || fail "versions: $(cat "$work/one.txt")"
 if [ -s "$work/one.txt" ] && cmp -s "$work/one.txt" "$work/two.txt"; then
   ok "2 ranks answer what one process answers ($(wc -l <"$work/one.txt") answers)"
 else

@@ -9,6 +9,7 @@
 #include "server/api_error.h"
 #include "server/api_keys.h"
 #include "server/protocol.h"
+#include "server/router.h"
 #include "server/step_sync.h"
 
 namespace tessera::server {
@@ -86,19 +87,27 @@ TEST(Protocol, ChatTemplate) {
 
 TEST(StepSync, ChangesRoundTripEveryField) {
   StepChanges c;
-  c.cancels = {3, 9};
+  c.cancels = {{"v1", 3}, {"v2", 9}};
+  c.unloads = {"v1"};
+  c.load = VersionLoad{"v3", {"runs/a:best", "", "tok.json"}};
   serve::Request r;
   r.prompt = {1, 2, 3};
   r.params = {.max_tokens = 5, .temperature = 0.7, .top_k = 4, .top_p = 0.9, .min_p = 0.05, .repetition_penalty = 1.1,
               .presence_penalty = 0.2, .frequency_penalty = 0.3, .seed = 18446744073709551615u, .stop_tokens = {7},
               .ignore_eos = true, .stop = {"\nUser:", "é"}, .logprobs = 2, .prompt_logprobs = true};
-  c.adds = {r, r};
+  c.adds = {{"v2", r}, {"v3", r}};
   c.stop = true;
   const StepChanges d = decode(encode(c));
   EXPECT_EQ(d.cancels, c.cancels);
+  EXPECT_EQ(d.unloads, c.unloads);
+  ASSERT_TRUE(d.load.has_value());
+  EXPECT_EQ(d.load->id, "v3");
+  EXPECT_EQ(d.load->ref.ckpt, "runs/a:best");
+  EXPECT_EQ(d.load->ref.tokenizer, "tok.json");
   ASSERT_EQ(d.adds.size(), 2u);
-  const serve::SamplingParams& p = d.adds[1].params;
-  EXPECT_EQ(d.adds[1].prompt, r.prompt);
+  EXPECT_EQ(d.adds[1].first, "v3");
+  const serve::SamplingParams& p = d.adds[1].second.params;
+  EXPECT_EQ(d.adds[1].second.prompt, r.prompt);
   EXPECT_EQ(p.max_tokens, 5);
   EXPECT_EQ(p.temperature, 0.7);
   EXPECT_EQ(p.top_k, 4);
@@ -134,6 +143,39 @@ TEST(ApiKeys, BearerKeysFromAFile) {
   EXPECT_TRUE(equal_in_constant_time("abc", "abc"));
   EXPECT_FALSE(equal_in_constant_time("abc", "abd"));
   EXPECT_FALSE(equal_in_constant_time("abc", "ab"));
+  EXPECT_EQ(key_fingerprint("Bearer abc"), "sha256:ba7816bf8f01cfea") << "SHA-256 of abc";
+}
+
+TEST(Router, CanaryByBucketPinningPromoteRollback) {
+  EXPECT_EQ(route_bucket(""), 6037) << "FNV-1a 64 offset basis mod 10000";
+  EXPECT_EQ(route_bucket("a"), 1996) << "FNV-1a 64 of 'a' = 0xaf63dc4c8601ec8c";
+  auto version = [](const char* id) {
+    auto v = std::make_shared<Version>();
+    v->id = id;
+    return v;
+  };
+  Router router;
+  router.set_primary(version("v1"));
+  router.add_candidate(version("v2"));
+  EXPECT_EQ(router.pick("a")->id, "v1") << "staged: no traffic";
+  EXPECT_EQ(router.pick("", "v2")->id, "v2") << "pinned";
+  EXPECT_EQ(router.pick("", "v9"), nullptr);
+  router.set_canary("v2", 20);
+  EXPECT_EQ(router.pick("a")->id, "v2") << "bucket 1996 < 2000";
+  router.set_canary("v2", 19.96);
+  EXPECT_EQ(router.pick("a")->id, "v1") << "bucket 1996 >= 1996";
+  EXPECT_THROW(router.set_canary("v1", 5), ApiError) << "the primary is no canary";
+  EXPECT_THROW(router.set_canary("v9", 5), ApiError);
+  EXPECT_EQ(router.list()["versions"][1]["traffic_percent"], 19.96);
+  EXPECT_EQ(router.promote("v2")->id, "v1");
+  EXPECT_EQ(router.pick("a")->id, "v2");
+  EXPECT_EQ(router.candidate_id(), "");
+  router.add_candidate(version("v3"));
+  router.set_canary("v3", 100);
+  EXPECT_EQ(router.pick("zzz")->id, "v3");
+  EXPECT_EQ(router.rollback("v3")->id, "v3");
+  EXPECT_EQ(router.pick("zzz")->id, "v2");
+  EXPECT_EQ(router.loaded().size(), 1u);
 }
 
 }  // namespace
