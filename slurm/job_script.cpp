@@ -83,10 +83,10 @@ echo "tessera: job $SLURM_JOB_ID on $SLURM_JOB_NODELIST, restart ${{SLURM_RESTAR
     out += fmt::format("srun --mpi=pmix --kill-on-bad-exit=1 \"$tessera\" {}\n", args);
   } else {
     // mpirun learns of a lost node only by TCP keepalive on its links to the other nodes' daemons
-    // (Open MPI's default: 8 minutes). These end such a job 2-4 s after the ranks' collective
-    // deadline has named the missing ranks, and before the ranks' own abort, 5 s after it, which
-    // would stall in the dead link (docs/slurm.md, "Faults").
-    const int64_t interval = static_cast<int64_t>(s.collective_timeout_s + 3) / 2;  // 2 probes: T+2..T+3 s
+    // (Open MPI's default: 8 minutes). These end such a job 1-2 s after the ranks' collective
+    // deadline has named the missing ranks, and 3-4 s before the ranks' own abort, 5 s after it,
+    // which would stall in the dead link (docs/slurm.md, "Faults").
+    const int64_t interval = static_cast<int64_t>(s.collective_timeout_s + 1) / 2;  // 1 s idle + 2 probes: T+1..T+2 s
     out += fmt::format("export OMPI_MCA_oob_tcp_keepalive_time=${{OMPI_MCA_oob_tcp_keepalive_time:-1}}\n"
                        "export OMPI_MCA_oob_tcp_keepalive_intvl=${{OMPI_MCA_oob_tcp_keepalive_intvl:-{}}}\n"
                        "export OMPI_MCA_oob_tcp_keepalive_probes=${{OMPI_MCA_oob_tcp_keepalive_probes:-2}}\n",

@@ -13,6 +13,14 @@ trap 'kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 make_checkpoint "$config" "$corpus"
 long='{"prompt": "Notes", "max_tokens": 50, "ignore_eos": true, "stream": true}'
 metric() { curl -s "$url/metrics" | sed -n "s/^$1 //p"; }
+# expect_freed ABORTED WHO: nothing runs, no KV block is held, ABORTED requests ended as aborted.
+expect_freed() {
+  local running usage aborted
+  running=$(metric tessera:num_requests_running) usage=$(metric tessera:kv_cache_usage_perc)
+  aborted=$(metric 'tessera:request_success_total{finished_reason="abort"}')
+  if [ "$running" = 0 ] && [ "$usage" = 0 ] && [ "$aborted" = "$1" ]; then ok "$2 frees its slot and blocks"
+  else fail "$2: running=$running kv_usage=$usage aborted=$aborted"; fi
+}
 
 export TESSERA_TEST_STEP_DELAY_MS=40
 start_server "$work/server.log" -- --request-timeout 1.5
@@ -31,10 +39,7 @@ while seen < 2:
 c.sock.close()
 PY
 sleep 0.5
-running=$(metric tessera:num_requests_running) usage=$(metric tessera:kv_cache_usage_perc)
-aborted=$(metric 'tessera:request_success_total{finished_reason="abort"}')
-if [ "$running" = 0 ] && [ "$usage" = 0 ] && [ "$aborted" = 1 ]; then ok "a client gone mid-stream frees its slot and blocks"
-else fail "after a disconnect: running=$running kv_usage=$usage aborted=$aborted"; fi
+expect_freed 1 "a client gone mid-stream"
 # The same for a client that leaves while it waits for a whole (non-streamed) response: it is
 # running at 0.4 s (50 tokens take 2 s), its slot and blocks are free 0.4 s after it left.
 python3 - "$url" <<'PY' || fail "the client that leaves a whole response"
@@ -49,10 +54,7 @@ assert "\ntessera:num_requests_running 1\n" in m.getresponse().read().decode(), 
 c.sock.close()
 PY
 sleep 0.4
-running=$(metric tessera:num_requests_running) usage=$(metric tessera:kv_cache_usage_perc)
-aborted=$(metric 'tessera:request_success_total{finished_reason="abort"}')
-if [ "$running" = 0 ] && [ "$usage" = 0 ] && [ "$aborted" = 2 ]; then ok "a client gone before a whole response frees its slot and blocks"
-else fail "after leaving a whole response: running=$running kv_usage=$usage aborted=$aborted"; fi
+expect_freed 2 "a client gone before a whole response"
 # Timeout: 50 tokens at 40 ms take 2 s, more than 1.5 s.
 expect 408 POST /v1/completions '{"prompt": "Notes", "max_tokens": 50, "ignore_eos": true}'
 [ "$(metric 'tessera:request_success_total{finished_reason="timeout"}')" = 1 ] || fail "the timeout is not counted"

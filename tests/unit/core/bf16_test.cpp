@@ -7,24 +7,18 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
-#include <random>
 #include <vector>
 
 #include "core/cpu/gemm.h"
 #include "core/cpu/linear_bf16.h"
 #include "core/cpu/rowwise_tiles.h"
 #include "core/cpu/vec_math.h"
+#include "tests/support/random.h"
 
 namespace tessera::core::cpu {
 namespace {
 
-std::vector<float> normal(size_t n, uint64_t seed, float scale = 1.0f) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using tessera::testing_support::randn;
 
 TEST(Bf16, RoundsHalfToEvenAndFlushesDenormals) {
   EXPECT_EQ(to_bf16(1.0f), 0x3F80);
@@ -48,8 +42,8 @@ std::vector<float> run(const Bf16Weight& w, const std::vector<float>& x, const s
 
 TEST(Bf16, KernelsAgreeBitwiseAndRowsDoNotDependOnTheBatch) {
   const int64_t C = 100, OC = 71, N = 9;  // C not a multiple of 32, OC not of the tile
-  const auto wf = normal(static_cast<size_t>(OC * C), 1, 0.05f), x = normal(static_cast<size_t>(N * C), 2);
-  const auto bias = normal(static_cast<size_t>(OC), 3), res = normal(static_cast<size_t>(N * OC), 4);
+  const auto wf = randn(static_cast<size_t>(OC * C), 1, 0.05f), x = randn(static_cast<size_t>(N * C), 2);
+  const auto bias = randn(static_cast<size_t>(OC), 3), res = randn(static_cast<size_t>(N * OC), 4);
   const Bf16Weight w = to_bf16_weight(wf.data(), OC, C);
   const auto portable = run(w, x, bias, res, N, Bf16Isa::portable);
   if (bf16_isa_supported(Bf16Isa::avx512_bf16)) {
@@ -77,7 +71,7 @@ TEST(Bf16, KernelsAgreeBitwiseAndRowsDoNotDependOnTheBatch) {
 TEST(RowwiseTiles, F32TilesSumInTheOneRowOrder) {
   if (!rowwise::have_avx512f()) GTEST_SKIP() << "no AVX-512 on this CPU";
   const int64_t K = 70, N = 7, M = 6;  // K: four 16-wide steps and a tail of 6
-  const auto a = normal(static_cast<size_t>(M * K), 5), b = normal(static_cast<size_t>(N * K), 6);
+  const auto a = randn(static_cast<size_t>(M * K), 5), b = randn(static_cast<size_t>(N * K), 6);
   std::vector<float> got(static_cast<size_t>(M * N));
   gemm_nt_rowwise<float>(M, N, K, a.data(), K, b.data(), K, got.data(), N, false);
   for (int64_t i = 0; i < M; ++i) {

@@ -10,7 +10,6 @@
 
 #include <cmath>
 #include <limits>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -18,19 +17,14 @@
 #include "core/cpu/gemm_bf16.h"
 #include "core/cpu/linear.h"
 #include "core/dtype.h"
+#include "tests/support/random.h"
 
 using namespace tessera::core;
 using namespace tessera::core::cpu;
 
 namespace {
 
-std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> nd(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = nd(gen);
-  return v;
-}
+using tessera::testing_support::randn;
 
 std::vector<uint16_t> rounded(const std::vector<float>& x) {
   std::vector<uint16_t> out(x.size());
@@ -49,7 +43,7 @@ constexpr double kU24 = 1.0 / (1 << 24);
 }  // namespace
 
 TEST(GemmBf16, RoundingEqualsScalarConversionBitForBit) {
-  std::vector<float> x = random_floats(100003, 1, 3.0f);
+  std::vector<float> x = randn(100003, 1, 3.0f);
   const float specials[] = {0.0f, -0.0f, std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
                             std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::denorm_min(),
                             1.00390625f /* 1 + 2^-8: a tie, rounds to even 1 */, 1.01171875f /* tie, rounds up */,
@@ -62,7 +56,7 @@ TEST(GemmBf16, RoundingEqualsScalarConversionBitForBit) {
   EXPECT_TRUE(std::isnan(value(got[x.size() - 5])));
 
   const int64_t rows = 37, cols = 53;
-  const std::vector<float> m = random_floats(static_cast<size_t>(rows * cols), 2);
+  const std::vector<float> m = randn(static_cast<size_t>(rows * cols), 2);
   std::vector<uint16_t> t(m.size());
   round_to_bf16_transposed(t.data(), m.data(), rows, cols);
   for (int64_t r = 0; r < rows; ++r) {
@@ -75,9 +69,9 @@ TEST(GemmBf16, ExactProductOfBf16InputsUpToF32Accumulation) {
   for (bool trans_b : {false, true}) {
     for (bool accumulate : {false, true}) {
       const int64_t lda = K + pad, ldb = (trans_b ? K : N) + pad, ldc = N + pad;
-      const auto A = rounded(random_floats(static_cast<size_t>(M * lda), 3));
-      const auto B = rounded(random_floats(static_cast<size_t>((trans_b ? N : K) * ldb), 4));
-      const std::vector<float> C0 = random_floats(static_cast<size_t>(M * ldc), 5);
+      const auto A = rounded(randn(static_cast<size_t>(M * lda), 3));
+      const auto B = rounded(randn(static_cast<size_t>((trans_b ? N : K) * ldb), 4));
+      const std::vector<float> C0 = randn(static_cast<size_t>(M * ldc), 5);
       std::vector<float> C = C0;
       gemm_bf16(trans_b, M, N, K, A.data(), lda, B.data(), ldb, accumulate, C.data(), ldc);
       for (int64_t i = 0; i < M; ++i) {
@@ -99,9 +93,9 @@ TEST(GemmBf16, ExactProductOfBf16InputsUpToF32Accumulation) {
 // The bf16 linear layer's three products against f64 on the f32 operands.
 TEST(GemmBf16, LinearLayerWithinBf16RoundingOfTheF32Products) {
   const int64_t N = 33, C = 96, OC = 80;
-  const auto x = random_floats(static_cast<size_t>(N * C), 6), w = random_floats(static_cast<size_t>(OC * C), 7, 0.1f);
-  const auto bias = random_floats(static_cast<size_t>(OC), 8), res = random_floats(static_cast<size_t>(N * OC), 9);
-  const auto dout = random_floats(static_cast<size_t>(N * OC), 10);
+  const auto x = randn(static_cast<size_t>(N * C), 6), w = randn(static_cast<size_t>(OC * C), 7, 0.1f);
+  const auto bias = randn(static_cast<size_t>(OC), 8), res = randn(static_cast<size_t>(N * OC), 9);
+  const auto dout = randn(static_cast<size_t>(N * OC), 10);
   const std::vector<uint16_t> wb = rounded(w);
   const double rel = std::ldexp(1.01, -8);
 

@@ -3,22 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include "core/cpu/gemm.h"
+#include "tests/support/random.h"
 
 using namespace tessera::core::cpu;
 
 namespace {
 
-std::vector<double> random_vec(size_t n, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> nd;
-  std::vector<double> v(n);
-  for (double& x : v) x = nd(gen);
-  return v;
-}
+using tessera::testing_support::randn;
 
 std::vector<float> to_float(const std::vector<double>& v) { return {v.begin(), v.end()}; }
 
@@ -29,9 +23,9 @@ TEST(Gemm, FloatMatchesDoubleReference) {
   for (bool ta : {false, true}) {
     for (bool tb : {false, true}) {
       const int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
-      auto A = random_vec(static_cast<size_t>((ta ? K : M) * lda), 1);
-      auto B = random_vec(static_cast<size_t>((tb ? N : K) * ldb), 2);
-      auto C = random_vec(static_cast<size_t>(M * ldc), 3);
+      auto A = randn<double>(static_cast<size_t>((ta ? K : M) * lda), 1);
+      auto B = randn<double>(static_cast<size_t>((tb ? N : K) * ldb), 2);
+      auto C = randn<double>(static_cast<size_t>(M * ldc), 3);
       auto Af = to_float(A), Bf = to_float(B), Cf = to_float(C);
       gemm<double>(ta, tb, M, N, K, 0.5, A.data(), lda, B.data(), ldb, 2.0, C.data(), ldc);
       gemm<float>(ta, tb, M, N, K, 0.5f, Af.data(), lda, Bf.data(), ldb, 2.0f, Cf.data(), ldc);
@@ -40,7 +34,7 @@ TEST(Gemm, FloatMatchesDoubleReference) {
       for (int64_t k = 0; k < K; ++k) {
         ref += (ta ? A[k * lda + 5] : A[5 * lda + k]) * (tb ? B[7 * ldb + k] : B[k * ldb + 7]);
       }
-      const double c57 = random_vec(static_cast<size_t>(M * ldc), 3)[5 * ldc + 7];
+      const double c57 = randn<double>(static_cast<size_t>(M * ldc), 3)[5 * ldc + 7];
       EXPECT_NEAR(C[5 * ldc + 7], 0.5 * ref + 2.0 * c57, 1e-12);
       for (int64_t i = 0; i < M; ++i) {
         for (int64_t j = 0; j < N; ++j) {
@@ -62,8 +56,8 @@ TEST(Gemm, RowwiseIsBatchInvariantBitwise) {
   // K not a multiple of the 16 lanes: the tail is covered; N = 64 + 32: a full column block and a
   // partial one.
   const int64_t N = 96, K = 203;
-  auto W = to_float(random_vec(static_cast<size_t>(N * K), 4));
-  auto X = to_float(random_vec(static_cast<size_t>(64 * K), 5));
+  auto W = to_float(randn<double>(static_cast<size_t>(N * K), 4));
+  auto X = to_float(randn<double>(static_cast<size_t>(64 * K), 5));
   std::vector<float> one(static_cast<size_t>(N));
   gemm_nt_rowwise<float>(1, N, K, X.data(), K, W.data(), K, one.data(), N, false);
   for (int64_t M : {2, 3, 17, 64}) {

@@ -6,7 +6,6 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include "core/cpu/linear_int8.h"
@@ -14,19 +13,14 @@
 #include "core/cuda/linear_int8.h"
 #include "core/device.h"
 #include "tests/support/gpu.h"
+#include "tests/support/random.h"
 
 using namespace tessera::core;
 using Vec = std::vector<float>;
 
 namespace {
 
-Vec randn(size_t n, uint32_t seed, float sd = 1.0f) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> nd(0.0f, sd);
-  Vec v(n);
-  for (float& x : v) x = nd(gen);
-  return v;
-}
+using tessera::testing_support::randn;
 
 Tensor upload(const Vec& v, const Shape& shape) {
   Tensor t = Tensor::empty(shape, DType::f32);

@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <random>
 #include <vector>
 
 #include "core/cpu/activations.h"
@@ -22,19 +21,14 @@
 #include "core/cuda/ops.h"
 #include "core/device.h"
 #include "tests/support/gpu.h"
+#include "tests/support/random.h"
 
 using namespace tessera::core;
 using Vec = std::vector<float>;
 
 namespace {
 
-Vec randn(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> nd(0.0f, scale);
-  Vec v(n);
-  for (float& x : v) x = nd(gen);
-  return v;
-}
+using tessera::testing_support::randn;
 
 // The values a bf16 tensor would hold: the CPU reference then sees the same inputs as the GPU.
 Vec rounded(const Vec& v, DType dt) {

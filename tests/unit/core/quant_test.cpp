@@ -8,26 +8,20 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include "core/cpu/linear.h"
 #include "core/cpu/linear_int8.h"
 #include "core/cpu/quant.h"
 #include "core/error.h"
+#include "tests/support/random.h"
 
 using namespace tessera::core::cpu;
 using Vec = std::vector<float>;
 
 namespace {
 
-Vec randn(size_t n, uint32_t seed, float sd = 1.0f) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> nd(0.0f, sd);
-  Vec v(n);
-  for (float& x : v) x = nd(gen);
-  return v;
-}
+using tessera::testing_support::randn;
 
 std::vector<Int8Isa> supported_isas() {
   std::vector<Int8Isa> isas;

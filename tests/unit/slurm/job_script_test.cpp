@@ -56,9 +56,9 @@ TEST(JobScript, MpirunGetsTheSignalThroughTheBatchShell) {
   j.collective_timeout_s = 60;
   const std::string s = render_job_script(j);
   EXPECT_TRUE(has(s, "#SBATCH --signal=B:USR1@120\n")) << s;
-  // A lost node: mpirun drops the link after 2 unanswered keepalive probes 31 s apart, past the
+  // A lost node: mpirun drops the link after 2 unanswered keepalive probes 30 s apart, past the
   // 60 s deadline of a collective begun at the cut, before the ranks' abort 5 s later.
-  EXPECT_TRUE(has(s, "export OMPI_MCA_oob_tcp_keepalive_intvl=${OMPI_MCA_oob_tcp_keepalive_intvl:-31}\n")) << s;
+  EXPECT_TRUE(has(s, "export OMPI_MCA_oob_tcp_keepalive_intvl=${OMPI_MCA_oob_tcp_keepalive_intvl:-30}\n")) << s;
   EXPECT_TRUE(has(s, "mpirun -np $SLURM_NTASKS --map-by ppr:4:node")) << s;
   EXPECT_TRUE(has(s, "trap 'kill -USR1 $launcher' USR1")) << s;
 }
