@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -186,8 +187,25 @@ void write_shard(const std::string& path, const ShardMeta& meta, std::span<const
   TESSERA_CHECK(H5Fclose(file.release()) >= 0, "HDF5: cannot finish writing {} (disk full?)", path);
 }
 
+namespace {
+
+// HDF5 as Debian builds it (without its thread-safe option) keeps library-wide state: readers on
+// several threads of one process (in-process ranks) take turns.
+std::recursive_mutex& hdf5_turn() {
+  static std::recursive_mutex turn;
+  return turn;
+}
+
+}  // namespace
+
 struct ShardReader::Handles {
   h5::Handle file, tokens, offsets;
+  ~Handles() {
+    std::lock_guard turn(hdf5_turn());
+    offsets.reset();
+    tokens.reset();
+    file.reset();
+  }
 };
 
 ShardReader::~ShardReader() = default;
@@ -195,6 +213,7 @@ ShardReader::ShardReader(ShardReader&&) noexcept = default;
 ShardReader& ShardReader::operator=(ShardReader&&) noexcept = default;
 
 ShardReader::ShardReader(const std::string& path) : path_(path), h5_(std::make_unique<Handles>()) {
+  std::lock_guard turn(hdf5_turn());
   std::error_code ec;
   TESSERA_CHECK(std::filesystem::is_regular_file(path, ec), "token shard {} does not exist", path);
   h5::QuietErrors quiet;
@@ -241,6 +260,7 @@ ShardReader::ShardReader(const std::string& path) : path_(path), h5_(std::make_u
 }
 
 void ShardReader::read_tokens(uint64_t start, size_t count, int32_t* out) const {
+  std::lock_guard turn(hdf5_turn());
   TESSERA_CHECK(start <= num_tokens_ && count <= num_tokens_ - start,
                 "{}: tokens [{}, {}) are outside the shard's {} tokens", path_, start, start + count, num_tokens_);
   if (count == 0) return;
@@ -260,6 +280,7 @@ std::vector<int32_t> ShardReader::read_all_tokens() const {
 }
 
 std::vector<int64_t> ShardReader::read_doc_offsets() const {
+  std::lock_guard turn(hdf5_turn());
   std::vector<int64_t> offsets(num_documents_);
   if (offsets.empty()) return offsets;
   h5::QuietErrors quiet;

@@ -45,7 +45,8 @@ void write_shard(const std::string& path, const ShardMeta& meta, std::span<const
                  std::span<const int64_t> doc_offsets);
 
 // Reads a shard written by write_shard; a clear error for a missing, non-HDF5, truncated or
-// foreign file. Not safe for concurrent use from several threads.
+// foreign file. One reader is not safe for concurrent use from several threads; readers on
+// several threads take turns in HDF5 (which Debian builds without its thread-safe option).
 class ShardReader {
  public:
   explicit ShardReader(const std::string& path);
