@@ -6,7 +6,8 @@
 # Usage: serve_vs_llama_server.sh MODEL.gguf [LLAMA_BIN_DIR]
 #   LLAMA_BIN_DIR: where llama-server is (default /work/llama-native/bin, see build_llama_native.sh).
 # Env: THREADS (default 2), WEIGHTS (tessera's --weights, default f32), CONCURRENCY (default 1,4,16),
-#      PROMPT (default 32), GEN (default 32), REQUESTS (default 32), PORT (default 8391).
+#      PROMPT (default 32), GEN (default 32), REQUESTS (default 32), PORT (default 8391; llama-server
+#      takes PORT+1).
 set -eu
 model=${1:?usage: serve_vs_llama_server.sh MODEL.gguf [LLAMA_BIN_DIR]}
 bin=${2:-/work/llama-native/bin}
@@ -42,6 +43,7 @@ bench m
 kill "$server"; wait "$server" 2>/dev/null || true
 
 echo "== llama-server ($t threads, $slots slots)"
+port=$((port + 1))  # the first server's socket may linger in TIME_WAIT
 "$bin/llama-server" -m "$model" --host 127.0.0.1 --port "$port" -t "$t" -np "$slots" -c $((slots * (p + g + 16))) \
   --alias m >"$log" 2>&1 &
 server=$!

@@ -2,10 +2,7 @@
 // Compiled for the baseline with per-function target attributes, chosen at run time.
 #include <immintrin.h>
 
-#include <functional>
-
 #include "core/cpu/rowwise_tiles.h"
-#include "core/cpu/vec_math.h"
 
 #define TESSERA_AVX512F __attribute__((target("avx512f")))
 #define TESSERA_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
@@ -33,11 +30,50 @@ bool have_avx512_bf16() {
 
 namespace {
 
-// The 16 lanes of v summed as reduce_lanes' tree.
-TESSERA_AVX512F inline float reduce_tree(__m512 v) {
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, v);
-  return reduce_lanes(lanes, std::plus<float>());
+// The 16 lanes of each of v[0..16) summed as reduce_lanes' halving tree (lane l with l + 8, then
+// l + 4, l + 2, l + 1), all 16 trees at once: each level adds the same pairs of partial sums as the
+// scalar tree, packed two inputs per vector by shuffles (float addition commutes, so the bits are
+// the scalar tree's). Lane l of the result is the sum of v[l].
+TESSERA_AVX512F inline __m512 reduce_trees(const __m512 (&v)[16]) {
+  // Input order so that the result comes out in lane order: the levels below leave the sum of
+  // input q + 4m in lane 4q + m.
+  // (The maskz forms with every lane kept: GCC 12's plain forms trip -Wuninitialized.)
+  constexpr __mmask16 all = 0xFFFF;
+  __m512 u[8], w[4], z[2];
+  for (int i = 0; i < 8; ++i) {  // lanes l + l+8: two inputs' 8 partial sums per vector
+    const int a = 2 * i, b = 2 * i + 1;
+    const __m512 va = v[4 * (a % 4) + a / 4], vb = v[4 * (b % 4) + b / 4];
+    u[i] = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(all, va, vb, 0x44), _mm512_maskz_shuffle_f32x4(all, va, vb, 0xEE));
+  }
+  for (int i = 0; i < 4; ++i) {  // + l+4: four inputs' 4 partial sums, one input per 128-bit quad
+    w[i] = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(all, u[2 * i], u[2 * i + 1], 0x88),
+                         _mm512_maskz_shuffle_f32x4(all, u[2 * i], u[2 * i + 1], 0xDD));
+  }
+  for (int i = 0; i < 2; ++i) {  // + l+2: within each quad, two inputs' 2 partial sums
+    z[i] = _mm512_add_ps(_mm512_maskz_shuffle_ps(all, w[2 * i], w[2 * i + 1], 0x44),
+                         _mm512_maskz_shuffle_ps(all, w[2 * i], w[2 * i + 1], 0xEE));
+  }
+  // + l+1: within each quad, four inputs' sums
+  return _mm512_add_ps(_mm512_maskz_shuffle_ps(all, z[0], z[1], 0x88), _mm512_maskz_shuffle_ps(all, z[0], z[1], 0xDD));
+}
+
+// out[r * ldo + j] = the tree sum of acc[r][j].
+template <int R, int J>
+TESSERA_AVX512F inline void store_sums(float* out, int64_t ldo, const __m512 (&acc)[R][J]) {
+  __m512 v[16];
+  for (int i = 0; i < 16; ++i) v[i] = _mm512_setzero_ps();
+  _Pragma("GCC unroll 4")
+  for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < J; ++j) v[4 * r + j] = acc[r][j];
+  }
+  alignas(64) float sums[16];
+  _mm512_store_ps(sums, reduce_trees(v));
+  _Pragma("GCC unroll 4")
+  for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < J; ++j) out[r * ldo + j] = sums[4 * r + j];
+  }
 }
 
 // One row (decode at batch 1) streams each weight once: the hardware prefetcher alone leaves the
@@ -62,7 +98,7 @@ TESSERA_AVX512F void f32_tile(float* out, int64_t ldo, const float* x, int64_t l
   }
   for (int64_t k = 0; k < K; k += 16) {
     const __mmask16 m = K - k >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (K - k)) - 1);
-    if constexpr (R == 1) prefetch_next_tile(w, ldw, J, k);
+    prefetch_next_tile(w, ldw, J, k);
     __m512 wv[J];
     _Pragma("GCC unroll 4")
     for (int j = 0; j < J; ++j) wv[j] = _mm512_maskz_loadu_ps(m, w + j * ldw + k);
@@ -73,11 +109,7 @@ TESSERA_AVX512F void f32_tile(float* out, int64_t ldo, const float* x, int64_t l
       for (int j = 0; j < J; ++j) acc[r][j] = _mm512_fmadd_ps(xv, wv[j], acc[r][j]);
     }
   }
-  _Pragma("GCC unroll 4")
-  for (int r = 0; r < R; ++r) {
-    _Pragma("GCC unroll 4")
-    for (int j = 0; j < J; ++j) out[r * ldo + j] = reduce_tree(acc[r][j]);
-  }
+  store_sums<R, J>(out, ldo, acc);
 }
 
 template <int R, int J>
@@ -101,11 +133,7 @@ TESSERA_AVX512BF16 void bf16_tile(float* out, int64_t ldo, const uint16_t* x, in
       for (int j = 0; j < J; ++j) acc[r][j] = _mm512_dpbf16_ps(acc[r][j], xv, wv[j]);
     }
   }
-  _Pragma("GCC unroll 4")
-  for (int r = 0; r < R; ++r) {
-    _Pragma("GCC unroll 4")
-    for (int j = 0; j < J; ++j) out[r * ldo + j] = reduce_tree(acc[r][j]);
-  }
+  store_sums<R, J>(out, ldo, acc);
 }
 
 // The instantiation for (R, J), R and J in [1, 4].

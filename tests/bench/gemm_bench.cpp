@@ -83,6 +83,9 @@ BENCHMARK(BM_Sgemm)
     // attention, per (sequence, head): T=256, D=64
     ->Args({256, 256, 64, 0, 1})      // scores q @ k^T
     ->Args({256, 64, 256, 0, 0})      // p @ v
+    // serving, GPT-2 124M: 16 decoding sequences through mlp.up; a 512-token prefill
+    ->Args({16, 3072, 768, 0, 1})
+    ->Args({512, 3072, 768, 0, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
@@ -91,6 +94,8 @@ BENCHMARK(BM_RowwiseNT)
     ->Args({1, 768, 256})     // decode one token through qkv
     ->Args({1, 50304, 768})   // decode one token through GPT-2 124M's lm head (154 MB: from memory)
     ->Args({256, 768, 256})   // prefill 256 tokens
+    ->Args({16, 3072, 768})   // 16 decoding sequences through GPT-2 124M's mlp.up
+    ->Args({512, 3072, 768})  // a 512-token prefill through it
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
