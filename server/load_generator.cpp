@@ -103,7 +103,9 @@ LoadResult run_load(const LoadOptions& o, int64_t concurrency) {
   TESSERA_CHECK(concurrency >= 1 && o.requests >= 1 && o.prompt_len >= 1 && o.gen_len >= 1,
                 "concurrency, requests, prompt and generation lengths must be >= 1");
   const std::string model = o.model.empty() ? first_model(o) : o.model;
-  std::mt19937_64 rng(o.seed);
+  // Prompts of this concurrency's own: a server's prompt cache (llama-server keeps each slot's last
+  // prompt) must not serve one concurrency's run from an earlier one's.
+  std::mt19937_64 rng(o.seed * 1000003 + static_cast<uint64_t>(concurrency));
   std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(o.requests));
   for (auto& p : prompts) {
     for (int64_t i = 0; i < o.prompt_len; ++i) p.push_back(static_cast<int32_t>(rng() % static_cast<uint64_t>(o.vocab)));
