@@ -96,6 +96,7 @@ BENCHMARK(BM_RowwiseNT)
     ->Args({256, 768, 256})   // prefill 256 tokens
     ->Args({16, 3072, 768})   // 16 decoding sequences through GPT-2 124M's mlp.up
     ->Args({512, 3072, 768})  // a 512-token prefill through it
+    ->Args({512, 768, 3072})  // and through mlp.down (a long K)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
