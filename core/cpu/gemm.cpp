@@ -126,28 +126,63 @@ TESSERA_SIMD_CLONES static void dot_fixed_order_x4(T* out, const T* a, const T* 
   out[3] = reduce_lanes(acc3, std::plus<T>());
 }
 
+// Cache blocking that leaves every product's order alone: threads split the columns (weights) in
+// blocks of kColBlock rows of B, so each weight row is read from memory by one thread once.
+constexpr int64_t kColBlock = 64;
+
+// Several row tiles run K in chunks of kChunk: a chunk of the row tile's rows of A (16 x 2 KB) and
+// of four weight rows stay in L1 while every tile of the block passes over them. At K = 3072
+// (GPT-2's mlp.down) whole rows left both operands in L2 (one core: 64-84 GFLOP/s, chunked 100-122).
+constexpr int64_t kChunk = 512;
+
+constexpr int64_t kRowTile = 16;  // rows of A per pass over a block of B
+
+// Rows [i0, i1) (at most kRowTile) x columns [j0, j1) (at most kColBlock) of C = A @ B^T on AVX-512
+// 4 x 4 register tiles: the bits of rowwise_block's loops. store(i, j, value) writes C.
+template <typename Store>
+static void rowwise_tiles_avx512(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t K, const float* A,
+                                 int64_t lda, const float* B, int64_t ldb, const Store& store) {
+  using rowwise::kTileCols, rowwise::kTileRows;
+  // The lanes of every tile between chunks: (j1 - j0) / 4 x (i1 - i0) / 4 tiles of 16 sums x 16.
+  alignas(64) float lanes[kColBlock / kTileCols][kRowTile / kTileRows][kTileRows * kTileCols * 16];
+  // The chunk of A's rows, copied at a stride that is no multiple of 4 KB: rows 3 or 12 KB apart
+  // fell into the same L1 sets and evicted each other.
+  alignas(64) float xs[kRowTile][kChunk + 16];
+  const bool copy = i1 - i0 > kTileRows;  // one row tile: whole rows stream best
+  const int64_t chunk = copy ? kChunk : K;
+  for (int64_t k0 = 0; k0 < K; k0 += chunk) {
+    const int64_t k1 = std::min(K, k0 + chunk);
+    if (copy) {
+      for (int64_t i = i0; i < i1; ++i) std::copy(A + i * lda + k0, A + i * lda + k1, xs[i - i0]);
+    }
+    for (int64_t j = j0; j < j1; j += kTileCols) {
+      const int64_t nj = std::min(kTileCols, j1 - j);
+      for (int64_t i = i0; i < i1; i += kTileRows) {
+        const int64_t ni = std::min(kTileRows, i1 - i);
+        float d[kTileRows * kTileCols];
+        rowwise::tile_f32_avx512_chunk(d, kTileCols, lanes[(j - j0) / kTileCols][(i - i0) / kTileRows],
+                                       copy ? xs[i - i0] : A + i * lda + k0, copy ? kChunk + 16 : lda,
+                                       B + j * ldb + k0, ldb, ni, nj, k1 - k0, k0 == 0, k1 == K);
+        if (k1 < K) continue;
+        for (int64_t r = 0; r < ni; ++r) {
+          for (int64_t c = 0; c < nj; ++c) store(i + r, j + c, d[r * kTileCols + c]);
+        }
+      }
+    }
+  }
+}
+
 // Columns [j0, j1) of C = A @ B^T (see gemm_nt_rowwise), on the calling thread: tiles of kRowTile
 // rows of A pass over the block of B's rows while it stays in cache, four weight rows at a time.
 template <typename T>
 static void rowwise_block(int64_t M, int64_t j0, int64_t j1, int64_t K, const T* A, int64_t lda, const T* B,
                           int64_t ldb, T* C, int64_t ldc, bool accumulate) {
-  constexpr int64_t kRowTile = 16;
   auto store = [&](int64_t i, int64_t j, T d) { C[i * ldc + j] = accumulate ? C[i * ldc + j] + d : d; };
   for (int64_t i0 = 0; i0 < M; i0 += kRowTile) {
     const int64_t i1 = std::min(M, i0 + kRowTile);
     if constexpr (std::is_same_v<T, float>) {
-      if (rowwise::have_avx512f()) {  // 4 x 4 register tiles, the same bits as the loops below
-        for (int64_t j = j0; j < j1; j += rowwise::kTileCols) {
-          const int64_t nj = std::min(rowwise::kTileCols, j1 - j);
-          for (int64_t i = i0; i < i1; i += rowwise::kTileRows) {
-            const int64_t ni = std::min(rowwise::kTileRows, i1 - i);
-            T d[rowwise::kTileRows * rowwise::kTileCols];
-            rowwise::tile_f32_avx512(d, rowwise::kTileCols, A + i * lda, lda, B + j * ldb, ldb, ni, nj, K);
-            for (int64_t r = 0; r < ni; ++r) {
-              for (int64_t c = 0; c < nj; ++c) store(i + r, j + c, d[r * rowwise::kTileCols + c]);
-            }
-          }
-        }
+      if (rowwise::have_avx512f()) {
+        rowwise_tiles_avx512(i0, i1, j0, j1, K, A, lda, B, ldb, store);
         continue;
       }
     }
@@ -164,10 +199,6 @@ static void rowwise_block(int64_t M, int64_t j0, int64_t j1, int64_t K, const T*
     }
   }
 }
-
-// Cache blocking that leaves every product's order alone: threads split the columns (weights) in
-// blocks of kColBlock rows of B, so each weight row is read from memory by one thread once.
-constexpr int64_t kColBlock = 64;
 
 template <typename T>
 void gemm_nt_rowwise(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,

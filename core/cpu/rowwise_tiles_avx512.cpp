@@ -86,15 +86,16 @@ inline void prefetch_next_tile(const T* w, int64_t ldw, int J, int64_t k) {
 }
 
 // Steps of 16 along k; the last one masked: its lanes past K load zeros, which leave the
-// accumulators as they are. (One loop in one function: the accumulators stay in registers.)
+// accumulators as they are. (One loop in one function: the accumulators stay in registers.) The
+// lanes start from zero (first) or from lanes; they end as sums in out (last) or back in lanes.
 template <int R, int J>
-TESSERA_AVX512F void f32_tile(float* out, int64_t ldo, const float* x, int64_t ldx, const float* w, int64_t ldw,
-                              int64_t K) {
+TESSERA_AVX512F void f32_tile(float* out, int64_t ldo, float* lanes, const float* x, int64_t ldx, const float* w,
+                              int64_t ldw, int64_t K, bool first, bool last) {
   __m512 acc[R][J];
   _Pragma("GCC unroll 4")
   for (int r = 0; r < R; ++r) {
     _Pragma("GCC unroll 4")
-    for (int j = 0; j < J; ++j) acc[r][j] = _mm512_setzero_ps();
+    for (int j = 0; j < J; ++j) acc[r][j] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(lanes + (r * J + j) * 16);
   }
   for (int64_t k = 0; k < K; k += 16) {
     const __mmask16 m = K - k >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (K - k)) - 1);
@@ -109,7 +110,15 @@ TESSERA_AVX512F void f32_tile(float* out, int64_t ldo, const float* x, int64_t l
       for (int j = 0; j < J; ++j) acc[r][j] = _mm512_fmadd_ps(xv, wv[j], acc[r][j]);
     }
   }
-  store_sums<R, J>(out, ldo, acc);
+  if (last) {
+    store_sums<R, J>(out, ldo, acc);
+    return;
+  }
+  _Pragma("GCC unroll 4")
+  for (int r = 0; r < R; ++r) {
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < J; ++j) _mm512_storeu_ps(lanes + (r * J + j) * 16, acc[r][j]);
+  }
 }
 
 template <int R, int J>
@@ -147,7 +156,7 @@ Fn pick(int64_t R, int64_t J) {
   return table[R - 1][J - 1];
 }
 
-using F32Fn = void (*)(float*, int64_t, const float*, int64_t, const float*, int64_t, int64_t);
+using F32Fn = void (*)(float*, int64_t, float*, const float*, int64_t, const float*, int64_t, int64_t, bool, bool);
 using Bf16Fn = void (*)(float*, int64_t, const uint16_t*, int64_t, const uint16_t*, int64_t, int64_t);
 template <int R, int J> struct PickF32 { static constexpr F32Fn fn = f32_tile<R, J>; };
 template <int R, int J> struct PickBf16 { static constexpr Bf16Fn fn = bf16_tile<R, J>; };
@@ -156,7 +165,12 @@ template <int R, int J> struct PickBf16 { static constexpr Bf16Fn fn = bf16_tile
 
 void tile_f32_avx512(float* out, int64_t ldo, const float* x, int64_t ldx, const float* w, int64_t ldw,
                      int64_t R, int64_t J, int64_t K) {
-  pick<F32Fn, PickF32>(R, J)(out, ldo, x, ldx, w, ldw, K);
+  pick<F32Fn, PickF32>(R, J)(out, ldo, nullptr, x, ldx, w, ldw, K, true, true);
+}
+
+void tile_f32_avx512_chunk(float* out, int64_t ldo, float* lanes, const float* x, int64_t ldx, const float* w,
+                           int64_t ldw, int64_t R, int64_t J, int64_t K, bool first, bool last) {
+  pick<F32Fn, PickF32>(R, J)(out, ldo, lanes, x, ldx, w, ldw, K, first, last);
 }
 
 void tile_bf16_avx512(float* out, int64_t ldo, const uint16_t* x, int64_t ldx, const uint16_t* w,
