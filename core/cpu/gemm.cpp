@@ -7,6 +7,7 @@
 #include <functional>
 #include <type_traits>
 #include <chrono>
+#include <cstdint>
 #include <vector>
 
 #include "core/cpu/parallel.h"
@@ -130,12 +131,29 @@ TESSERA_SIMD_CLONES static void dot_fixed_order_x4(T* out, const T* a, const T* 
 // blocks of kColBlock rows of B, so each weight row is read from memory by one thread once.
 constexpr int64_t kColBlock = 64;
 
-// Several row tiles run K in chunks of kChunk: a chunk of the row tile's rows of A (16 x 2 KB) and
-// of four weight rows stay in L1 while every tile of the block passes over them. At K = 3072
-// (GPT-2's mlp.down) whole rows left both operands in L2 (one core: 64-84 GFLOP/s, chunked 100-122).
+// Several row tiles run a long K in chunks of kChunk: a chunk of the row tile's rows of A (16 x 2 KB)
+// and of four weight rows stay in L1 while every tile of the block passes over them; A's rows sit at
+// a stride that is no multiple of 4 KB (padded_rows). At K = 3072 (GPT-2's mlp.down) whole rows 12 KB
+// apart fell into the same L1 sets and left both operands in L2 (one core: 64-84 GFLOP/s, chunked
+// 100-120).
 constexpr int64_t kChunk = 512;
 
 constexpr int64_t kRowTile = 16;  // rows of A per pass over a block of B
+
+static bool long_k(int64_t M, int64_t K) { return M > rowwise::kTileRows && K > 2 * kChunk && rowwise::have_avx512f(); }
+
+// A (M, K) copied to 64-byte aligned rows whose stride is 33 cache lines past a multiple of 64 (4 KB):
+// the 2 KB chunks of 16 rows then spread over L1's 64 sets evenly. In a buffer of the calling
+// thread's, kept between calls; lda becomes the new stride.
+static const float* padded_rows(int64_t M, int64_t K, const float* A, int64_t& lda) {
+  thread_local std::vector<float> rows;
+  const int64_t lines = (K + 15) / 16, ld = 16 * (lines + (33 - lines % 64 + 64) % 64);
+  if (static_cast<int64_t>(rows.size()) < M * ld + 16) rows.resize(static_cast<size_t>(M * ld + 16));
+  float* base = rows.data() + (64 - reinterpret_cast<uintptr_t>(rows.data()) % 64) % 64 / sizeof(float);
+  for (int64_t i = 0; i < M; ++i) std::copy(A + i * lda, A + i * lda + K, base + i * ld);
+  lda = ld;
+  return base;
+}
 
 // Rows [i0, i1) (at most kRowTile) x columns [j0, j1) (at most kColBlock) of C = A @ B^T on AVX-512
 // 4 x 4 register tiles: the bits of rowwise_block's loops. store(i, j, value) writes C.
@@ -145,24 +163,17 @@ static void rowwise_tiles_avx512(int64_t i0, int64_t i1, int64_t j0, int64_t j1,
   using rowwise::kTileCols, rowwise::kTileRows;
   // The lanes of every tile between chunks: (j1 - j0) / 4 x (i1 - i0) / 4 tiles of 16 sums x 16.
   alignas(64) float lanes[kColBlock / kTileCols][kRowTile / kTileRows][kTileRows * kTileCols * 16];
-  // The chunk of A's rows, copied at a stride that is no multiple of 4 KB: rows 3 or 12 KB apart
-  // fell into the same L1 sets and evicted each other.
-  alignas(64) float xs[kRowTile][kChunk + 16];
-  const bool copy = i1 - i0 > kTileRows;  // one row tile: whole rows stream best
-  const int64_t chunk = copy ? kChunk : K;
+  const int64_t chunk = long_k(i1 - i0, K) ? kChunk : K;  // one row tile: whole rows stream best
   for (int64_t k0 = 0; k0 < K; k0 += chunk) {
     const int64_t k1 = std::min(K, k0 + chunk);
-    if (copy) {
-      for (int64_t i = i0; i < i1; ++i) std::copy(A + i * lda + k0, A + i * lda + k1, xs[i - i0]);
-    }
     for (int64_t j = j0; j < j1; j += kTileCols) {
       const int64_t nj = std::min(kTileCols, j1 - j);
       for (int64_t i = i0; i < i1; i += kTileRows) {
         const int64_t ni = std::min(kTileRows, i1 - i);
         float d[kTileRows * kTileCols];
         rowwise::tile_f32_avx512_chunk(d, kTileCols, lanes[(j - j0) / kTileCols][(i - i0) / kTileRows],
-                                       copy ? xs[i - i0] : A + i * lda + k0, copy ? kChunk + 16 : lda,
-                                       B + j * ldb + k0, ldb, ni, nj, k1 - k0, k0 == 0, k1 == K);
+                                       A + i * lda + k0, lda, B + j * ldb + k0, ldb, ni, nj, k1 - k0, k0 == 0,
+                                       k1 == K);
         if (k1 < K) continue;
         for (int64_t r = 0; r < ni; ++r) {
           for (int64_t c = 0; c < nj; ++c) store(i + r, j + c, d[r * kTileCols + c]);
@@ -203,6 +214,9 @@ static void rowwise_block(int64_t M, int64_t j0, int64_t j1, int64_t K, const T*
 template <typename T>
 void gemm_nt_rowwise(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
                      int64_t ldb, T* C, int64_t ldc, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (long_k(M, K)) A = padded_rows(M, K, A, lda);
+  }
 #pragma omp parallel for schedule(static) if (parallel_worth(M * N * K))
   for (int64_t j0 = 0; j0 < N; j0 += kColBlock) {
     rowwise_block(M, j0, std::min(N, j0 + kColBlock), K, A, lda, B, ldb, C, ldc, accumulate);
@@ -212,6 +226,9 @@ void gemm_nt_rowwise(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, c
 template <typename T>
 void gemm_nt_rowwise_serial(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
                             int64_t ldb, T* C, int64_t ldc, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (long_k(M, K)) A = padded_rows(M, K, A, lda);
+  }
   for (int64_t j0 = 0; j0 < N; j0 += kColBlock) {
     rowwise_block(M, j0, std::min(N, j0 + kColBlock), K, A, lda, B, ldb, C, ldc, accumulate);
   }
