@@ -1,5 +1,6 @@
 #include "parallel/world.h"
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -126,6 +127,17 @@ std::vector<std::string> World::all_gather(const std::string& bytes) const {
   MPI_CHECK(MPI_Allgatherv(bytes.data(), mine, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE,
                            MPI_COMM_WORLD));
   return split(all, counts);
+}
+
+std::string World::agree(const std::string& error) const {
+  if (size_ == 1) return error;
+  const std::vector<std::string> all = all_gather(error);
+  const auto failed = std::find_if(all.begin(), all.end(), [](const std::string& e) { return !e.empty(); });
+  if (failed == all.end()) return "";
+  const bool everyone = std::none_of(all.begin(), all.end(), [](const std::string& e) { return e.empty(); });
+  if (everyone) return all.front();
+  const int rank = static_cast<int>(failed - all.begin());
+  return fmt::format("rank {} on {}: {}", rank, host(rank), *failed);
 }
 
 std::string World::describe(const std::vector<int>& ranks) const {

@@ -40,6 +40,11 @@ class World {
   std::vector<std::string> gather(const std::string& bytes, int root = 0) const;
   // Every rank's bytes, in rank order, at every rank.
   std::vector<std::string> all_gather(const std::string& bytes) const;
+  // Every rank's outcome of one step done on each rank (error: empty when it succeeded), the same
+  // at every rank: empty when all succeeded; else the error of the lowest failing rank, naming it
+  // and its host unless every rank failed. A step followed by collectives agrees first, so one
+  // rank's failure cannot leave the others waiting in collectives it never joins.
+  std::string agree(const std::string& error) const;
 
   // Stops every rank of the job now (MPI_Abort; this rank exits after 5 s at most, even when the
   // launcher cannot be reached); a world of one just exits.

@@ -1,5 +1,9 @@
 #include "serve/model_loader.h"
 
+#include <optional>
+#include <string>
+
+#include "core/error.h"
 #include "parallel/topology.h"
 
 namespace tessera::serve {
@@ -18,7 +22,22 @@ void form_world_group(const parallel::World& world, const Config& config, Servin
 }  // namespace
 
 std::unique_ptr<ServingModel> load_serving_model(const parallel::World& world, const ModelRef& ref) {
-  ModelSource source = load_model_source(ref);
+  // Each rank reads the model on its own; they agree before forming the groups, so a rank that
+  // could not (a path missing on its node) never leaves the others waiting in the groups' set-up.
+  std::optional<ModelSource> read;
+  if (world.size() == 1) {
+    read = load_model_source(ref);
+  } else {
+    std::string error;
+    try {
+      read = load_model_source(ref);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    error = world.agree(error);
+    if (!error.empty()) throw Error(error);
+  }
+  ModelSource& source = *read;
   auto m = std::unique_ptr<ServingModel>(new ServingModel{source.name, source.require_tokenizer(), nullptr, nullptr,
                                                            nullptr});
   form_world_group(world, source.config, *m);

@@ -23,7 +23,8 @@ struct ServingModel {
   std::unique_ptr<core::Transformer> model;  // f32, this rank's shards
 };
 
-// Collective over the world (every rank calls it). Throws tessera::Error naming what is missing.
+// Collective over the world (every rank calls it). Throws tessera::Error naming what is missing,
+// on every rank when any rank fails to read the model (World::agree, before the first collective).
 std::unique_ptr<ServingModel> load_serving_model(const parallel::World& world, const ModelRef& ref);
 
 // The world re-formed into one tensor-parallel group around a whole f32 model every rank already

@@ -286,7 +286,7 @@ void EngineLoop::run(std::shared_ptr<Version> first, const VersionLoader& load) 
     }
     if (changes.empty() && idle()) continue;
     lead(world_, changes);
-    const Applied applied = apply(versions_, changes, load);
+    const Applied applied = apply(world_, versions_, changes, load);
     for (const auto& id : changes.unloads) log::info("serve: version {} unloaded", id);
     if (admin && changes.load) {
       if (applied.load_error.empty()) {

@@ -83,7 +83,7 @@ StepChanges decode(const std::string& bytes) {
   return c;
 }
 
-Applied apply(Versions& versions, const StepChanges& c, const VersionLoader& load) {
+Applied apply(const parallel::World& world, Versions& versions, const StepChanges& c, const VersionLoader& load) {
   for (const auto& [version, id] : c.cancels) {
     const auto it = versions.find(version);
     if (it != versions.end() && it->second->engine) it->second->engine->cancel(id);
@@ -91,11 +91,16 @@ Applied apply(Versions& versions, const StepChanges& c, const VersionLoader& loa
   for (const auto& version : c.unloads) versions.erase(version);
   Applied out;
   if (c.load) {
+    // Every rank keeps the version, or none does: a version on some ranks only would have its
+    // requests stepped by some ranks only.
+    std::shared_ptr<Version> loaded;
     try {
-      versions[c.load->id] = load(*c.load);
+      loaded = load(*c.load);
     } catch (const std::exception& e) {
       out.load_error = e.what();
     }
+    out.load_error = world.agree(out.load_error);
+    if (out.load_error.empty()) versions[c.load->id] = std::move(loaded);
   }
   for (const auto& [version, r] : c.adds) {
     const auto it = versions.find(version);
@@ -132,7 +137,7 @@ void follow(const parallel::World& world, Versions versions, const VersionLoader
     std::string bytes;
     parallel::broadcast_passively(world, bytes);
     const StepChanges c = decode(bytes);
-    apply(versions, c, load);
+    apply(world, versions, c, load);
     if (c.stop) return;
     step_all(versions);
   }

@@ -46,8 +46,9 @@ struct Applied {
   std::vector<std::variant<int64_t, std::string>> adds;  // per add, its engine id or why it was refused
   std::string load_error;                                // the load failed: why
 };
-// Applies the changes to the versions (loads through `load`); the same on every rank.
-Applied apply(Versions& versions, const StepChanges& c, const VersionLoader& load);
+// Applies the changes to the versions (loads through `load`); the same on every rank, called by
+// every rank of `world` (a load's outcome is agreed over it: kept everywhere or nowhere).
+Applied apply(const parallel::World& world, Versions& versions, const StepChanges& c, const VersionLoader& load);
 // Steps every version's engine that has work, in id order; the outputs by version.
 std::vector<std::pair<std::string, std::vector<serve::RequestOutput>>> step_all(Versions& versions);
 

@@ -15,8 +15,9 @@ std::shared_ptr<Version> load_version(const parallel::World& world, const std::s
   auto v = std::make_shared<Version>();
   v->id = id;
   v->ref = ref.ckpt.empty() ? ref.model : ref.ckpt;
-  if (!ref.ckpt.empty()) v->tags = tags_of(ref.ckpt);
+  // Nothing here may throw before load_serving_model's agreement: every rank must reach it.
   v->owned = serve::load_serving_model(world, ref);
+  if (!ref.ckpt.empty()) v->tags = tags_of(ref.ckpt);
   v->tokenizer = &v->owned->tokenizer;
   v->context = v->owned->model->config().seq_len;
   v->engine = std::make_unique<serve::Engine>(*v->owned->model, *v->tokenizer, options);

@@ -14,7 +14,7 @@ make_checkpoint() {
 }
 
 # start_server LOG [LAUNCHER...] -- [SERVE OPTIONS...]: starts `tessera serve` on a free port in the
-# background; sets server_pid and url; waits until /health answers 200 (60 s at most).
+# background; sets server_pid and url; waits until /health answers 200 (wait_listening).
 start_server() {
   local log=$1
   shift
@@ -23,7 +23,13 @@ start_server() {
   shift
   "${launcher[@]}" "$tessera" serve --ckpt "$work/run" --tokenizer "$work/tok.json" --port 0 "$@" >"$log" 2>&1 &
   server_pid=$!
-  local port=""
+  wait_listening "$log"
+}
+
+# wait_listening LOG: for the server $server_pid logging to LOG: sets url once it listens, then waits
+# until /health answers 200 (60 s at most each).
+wait_listening() {
+  local log=$1 port=""
   for _ in $(seq 600); do
     port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log" | head -1)
     [ -n "$port" ] && break

@@ -3,7 +3,7 @@
 # step the engine) answers what one process answers, byte for byte: greedy, seeded sampling, n=2,
 # a stream, concurrent requests, and a second version loaded while serving (on every rank), pinned,
 # then promoted; SIGUSR1 to mpirun (forwarded to the ranks at once) drains and
-# stops both ranks with exit status 0.
+# stops both ranks with exit status 0. A load that fails on one rank only is refused on all.
 # Usage: http_tp.sh MPIEXEC TESSERA CONFIG CORPUS
 set -u
 mpiexec=$1 tessera=$2 config=$3 corpus=$4
@@ -56,6 +56,28 @@ stop_server
 start_server "$work/two.log" "$mpiexec" --oversubscribe -np 2 -- --admin-key-file "$work/admin" --audit-log "$work/audit2.jsonl"
 answers "$work/two.txt"
 stop_server USR1
+# A load that fails on one rank only: a relative path that names the second run in rank 0's working
+# directory and nothing in rank 1's. The ranks agree on the outcome before any collective: the
+# admin gets an error naming rank 1, neither rank keeps the version, and both go on serving.
+mkdir -p "$work/wd0" "$work/wd1"
+ln -s "$work/run2" "$work/wd0/other"
+serve_args=(serve --ckpt "$work/run" --tokenizer "$work/tok.json" --port 0 --admin-key-file "$work/admin")
+"$mpiexec" --oversubscribe -np 1 --wdir "$work/wd0" "$tessera" "${serve_args[@]}" : \
+  -np 1 --wdir "$work/wd1" "$tessera" "${serve_args[@]}" >"$work/split.log" 2>&1 &
+server_pid=$!
+wait_listening "$work/split.log"
+code=$(curl -s -o "$work/body" -w '%{http_code}' -H 'Authorization: Bearer sk-admin' --data-binary '{"ref": "other"}' \
+  "$url/admin/versions/load")
+if [ "$code" = 400 ] && grep -q 'rank 1 on' "$work/body"; then
+  ok "a load failing on rank 1 only is refused, naming it: $(head -c 160 "$work/body")"
+else
+  fail "a load failing on rank 1 only: HTTP $code $(head -c 300 "$work/body")"
+fi
+after=$(curl -s -H 'Content-Type: application/json' --data-binary '{"prompt": "Notes", "max_tokens": 8}' "$url/v1/completions" |
+  python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["system_fingerprint"], len(r["choices"][0]["text"]) >= 0)')
+[ "$after" = "v1 True" ] && ok "both ranks serve on after it" || { fail "serving after the failed load: $after"; tail -5 "$work/split.log"; }
+stop_server USR1
+
 grep -q '^v2 ' "$work/one.txt" && [ "$(grep -c '^200$' "$work/one.txt")" = 2 ] || fail "versions: $(cat "$work/one.txt")"
 if [ -s "$work/one.txt" ] && cmp -s "$work/one.txt" "$work/two.txt"; then
   ok "2 ranks answer what one process answers ($(wc -l <"$work/one.txt") answers)"
