@@ -11,14 +11,6 @@ namespace {
 
 constexpr double kSqrt2OverPi = 0.7978845608028654;
 constexpr double kGeluCubic = 0.044715;
-constexpr int64_t kChunk = 4096;  // elements per parallel task
-
-// Splits [0, n) into chunks processed in parallel by fn(begin, count).
-template <typename Fn>
-void parallel_chunks(int64_t n, Fn&& fn) {
-#pragma omp parallel for schedule(static) if (parallel_worth(n))
-  for (int64_t i = 0; i < n; i += kChunk) fn(i, std::min(kChunk, n - i));
-}
 
 template <typename T>
 TESSERA_SIMD_CLONES void gelu_chunk(T* out, const T* inp, int64_t n) {

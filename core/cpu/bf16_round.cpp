@@ -1,8 +1,7 @@
 #include "core/cpu/bf16_round.h"
 
-#include <algorithm>
-
 #include "core/cpu/parallel.h"
+#include "core/cpu/vec_math.h"
 
 namespace tessera::core::cpu {
 
@@ -16,32 +15,27 @@ inline uint16_t round_one(float f) {
   return static_cast<uint16_t>(nan ? (u >> 16) | 0x40u : rounded);
 }
 
-}  // namespace
-
-void round_to_bf16(uint16_t* out, const float* x, int64_t n) {
-#pragma omp parallel for simd if (n >= (int64_t{1} << 15))
+TESSERA_SIMD_CLONES void round_chunk(uint16_t* out, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = round_one(x[i]);
 }
 
-void round_to_bf16_transposed(uint16_t* out, const float* x, int64_t rows, int64_t cols) {
-  constexpr int64_t kBand = 16;  // source rows read side by side: each destination row gets 16 values per visit
-#pragma omp parallel for if (parallel_worth(rows * cols))
-  for (int64_t r0 = 0; r0 < rows; r0 += kBand) {
-    const int64_t nr = std::min(kBand, rows - r0);
-    for (int64_t c = 0; c < cols; ++c) {
-      for (int64_t r = 0; r < nr; ++r) out[c * rows + r0 + r] = round_one(x[(r0 + r) * cols + c]);
-    }
-  }
-}
-
-void widen_from_bf16(float* out, const uint16_t* x, int64_t n, float scale) {
-#pragma omp parallel for simd if (n >= (int64_t{1} << 15))
+TESSERA_SIMD_CLONES void widen_chunk(float* out, const uint16_t* x, int64_t n, float scale) {
   for (int64_t i = 0; i < n; ++i) {
     const uint32_t u = static_cast<uint32_t>(x[i]) << 16;
     float f;
     __builtin_memcpy(&f, &u, 4);
     out[i] = f * scale;
   }
+}
+
+}  // namespace
+
+void round_to_bf16(uint16_t* out, const float* x, int64_t n) {
+  parallel_chunks(n, [&](int64_t i, int64_t m) { round_chunk(out + i, x + i, m); });
+}
+
+void widen_from_bf16(float* out, const uint16_t* x, int64_t n, float scale) {
+  parallel_chunks(n, [&](int64_t i, int64_t m) { widen_chunk(out + i, x + i, m, scale); });
 }
 
 }  // namespace tessera::core::cpu

@@ -1,8 +1,8 @@
 #pragma once
 // bf16 GEMM with fp32 accumulation, the products of bf16 training (docs/training.md, Precision):
-//   C (M,N) f32 = A (M,K) bf16 @ op(B) (K,N) bf16 (+ C when accumulate)
-// op(B) is B stored (K,N) row-major, or B^T for B stored (N,K) when trans_b. Row-major, leading
-// dimensions as in gemm.h. Runs oneDNN's matmul primitive (bf16 source and weights, f32
+//   C (M,N) f32 = op(A) (M,K) bf16 @ op(B) (K,N) bf16 (+ C when accumulate)
+// op(A) is A stored (M,K) row-major, or A^T for A stored (K,M) when trans_a; op(B) is B stored
+// (K,N), or B^T for B stored (N,K) when trans_b. Row-major, leading dimensions as in gemm.h. Runs oneDNN's matmul primitive (bf16 source and weights, f32
 // destination, a sum post-op to accumulate), threaded by oneDNN over the OpenMP threads; one
 // primitive per shape, created once and reused. bf16 values are uint16_t bit patterns (the upper
 // half of an IEEE binary32).
@@ -14,8 +14,8 @@
 
 namespace tessera::core::cpu {
 
-void gemm_bf16(bool trans_b, int64_t M, int64_t N, int64_t K, const uint16_t* A, int64_t lda, const uint16_t* B,
-               int64_t ldb, bool accumulate, float* C, int64_t ldc);
+void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const uint16_t* A, int64_t lda,
+               const uint16_t* B, int64_t ldb, bool accumulate, float* C, int64_t ldc);
 
 // Whether this CPU has bf16 dot-product units oneDNN uses, and their oneDNN ISA name.
 bool bf16_gemm_native();

@@ -124,22 +124,19 @@ void linear_forward_bf16(float* out, const float* inp, const uint16_t* wbf, cons
   round_to_bf16(xb, inp, N * C);
   const bool init = bias || residual;
   if (init) init_rows(out, bias, residual, N, OC);
-  gemm_bf16(/*trans_b=*/true, N, OC, C, xb, C, wbf, C, init, out, OC);
+  gemm_bf16(false, /*trans_b=*/true, N, OC, C, xb, C, wbf, C, init, out, OC);
 }
 
 void linear_backward_bf16(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                           const uint16_t* wbf, int64_t N, int64_t C, int64_t OC, bool add_to_dinp) {
-  if (dinp) {  // dinp (N,C) (+)= dout (N,OC) @ weight (OC,C)
-    uint16_t* db = scratch_bf16(0, N * OC);
-    round_to_bf16(db, dout, N * OC);
-    gemm_bf16(false, N, C, OC, db, OC, wbf, C, add_to_dinp, dinp, C);
-  }
-  if (dweight) {  // dweight (OC,C) += dout^T (OC,N) @ inp (N,C)
-    uint16_t* dt = scratch_bf16(0, OC * N);
+  uint16_t* db = scratch_bf16(0, N * OC);  // dout (N,OC) rounded once, for both products
+  if (dinp || dweight) round_to_bf16(db, dout, N * OC);
+  // dinp (N,C) (+)= dout (N,OC) @ weight (OC,C)
+  if (dinp) gemm_bf16(false, false, N, C, OC, db, OC, wbf, C, add_to_dinp, dinp, C);
+  if (dweight) {  // dweight (OC,C) += dout^T (OC,N) @ inp (N,C), dout read transposed in place
     uint16_t* xb = scratch_bf16(1, N * C);
-    round_to_bf16_transposed(dt, dout, N, OC);
     round_to_bf16(xb, inp, N * C);
-    gemm_bf16(false, OC, C, N, dt, N, xb, C, /*accumulate=*/true, dweight, C);
+    gemm_bf16(/*trans_a=*/true, false, OC, C, N, db, OC, xb, C, /*accumulate=*/true, dweight, C);
   }
   if (dbias) column_sum(dbias, N, OC, [&](int64_t n, int64_t c) { return dout[n * OC + c]; });
 }

@@ -54,36 +54,31 @@ TEST(GemmBf16, RoundingEqualsScalarConversionBitForBit) {
   EXPECT_EQ(got[x.size() - 3], 0x3f80);  // 1 + 2^-8 -> 1.0
   EXPECT_EQ(got[x.size() - 2], 0x3f82);  // 1 + 3 * 2^-8 -> 1 + 2^-6
   EXPECT_TRUE(std::isnan(value(got[x.size() - 5])));
-
-  const int64_t rows = 37, cols = 53;
-  const std::vector<float> m = randn(static_cast<size_t>(rows * cols), 2);
-  std::vector<uint16_t> t(m.size());
-  round_to_bf16_transposed(t.data(), m.data(), rows, cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) ASSERT_EQ(t[c * rows + r], bf16(m[r * cols + c]).bits);
-  }
 }
 
 TEST(GemmBf16, ExactProductOfBf16InputsUpToF32Accumulation) {
   const int64_t M = 45, N = 70, K = 300, pad = 5;
-  for (bool trans_b : {false, true}) {
-    for (bool accumulate : {false, true}) {
-      const int64_t lda = K + pad, ldb = (trans_b ? K : N) + pad, ldc = N + pad;
-      const auto A = rounded(randn(static_cast<size_t>(M * lda), 3));
-      const auto B = rounded(randn(static_cast<size_t>((trans_b ? N : K) * ldb), 4));
-      const std::vector<float> C0 = randn(static_cast<size_t>(M * ldc), 5);
-      std::vector<float> C = C0;
-      gemm_bf16(trans_b, M, N, K, A.data(), lda, B.data(), ldb, accumulate, C.data(), ldc);
-      for (int64_t i = 0; i < M; ++i) {
-        for (int64_t j = 0; j < N; ++j) {
-          double ref = accumulate ? C0[i * ldc + j] : 0.0, abs_sum = 0;
-          for (int64_t k = 0; k < K; ++k) {
-            const double p = value(A[i * lda + k]) * value(trans_b ? B[j * ldb + k] : B[k * ldb + j]);
-            ref += p;
-            abs_sum += std::fabs(p);
+  for (bool trans_a : {false, true}) {
+    for (bool trans_b : {false, true}) {
+      for (bool accumulate : {false, true}) {
+        const int64_t lda = (trans_a ? M : K) + pad, ldb = (trans_b ? K : N) + pad, ldc = N + pad;
+        const auto A = rounded(randn(static_cast<size_t>((trans_a ? K : M) * lda), 3));
+        const auto B = rounded(randn(static_cast<size_t>((trans_b ? N : K) * ldb), 4));
+        const std::vector<float> C0 = randn(static_cast<size_t>(M * ldc), 5);
+        std::vector<float> C = C0;
+        gemm_bf16(trans_a, trans_b, M, N, K, A.data(), lda, B.data(), ldb, accumulate, C.data(), ldc);
+        for (int64_t i = 0; i < M; ++i) {
+          for (int64_t j = 0; j < N; ++j) {
+            double ref = accumulate ? C0[i * ldc + j] : 0.0, abs_sum = 0;
+            for (int64_t k = 0; k < K; ++k) {
+              const double p = value(trans_a ? A[k * lda + i] : A[i * lda + k]) *
+                               value(trans_b ? B[j * ldb + k] : B[k * ldb + j]);
+              ref += p;
+              abs_sum += std::fabs(p);
+            }
+            const double tol = K * kU24 * abs_sum + (accumulate ? std::fabs(C0[i * ldc + j]) * kU24 : 0.0);
+            ASSERT_NEAR(C[i * ldc + j], ref, tol) << trans_a << trans_b << accumulate << " at " << i << "," << j;
           }
-          const double tol = K * kU24 * abs_sum + (accumulate ? std::fabs(C0[i * ldc + j]) * kU24 : 0.0);
-          ASSERT_NEAR(C[i * ldc + j], ref, tol) << trans_b << accumulate << " at " << i << "," << j;
         }
       }
     }
