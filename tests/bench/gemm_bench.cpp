@@ -1,6 +1,7 @@
 // GEMM throughput for the shapes of the reference training config (gpt2, 4 layers, d=256,
 // 4 heads, T=256, B=8, vocab 8192: N = B*T = 2048 rows), as GFLOP/s and as a fraction of the
-// sgemm peak measured first in the same process (square 2048^3).
+// sgemm peak measured first in the same process (square 2048^3); BM_GemmBf16 runs the same
+// shapes as bf16 training does (oneDNN bf16 matmul, f32 out) against the bf16 peak.
 //   ./gemm_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "core/cpu/gemm.h"
+#include "core/cpu/gemm_bf16.h"
 
 using namespace tessera::core::cpu;
 
@@ -41,6 +43,27 @@ void BM_Sgemm(benchmark::State& state) {
   }
   report(state, 2.0 * static_cast<double>(M * N * K), seconds);
   state.SetLabel(gemm_backend());
+}
+
+// Args as BM_Sgemm; bf16 operands (the values do not matter to the speed), f32 out.
+void BM_GemmBf16(benchmark::State& state) {
+  static const double bf16_peak = bf16_gemm_peak_gflops(2048, 1.0);
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  const bool ta = state.range(3) != 0, tb = state.range(4) != 0;
+  std::vector<uint16_t> a(static_cast<size_t>(M * K), 0x3f00), b(static_cast<size_t>(K * N), 0x3e80);
+  std::vector<float> c(static_cast<size_t>(M * N));
+  double seconds = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    gemm_bf16(ta, tb, M, N, K, a.data(), ta ? M : K, b.data(), tb ? K : N, false, c.data(), N);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    benchmark::DoNotOptimize(c.data());
+  }
+  const double gflops = 2.0 * static_cast<double>(M * N * K) * static_cast<double>(state.iterations()) / seconds * 1e-9;
+  state.counters["GFLOP/s"] = gflops;
+  state.counters["bf16_peak_frac"] = gflops / bf16_peak;
+  state.counters["bf16_peak_GFLOP/s"] = bf16_peak;
+  state.SetLabel(bf16_gemm_isa());
 }
 
 // The batch-invariant path (serving): X (M,K) @ W^T, W (N,K).
@@ -86,6 +109,19 @@ BENCHMARK(BM_Sgemm)
     // serving, GPT-2 124M: 16 decoding sequences through mlp.up; a 512-token prefill
     ->Args({16, 3072, 768, 0, 1})
     ->Args({512, 3072, 768, 0, 1})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+BENCHMARK(BM_GemmBf16)
+    ->ArgNames({"M", "N", "K", "ta", "tb"})
+    ->Args({2048, 2048, 2048, 0, 0})  // the peak shape itself
+    ->Args({2048, 768, 256, 0, 1})    // forward: qkv
+    ->Args({2048, 1024, 256, 0, 1})   // mlp.up
+    ->Args({2048, 256, 1024, 0, 0})   // dinp of mlp.up
+    ->Args({2048, 8192, 256, 0, 1})   // lm head
+    ->Args({2048, 256, 8192, 0, 0})   // dinp of lm head
+    ->Args({768, 256, 2048, 1, 0})    // dW of qkv: dout^T read in place (trans_a)
+    ->Args({8192, 256, 2048, 1, 0})   // dW of the lm head
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
