@@ -2,8 +2,8 @@
 // `tessera bench serve`: an OpenAI-compatible load generator. For each concurrency C, C client
 // threads send N streamed /v1/completions requests in all (prompts of P random token ids, drawn
 // anew for each concurrency; G tokens generated with end-of-text ignored, greedy) and time them:
-// time to first token, time per output token after it, requests and output tokens per second. Drives any OpenAI-compatible server
-// (tessera serve, llama-server, vLLM) by URL and model name.
+// time to first token, time per output token after it, requests and output tokens per second.
+// Drives any OpenAI-compatible server (tessera serve, llama-server, vLLM) by URL and model name.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -171,9 +171,8 @@ static void rowwise_tiles_avx512(int64_t i0, int64_t i1, int64_t j0, int64_t j1,
       for (int64_t i = i0; i < i1; i += kTileRows) {
         const int64_t ni = std::min(kTileRows, i1 - i);
         float d[kTileRows * kTileCols];
-        rowwise::tile_f32_avx512_chunk(d, kTileCols, lanes[(j - j0) / kTileCols][(i - i0) / kTileRows],
-                                       A + i * lda + k0, lda, B + j * ldb + k0, ldb, ni, nj, k1 - k0, k0 == 0,
-                                       k1 == K);
+        rowwise::tile_f32_avx512(d, kTileCols, lanes[(j - j0) / kTileCols][(i - i0) / kTileRows], A + i * lda + k0,
+                                 lda, B + j * ldb + k0, ldb, ni, nj, k1 - k0, k0 == 0, k1 == K);
         if (k1 < K) continue;
         for (int64_t r = 0; r < ni; ++r) {
           for (int64_t c = 0; c < nj; ++c) store(i + r, j + c, d[r * kTileCols + c]);

@@ -15,16 +15,14 @@ bool have_avx512f();      // the f32 tile (the same bits as dot_fixed_order's FM
 bool have_avx512_bf16();  // the bf16 tile (vdpbf16ps)
 
 // out[r * ldo + j] = dot(x row r, w row j) for r < R, j < J (R, J in [1, 4]) over K:
-// f32: x (R, ldx), w (J, ldw), fused multiply-add per lane;
-// bf16: x, w bf16 bits, K a multiple of 32 (pairs per lane as vdpbf16ps).
-void tile_f32_avx512(float* out, int64_t ldo, const float* x, int64_t ldx, const float* w, int64_t ldw,
-                     int64_t R, int64_t J, int64_t K);
-// The same tile over one chunk of k (a long K in L1-sized chunks; x, w point at the chunk, K its
-// length, a multiple of 16 but for the last): the 16 lanes of each of the R x J sums continue from
+// f32: x (R, ldx), w (J, ldw), fused multiply-add per lane, over one chunk of k (a long K runs in
+// L1-sized chunks: x, w point at the chunk, K its length, a multiple of 16 but for the last; a
+// whole K is one chunk, first and last): the 16 lanes of each of the R x J sums continue from
 // lanes (R * J * 16 floats, [r][j][lane]) unless first; the chunk's lanes go back to lanes, or, on
 // the last chunk, their trees to out. Chunking leaves every lane's order alone: the same bits.
-void tile_f32_avx512_chunk(float* out, int64_t ldo, float* lanes, const float* x, int64_t ldx, const float* w,
-                           int64_t ldw, int64_t R, int64_t J, int64_t K, bool first, bool last);
+// bf16: x, w bf16 bits, K a multiple of 32 (pairs per lane as vdpbf16ps), one chunk.
+void tile_f32_avx512(float* out, int64_t ldo, float* lanes, const float* x, int64_t ldx, const float* w,
+                     int64_t ldw, int64_t R, int64_t J, int64_t K, bool first, bool last);
 void tile_bf16_avx512(float* out, int64_t ldo, const uint16_t* x, int64_t ldx, const uint16_t* w,
                       int64_t ldw, int64_t R, int64_t J, int64_t K);
 

@@ -163,13 +163,8 @@ template <int R, int J> struct PickBf16 { static constexpr Bf16Fn fn = bf16_tile
 
 }  // namespace
 
-void tile_f32_avx512(float* out, int64_t ldo, const float* x, int64_t ldx, const float* w, int64_t ldw,
-                     int64_t R, int64_t J, int64_t K) {
-  pick<F32Fn, PickF32>(R, J)(out, ldo, nullptr, x, ldx, w, ldw, K, true, true);
-}
-
-void tile_f32_avx512_chunk(float* out, int64_t ldo, float* lanes, const float* x, int64_t ldx, const float* w,
-                           int64_t ldw, int64_t R, int64_t J, int64_t K, bool first, bool last) {
+void tile_f32_avx512(float* out, int64_t ldo, float* lanes, const float* x, int64_t ldx, const float* w,
+                     int64_t ldw, int64_t R, int64_t J, int64_t K, bool first, bool last) {
   pick<F32Fn, PickF32>(R, J)(out, ldo, lanes, x, ldx, w, ldw, K, first, last);
 }
 
