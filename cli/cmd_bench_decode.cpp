@@ -1,5 +1,5 @@
 // tessera bench decode (--ckpt REF | --model FILE | --config FILE [--set k=v]) [--batch 1,4,16] [--prompt-len P]
-// [--gen-len G] [--weights f32|bf16|int8]: the serving engine's prompt and decode tokens/s per batch size and decode as a
+// [--gen-len G] [--weights f32|bf16|int8] [--kv-cache-dtype auto|f32|bf16]: the serving engine's prompt and decode tokens/s per batch size and decode as a
 // fraction of the memory-bandwidth bound (serve/decode_bench.h), one line per batch size:
 //   batch=B prompt_tok_s=N decode_tok_s=N bound_fraction=F decode_cpu_tok_s=N
 #include "cli/command.h"
@@ -20,6 +20,7 @@ void add_bench_decode(CLI::App& bench, Context&) {
     uint64_t seed = 1;
     bool no_batch_invariant = false;
     serve::WeightPrecision weights = serve::WeightPrecision::f32;
+    std::optional<serve::KvDtype> kv_dtype;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = bench.add_subcommand("decode", "Serving engine: prompt and decode tokens/s per batch size, decode as "
@@ -38,6 +39,7 @@ void add_bench_decode(CLI::App& bench, Context&) {
   cmd->add_flag("--no-batch-invariant", opts->no_batch_invariant, "BLAS projections instead of fixed-order dot "
                 "products (outputs then depend on the batch in their last bits)");
   add_weights_option(*cmd, opts->weights);
+  add_kv_dtype_option(*cmd, opts->kv_dtype);
   cmd->callback([opts, ckpt, model_file, config] {
     TESSERA_CHECK(ckpt->count() + model_file->count() + config->count() == 1,
                   "give --ckpt REF, --model FILE or --config FILE");
@@ -55,12 +57,13 @@ void add_bench_decode(CLI::App& bench, Context&) {
     log::info("{} family, {} layers, d_model {}, vocab {}: {:.1f} M parameters ({:.0f} MB f32); memory read {:.1f} GB/s",
               mc.family, mc.n_layer, mc.d_model, mc.vocab_size, static_cast<double>(model.num_params()) / 1e6,
               static_cast<double>(model.params().numel()) * 4 / 1e6, bw);
+    const serve::EngineOptions options{
+        .batch_invariant = !opts->no_batch_invariant, .weights = opts->weights, .kv_dtype = opts->kv_dtype};
     for (int64_t b : opts->batches) {
-      const serve::DecodeBenchRow r = serve::bench_decode(model, b, opts->prompt_len, opts->gen_len, bw,
-                                                          !opts->no_batch_invariant, opts->weights);
+      const serve::DecodeBenchRow r = serve::bench_decode(model, b, opts->prompt_len, opts->gen_len, bw, options);
       if (b == opts->batches.front()) {
-        log::info("{} weights: a decode step reads {:.0f} MB", serve::weight_precision_name(opts->weights),
-                  static_cast<double>(r.weight_bytes) / 1e6);
+        log::info("{} weights: a decode step reads {:.0f} MB; {} KV cache", serve::weight_precision_name(opts->weights),
+                  static_cast<double>(r.weight_bytes) / 1e6, serve::kv_dtype_name(options.kv_cache_dtype()));
       }
       log::info("batch={} prompt_tok_s={:.1f} decode_tok_s={:.2f} bound_fraction={:.3f} decode_cpu_tok_s={:.2f}",
                 r.batch, r.prompt_tok_s, r.decode_tok_s, r.bound_fraction, r.decode_cpu_tok_s);

@@ -1,5 +1,5 @@
 // tessera generate (--ckpt REF | --model FILE.gguf|HF_DIR) (--prompt TEXT | --input IN.jsonl --output
-// OUT.jsonl) [sampling options] [--tokenizer FILE] [--kv-cache-mb N] [--weights f32|bf16|int8]: runs a model (a checkpoint, GGUF
+// OUT.jsonl) [sampling options] [--tokenizer FILE] [--kv-cache-mb N] [--weights f32|bf16|int8] [--kv-cache-dtype auto|f32|bf16]: runs a model (a checkpoint, GGUF
 // file or Hugging Face folder: serve/model_source.h) on the serving engine (serve/) on the CPU.
 // --prompt streams the continuation to stdout as it is generated; --input runs an offline batch
 // (serve/batch_file.h) with continuous batching, resumable. Under mpirun the ranks form one

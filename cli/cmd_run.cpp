@@ -112,6 +112,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
     serve::SamplingParams sample;
     int64_t kv_cache_mb = 256;
     serve::WeightPrecision weights = serve::WeightPrecision::f32;
+    std::optional<serve::KvDtype> kv_dtype;
     bool overwrite = false;
     eval::EvalOptions eval;
     ServerFlags server;
@@ -133,6 +134,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--temperature", o->sample.temperature, "Serve phase: default temperature (0: greedy)");
   cmd->add_option("--kv-cache-mb", o->kv_cache_mb, "Serve phase: KV cache budget in MiB (default 256)");
   add_weights_option(*cmd, o->weights);
+  add_kv_dtype_option(*cmd, o->kv_dtype);
   auto* http = add_server_flags(*cmd, o->server, "--serve-port");
   http->description("Serve phase: serve HTTP on this port (OpenAI-compatible API) after the prompts, until SIGTERM");
   cmd->callback([&ctx, o, http] {
@@ -166,6 +168,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
     serve::EngineOptions engine_options;
     engine_options.kv_cache_bytes = o->kv_cache_mb << 20;
     engine_options.weights = o->weights;
+    engine_options.kv_dtype = o->kv_dtype;
     if (!o->prompts.empty()) {
       const std::string answers = o->answers.empty() ? o->run_dir + "/answers.jsonl" : o->answers;
       if (!answer_prompts(world, trainer, o->prompts, answers, o->sample, engine_options)) ctx.exit_code = 1;

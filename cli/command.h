@@ -2,10 +2,12 @@
 // The `tessera` subcommands. Each file cmd_<name>.cpp adds one subcommand to the root app; its
 // callback does the work and stores its exit status in the context. Thin: no algorithms here.
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "parallel/world.h"
+#include "serve/kv_cache.h"
 #include "serve/projection.h"
 
 namespace tessera::cli {
@@ -51,6 +53,17 @@ inline void add_weights_option(CLI::App& cmd, serve::WeightPrecision& weights) {
          "--weights", [&weights](const std::string& v) { weights = serve::parse_weight_precision(v); },
          "Projection weights: f32 (default), bf16 or int8 (converted once at load)")
       ->type_name("f32|bf16|int8");
+}
+
+// --kv-cache-dtype auto|f32|bf16 (auto, the default, leaves `dtype` unset: it then follows the weights).
+inline void add_kv_dtype_option(CLI::App& cmd, std::optional<serve::KvDtype>& dtype) {
+  cmd.add_option_function<std::string>(
+         "--kv-cache-dtype",
+         [&dtype](const std::string& v) {
+           dtype = v == "auto" ? std::nullopt : std::optional(serve::parse_kv_dtype(v));
+         },
+         "KV cache elements: auto (default: f32 beside f32 weights, bf16 beside bf16 and int8), f32 or bf16")
+      ->type_name("auto|f32|bf16");
 }
 
 }  // namespace tessera::cli

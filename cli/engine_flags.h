@@ -18,6 +18,7 @@ struct EngineFlags {
   int64_t kv_cache_mb = 256, max_step_tokens = 256;
   bool no_batch_invariant = false;
   serve::WeightPrecision weights = serve::WeightPrecision::f32;
+  std::optional<serve::KvDtype> kv_dtype;
 
   serve::EngineOptions options() const {
     TESSERA_CHECK(source.ckpt.empty() != source.model.empty(), "give --ckpt REF or --model FILE");
@@ -26,6 +27,7 @@ struct EngineFlags {
     return {.kv_cache_bytes = kv_cache_mb << 20,
             .batch_invariant = !no_batch_invariant,
             .weights = weights,
+            .kv_dtype = kv_dtype,
             .scheduler = {.max_step_tokens = max_step_tokens}};
   }
 };
@@ -43,6 +45,7 @@ inline void add_engine_flags(CLI::App& cmd, EngineFlags& f) {
   cmd.add_flag("--no-batch-invariant", f.no_batch_invariant, "BLAS projections: faster batches, but a "
                "request's output may then depend on what shares its batch");
   add_weights_option(cmd, f.weights);
+  add_kv_dtype_option(cmd, f.kv_dtype);
 }
 
 // The HTTP front's options (serve, and the serve phase of run); cmd_serve.cpp.

@@ -6,7 +6,7 @@ namespace tessera::eval {
 
 ServingScorer::ServingScorer(core::Transformer& model, serve::WeightPrecision weights, size_t max_batch)
     : model_(model),
-      cache_(serve::kv_cache_shape(model),
+      cache_(serve::kv_cache_shape(model, 16, serve::default_kv_dtype(weights)),
              static_cast<int64_t>(max_batch) * serve::blocks_for_tokens(model.config().seq_len, 16)),
       forward_(model, cache_, true, weights) {}
 

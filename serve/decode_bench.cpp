@@ -79,18 +79,15 @@ double memory_read_gbs(int64_t bytes, double min_seconds) {
 }
 
 DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t prompt_len, int64_t gen_len,
-                            double bandwidth_gbs, bool batch_invariant, WeightPrecision weights) {
+                            double bandwidth_gbs, EngineOptions options) {
   const ModelConfig& c = model.config();
   TESSERA_CHECK(batch >= 1 && prompt_len >= 1 && gen_len >= 2, "need batch >= 1, prompt length >= 1, gen length >= 2");
   TESSERA_CHECK(prompt_len + gen_len <= c.seq_len, "prompt ({}) + generated ({}) tokens exceed the context of {}",
                 prompt_len, gen_len, c.seq_len);
   const datasets::Tokenizer tokenizer = placeholder_tokenizer(c.vocab_size);
-  EngineOptions options;
-  options.batch_invariant = batch_invariant;
-  options.weights = weights;
   options.scheduler = {.max_step_tokens = batch * prompt_len, .max_running = batch};
   options.kv_cache_bytes = batch * blocks_for_tokens(prompt_len + gen_len, options.block_size) *
-                           kv_cache_shape(model, options.block_size).block_bytes();
+                           kv_cache_shape(model, options.block_size, options.kv_cache_dtype()).block_bytes();
   Engine engine(model, tokenizer, options);
   std::mt19937_64 rng(1);
   auto add_batch = [&] {

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "core/model/transformer.h"
-#include "serve/projection.h"
+#include "serve/engine.h"
 
 namespace tessera::serve {
 
@@ -30,10 +30,9 @@ double memory_read_gbs(int64_t bytes = int64_t{512} << 20, double min_seconds = 
 // One batch size on the engine: B requests of P random prompt tokens (ids of the model's
 // vocabulary), greedy, G tokens each (end-of-text ignored), the whole batch's prompts in one step;
 // run twice on one engine, the second run timed (the first warms its buffers up).
-// batch_invariant, weights: the engine's options (EngineOptions). The bound counts the weight bytes
-// in their precision (InferenceForward::weight_bytes).
+// options: the engine's precision and batch-invariance settings (its cache and scheduler are sized
+// here). The bound counts the weight bytes in their precision (InferenceForward::weight_bytes).
 DecodeBenchRow bench_decode(core::Transformer& model, int64_t batch, int64_t prompt_len, int64_t gen_len,
-                            double bandwidth_gbs, bool batch_invariant = true,
-                            WeightPrecision weights = WeightPrecision::f32);
+                            double bandwidth_gbs, EngineOptions options = {});
 
 }  // namespace tessera::serve

@@ -46,7 +46,7 @@ std::optional<int32_t> end_of_text(const datasets::Tokenizer& tokenizer) {
 
 // The budget's blocks, but no more than max_running sequences of the whole context can use.
 int64_t cache_blocks(const core::Transformer& model, const EngineOptions& o) {
-  const KvCacheShape shape = kv_cache_shape(model, o.block_size);
+  const KvCacheShape shape = kv_cache_shape(model, o.block_size, o.kv_cache_dtype());
   const int64_t most = o.scheduler.max_running * blocks_for_tokens(model.config().seq_len, o.block_size);
   return std::min(blocks_for_budget(shape, o.kv_cache_bytes), most);
 }
@@ -56,7 +56,7 @@ Engine::Engine(core::Transformer& model, const datasets::Tokenizer& tokenizer, c
     : model_(model),
       tokenizer_(tokenizer),
       eot_(end_of_text(tokenizer)),
-      cache_(kv_cache_shape(model, options.block_size), cache_blocks(model, options)),
+      cache_(kv_cache_shape(model, options.block_size, options.kv_cache_dtype()), cache_blocks(model, options)),
       forward_(model, cache_, options.batch_invariant, options.weights),
       scheduler_(options.scheduler, cache_) {}
 

@@ -42,7 +42,10 @@ struct EngineOptions {
   // The projections' weights (serve/projection.h): f32 (the parameters themselves), or a bf16 or
   // int8 copy made when the engine is built. Every precision is batch-invariant.
   WeightPrecision weights = WeightPrecision::f32;
+  // The KV cache's element type (serve/kv_cache.h); unset: default_kv_dtype(weights).
+  std::optional<KvDtype> kv_dtype = std::nullopt;
   SchedulerConfig scheduler = {};
+  KvDtype kv_cache_dtype() const { return kv_dtype.value_or(default_kv_dtype(weights)); }
 };
 
 struct Request {

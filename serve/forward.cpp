@@ -44,10 +44,14 @@ void StepBatch::add(const BlockTable& table, const std::vector<int32_t>& ids, in
   }
 }
 
-KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size) {
+KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size, KvDtype dtype) {
   const ModelConfig& c = model.config();
   return {.n_layer = c.n_layer, .n_kv_head = c.kv_heads() / model.tp().size(), .head_dim = c.head_dim(),
-          .block_size = block_size};
+          .block_size = block_size, .dtype = dtype};
+}
+
+KvDtype default_kv_dtype(WeightPrecision weights) {
+  return weights == WeightPrecision::f32 ? KvDtype::f32 : KvDtype::bf16;
 }
 
 // Pointers to this rank's parameter shards, resolved once (null: absent in this family), and its
@@ -107,8 +111,8 @@ InferenceForward::InferenceForward(core::Transformer& model, KvCache& cache, boo
   const int64_t ctx = c.seq_len, pages = ctx / cache.shape().block_size + 1;
   scratch_.resize(static_cast<size_t>(omp_get_max_threads()));
   for (Scratch& sc : scratch_) {
-    sc.keys.assign(static_cast<size_t>(pages), nullptr);
-    sc.values.assign(static_cast<size_t>(pages), nullptr);
+    for (auto* v : {&sc.f32.keys, &sc.f32.values}) v->assign(static_cast<size_t>(pages), nullptr);
+    for (auto* v : {&sc.bf16.keys, &sc.bf16.values}) v->assign(static_cast<size_t>(pages), nullptr);
     sc.floats.assign(static_cast<size_t>(core::cpu::paged_attention_scratch(NH / NKV, ctx, D)), 0.0f);
   }
 }
@@ -145,24 +149,42 @@ void InferenceForward::check(const StepBatch& b) const {
   for (int32_t r : b.logit_rows) TESSERA_CHECK(r >= 0 && r < N, "logit row {} of {}", r, N);
 }
 
-// The keys and values of each row (inside its qkv row, after RoPE) into its cache slot.
-void InferenceForward::write_kv(int64_t layer, const float* qkv, const StepBatch& b) {
+// The keys and values of each row (inside its qkv row, after RoPE) into its cache slot, as E
+// (rounded to nearest even for bf16).
+template <typename E>
+void InferenceForward::write_kv_as(int64_t layer, const float* qkv, const StepBatch& b) {
   const KvCacheShape& s = cache_.shape();
-  const int64_t NH = model_.config().n_head / model_.tp().size(), KV = s.n_kv_head * s.head_dim;
-  const int64_t QKV = NH * s.head_dim + 2 * KV;
+  const int64_t NH = model_.config().n_head / model_.tp().size(), D = s.head_dim, KV = s.n_kv_head * D;
+  const int64_t QKV = NH * D + 2 * KV;
   for (int64_t r = 0; r < b.rows(); ++r) {
     const int64_t pos = b.positions[r];
     const int32_t block = b.tables[b.seq[r]]->blocks[pos / s.block_size];
-    const float* row = qkv + r * QKV + NH * s.head_dim;
-    std::memcpy(cache_.key(layer, block, pos % s.block_size), row, static_cast<size_t>(KV) * sizeof(float));
-    std::memcpy(cache_.value(layer, block, pos % s.block_size), row + KV, static_cast<size_t>(KV) * sizeof(float));
+    const float* row = qkv + r * QKV + NH * D;
+    const int64_t slot = (pos % s.block_size) * D;
+    for (int64_t g = 0; g < s.n_kv_head; ++g) {
+      E* k = cache_.key<E>(layer, block, g) + slot;
+      E* v = cache_.value<E>(layer, block, g) + slot;
+      for (int64_t d = 0; d < D; ++d) {
+        k[d] = E(row[g * D + d]);
+        v[d] = E(row[KV + g * D + d]);
+      }
+    }
+  }
+}
+
+void InferenceForward::write_kv(int64_t layer, const float* qkv, const StepBatch& b) {
+  if (cache_.shape().dtype == KvDtype::f32) {
+    write_kv_as<float>(layer, qkv, b);
+  } else {
+    write_kv_as<core::bf16>(layer, qkv, b);
   }
 }
 
 // out (N, NH*D): each row's query heads over its sequence's cached keys and values [0, pos], read
 // in place from the paged blocks. Work items are (run of rows of one sequence, kv head); each row
 // attends with the kv head's group of query heads at once.
-void InferenceForward::attend(int64_t layer, float* out, const float* qkv, const StepBatch& b) {
+template <typename E>
+void InferenceForward::attend_as(int64_t layer, float* out, const float* qkv, const StepBatch& b) {
   const KvCacheShape& s = cache_.shape();
   const int64_t D = s.head_dim, NKV = s.n_kv_head, NH = model_.config().n_head / model_.tp().size();
   const int64_t QKV = (NH + 2 * NKV) * D, group = NH / NKV, bs = s.block_size;
@@ -180,15 +202,24 @@ void InferenceForward::attend(int64_t layer, float* out, const float* qkv, const
     const int64_t g = item % NKV, pages = b.positions[last] / bs + 1;
     const BlockTable& table = *b.tables[b.seq[first]];
     Scratch& sc = scratch_[static_cast<size_t>(omp_get_thread_num())];
+    Pages<E>& pg = sc.pages<E>();
     for (int64_t p = 0; p < pages; ++p) {
-      sc.keys[static_cast<size_t>(p)] = cache_.key(layer, table.blocks[static_cast<size_t>(p)], 0) + g * D;
-      sc.values[static_cast<size_t>(p)] = cache_.value(layer, table.blocks[static_cast<size_t>(p)], 0) + g * D;
+      pg.keys[static_cast<size_t>(p)] = cache_.key<E>(layer, table.blocks[static_cast<size_t>(p)], g);
+      pg.values[static_cast<size_t>(p)] = cache_.value<E>(layer, table.blocks[static_cast<size_t>(p)], g);
     }
-    const core::cpu::PagedContext<float> ctx{sc.keys.data(), sc.values.data(), bs, NKV * D};
+    const core::cpu::PagedContext<E> ctx{pg.keys.data(), pg.values.data(), bs, D};
     for (int64_t r = first; r <= last; ++r) {
       core::cpu::attention_rows_paged<float>(out + r * NH * D + g * group * D, D, qkv + r * QKV + g * group * D, D,
                                              group, ctx, b.positions[r] + 1, D, sc.floats.data());
     }
+  }
+}
+
+void InferenceForward::attend(int64_t layer, float* out, const float* qkv, const StepBatch& b) {
+  if (cache_.shape().dtype == KvDtype::f32) {
+    attend_as<float>(layer, out, qkv, b);
+  } else {
+    attend_as<core::bf16>(layer, out, qkv, b);
   }
 }
 

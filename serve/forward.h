@@ -25,6 +25,7 @@
 // shards of the logits gathered. Every rank of the model's group calls forward with the same
 // batch, in the same order.
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "core/arena.h"
@@ -53,7 +54,10 @@ struct StepBatch {
 };
 
 // The KV cache shape a model needs on this rank.
-KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size = 16);
+KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size = 16, KvDtype dtype = KvDtype::f32);
+// The cache's element type when none is asked for: f32 beside f32 weights (the engine then
+// reproduces the training forward bit for bit), bf16 beside bf16 and int8 weights.
+KvDtype default_kv_dtype(WeightPrecision weights);
 
 class InferenceForward {
  public:
@@ -80,6 +84,10 @@ class InferenceForward {
   void check(const StepBatch& batch) const;
   void write_kv(int64_t layer, const float* qkv, const StepBatch& batch);
   void attend(int64_t layer, float* out, const float* qkv, const StepBatch& batch);
+  template <typename E>
+  void write_kv_as(int64_t layer, const float* qkv, const StepBatch& batch);
+  template <typename E>
+  void attend_as(int64_t layer, float* out, const float* qkv, const StepBatch& batch);
 
   core::Transformer& model_;
   KvCache& cache_;
@@ -87,9 +95,18 @@ class InferenceForward {
   WeightPrecision precision_;
   std::unique_ptr<Weights> w_;
   core::Arena arena_;
+  template <typename E>
+  struct Pages {
+    std::vector<const E*> keys, values;  // a context's pages for one kv head
+  };
   struct Scratch {
-    std::vector<const float*> keys, values;  // a context's pages for one kv head
-    std::vector<float> floats;               // attention_rows_paged's scratch
+    Pages<float> f32;
+    Pages<core::bf16> bf16;
+    std::vector<float> floats;  // attention_rows_paged's scratch
+    template <typename E>
+    Pages<E>& pages() {
+      if constexpr (std::is_same_v<E, float>) return f32; else return bf16;
+    }
   };
   std::vector<Scratch> scratch_;  // per thread
   core::Tensor logits_;

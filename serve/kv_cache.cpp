@@ -38,6 +38,14 @@ int32_t BlockAllocator::ref_count(int32_t block) const {
   return refs_[block];
 }
 
+const char* kv_dtype_name(KvDtype d) { return d == KvDtype::f32 ? "f32" : "bf16"; }
+
+KvDtype parse_kv_dtype(const std::string& text, const std::string& what) {
+  if (text == "f32") return KvDtype::f32;
+  if (text == "bf16") return KvDtype::bf16;
+  throw Error(fmt::format("{} must be f32 or bf16, got '{}'", what, text));
+}
+
 int64_t blocks_for_budget(const KvCacheShape& shape, int64_t bytes) {
   return std::max<int64_t>(1, bytes / shape.block_bytes());
 }
@@ -49,19 +57,10 @@ KvCache::KvCache(const KvCacheShape& shape, int64_t n_blocks)
   TESSERA_CHECK(shape.n_layer >= 1 && shape.n_kv_head >= 1 && shape.head_dim >= 1 && shape.block_size >= 1,
                 "bad KV cache shape: {} layers, {} kv heads of {}, blocks of {} tokens", shape.n_layer,
                 shape.n_kv_head, shape.head_dim, shape.block_size);
-  const core::Shape s{shape.n_layer, n_blocks, shape.block_size, shape.n_kv_head, shape.head_dim};
-  k_ = core::Tensor::zeros(s);
-  v_ = core::Tensor::zeros(s);
-}
-
-float* KvCache::key(int64_t layer, int32_t block, int64_t slot) const {
-  const int64_t row = shape_.n_kv_head * shape_.head_dim;
-  return k_.data<float>() + ((layer * n_blocks() + block) * shape_.block_size + slot) * row;
-}
-
-float* KvCache::value(int64_t layer, int32_t block, int64_t slot) const {
-  const int64_t row = shape_.n_kv_head * shape_.head_dim;
-  return v_.data<float>() + ((layer * n_blocks() + block) * shape_.block_size + slot) * row;
+  const core::Shape s{shape.n_layer, n_blocks, shape.n_kv_head, shape.block_size, shape.head_dim};
+  const core::DType dtype = shape.dtype == KvDtype::f32 ? core::DType::f32 : core::DType::bf16;
+  k_ = core::Tensor::zeros(s, dtype);
+  v_ = core::Tensor::zeros(s, dtype);
 }
 
 bool KvCache::reserve(BlockTable& table, int64_t n) {

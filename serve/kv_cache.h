@@ -3,9 +3,14 @@
 // fixed-size blocks of block_size tokens; a sequence owns a list of blocks (its block table), so
 // sequences of any length share one pool with no fragmentation and no copies as they grow.
 //
-// Storage per layer, keys and values alike: (n_blocks, block_size, NKV, D), NKV the key/value heads
+// Storage per layer, keys and values alike: (n_blocks, NKV, block_size, D), NKV the key/value heads
 // this tensor-parallel rank holds. Token t of a sequence lives in block table[t / block_size] at
-// slot t % block_size.
+// slot t % block_size. A block holds each head's tokens together (one page of block_size * D
+// values), so attention, which runs per head, streams whole pages.
+//
+// Element type: f32, or bf16 (half the bytes: twice the tokens in a budget, half the memory traffic
+// of decode attention). bf16 keys and values are rounded to nearest even when written and widened
+// exactly when read (core/cpu/attention.h).
 //
 // Blocks are handed out by a BlockAllocator: a free list and a reference count per block (a block
 // shared by two sequences, e.g. a common prompt prefix, is freed when its last owner releases it).
@@ -21,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/dtype.h"
 #include "core/tensor.h"
 
 namespace tessera::serve {
@@ -51,13 +57,20 @@ struct BlockTable {
   int64_t n_cached = 0;  // tokens [0, n_cached) hold valid keys and values
 };
 
+enum class KvDtype { f32, bf16 };
+const char* kv_dtype_name(KvDtype d);  // "f32", "bf16"
+// "f32" or "bf16"; throws tessera::Error naming `what` otherwise.
+KvDtype parse_kv_dtype(const std::string& text, const std::string& what = "--kv-cache-dtype");
+
 struct KvCacheShape {
   int64_t n_layer = 0;
   int64_t n_kv_head = 0;  // on this rank
   int64_t head_dim = 0;
   int64_t block_size = 16;
-  // Bytes of one block over all layers, keys and values (f32).
-  int64_t block_bytes() const { return 2 * n_layer * block_size * n_kv_head * head_dim * 4; }
+  KvDtype dtype = KvDtype::f32;
+  int64_t element_bytes() const { return dtype == KvDtype::f32 ? 4 : 2; }
+  // Bytes of one block over all layers, keys and values.
+  int64_t block_bytes() const { return 2 * n_layer * block_size * n_kv_head * head_dim * element_bytes(); }
 };
 
 // Blocks that fit a budget of `bytes` (at least one).
@@ -74,9 +87,16 @@ class KvCache {
   const BlockAllocator& allocator() const { return allocator_; }
   int64_t n_blocks() const { return allocator_.n_blocks(); }
 
-  // The (NKV, D) keys / values of one token: layer, block id, slot in the block.
-  float* key(int64_t layer, int32_t block, int64_t slot) const;
-  float* value(int64_t layer, int32_t block, int64_t slot) const;
+  // The (block_size, D) keys / values of one kv head in a block: layer, block id, head; E is the
+  // element type (float for an f32 cache, core::bf16 for a bf16 one; checked).
+  template <typename E>
+  E* key(int64_t layer, int32_t block, int64_t head) const {
+    return k_.data<E>() + page_offset(layer, block, head);
+  }
+  template <typename E>
+  E* value(int64_t layer, int32_t block, int64_t head) const {
+    return v_.data<E>() + page_offset(layer, block, head);
+  }
 
   // Grows `table` to hold n tokens (allocating blocks); false, changing nothing, when the
   // allocator has too few free blocks.
@@ -92,6 +112,9 @@ class KvCache {
   int64_t indexed_blocks() const { return static_cast<int64_t>(index_.size()); }
 
  private:
+  int64_t page_offset(int64_t layer, int32_t block, int64_t head) const {
+    return ((layer * n_blocks() + block) * shape_.n_kv_head + head) * shape_.block_size * shape_.head_dim;
+  }
   // The index key of block i of a table: the block before it and the block's tokens.
   std::string block_key(const BlockTable& table, const std::vector<int32_t>& tokens, size_t i) const;
 
@@ -99,7 +122,7 @@ class KvCache {
   BlockAllocator allocator_;
   std::unordered_map<std::string, int32_t> index_;  // key -> block
   std::vector<std::string> key_of_;                 // (n_blocks) a block's key; empty: not indexed
-  core::Tensor k_, v_;  // (n_layer, n_blocks, block_size, NKV, D) each
+  core::Tensor k_, v_;  // (n_layer, n_blocks, NKV, block_size, D) each
 };
 
 }  // namespace tessera::serve

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/cpu/vec_math.h"
 #include "core/error.h"
 
 namespace tessera::serve {
@@ -34,6 +35,18 @@ std::vector<double> log_softmax(const float* logits, int64_t n) {
 }
 
 namespace {
+// The index of the first largest of x (n >= 1), in two vectorised passes; NaN never wins (an
+// all-NaN x gives 0).
+TESSERA_SIMD_CLONES int64_t first_argmax(const float* x, int64_t n) {
+  float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)
+  for (int64_t i = 0; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
+  for (int64_t i = 0; i < n; ++i) {
+    if (x[i] == mx) return i;
+  }
+  return 0;
+}
+
 // Orders (id, value) pairs by value, largest first, ties by the lower id.
 bool more_likely(const TokenLogprob& a, const TokenLogprob& b) {
   return a.logprob != b.logprob ? a.logprob > b.logprob : a.id < b.id;
@@ -72,6 +85,11 @@ void Sampler::penalise(const float* logits, int64_t n) const {
 
 std::vector<TokenLogprob> Sampler::candidates(const float* logits, int64_t V) const {
   const int64_t n = std::min(V, vocab_limit_);
+  const bool penalties = params_.repetition_penalty != 1.0 || params_.presence_penalty != 0.0 ||
+                         params_.frequency_penalty != 0.0;
+  if (params_.temperature == 0 && !penalties) {  // the logits as they are: no copy
+    return {{static_cast<int32_t>(first_argmax(logits, n)), 1.0}};
+  }
   penalise(logits, n);
   const std::vector<double>& l = work_;
   if (params_.temperature == 0) {

@@ -1,8 +1,10 @@
 #include "core/cpu/attention.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "core/cpu/gemm.h"
@@ -132,23 +134,56 @@ TESSERA_SIMD_CLONES static void reduce_value_lanes(T* out, T* acc, int64_t D) {
   std::copy(acc, acc + D, out);
 }
 
-template <typename T>
-void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t M, const PagedContext<T>& ctx,
+// rows (len, D) = the widened bf16 rows src (len, D), row stride ld.
+TESSERA_SIMD_CLONES static void widen_rows(float* rows, const bf16* src, int64_t ld, int64_t len, int64_t D) {
+  for (int64_t i = 0; i < len; ++i) {
+    const bf16* s = src + i * ld;
+    float* r = rows + i * D;
+#pragma omp simd
+    for (int64_t d = 0; d < D; ++d) r[d] = std::bit_cast<float>(static_cast<uint32_t>(s[d].bits) << 16);
+  }
+}
+
+template <typename T, typename E>
+void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t M, const PagedContext<E>& ctx,
                           int64_t n, int64_t D, T* scratch) {
+  constexpr bool kWiden = !std::is_same_v<T, E>;
+  static_assert(!kWiden || (std::is_same_v<T, float> && std::is_same_v<E, bf16>), "a T or a bf16 context");
   const T scale = T(1) / std::sqrt(static_cast<T>(D));
-  T* scores = scratch;          // (M, n)
-  T* acc = scratch + M * n;     // (16, D)
-  for (int64_t t0 = 0; t0 < n; t0 += ctx.page) {
-    gemm_nt_rowwise_serial<T>(M, std::min(ctx.page, n - t0), D, q, ldq, ctx.keys[t0 / ctx.page], ctx.ld, scores + t0,
-                              n, false);
+  T* scores = scratch;           // (M, n)
+  T* acc = scores + M * n;       // (16, D)
+  T* wide = acc + 16 * D;        // (16, D) widened tokens
+  const int64_t piece = kWiden ? std::min<int64_t>(ctx.page, 16) : ctx.page;  // tokens read at once
+  const int64_t ld = kWiden ? D : ctx.ld;
+  // Tokens [t, t + len) of one page as T rows of stride ld.
+  auto rows = [&](const E* const* pages, int64_t t, int64_t len) -> const T* {
+    const E* src = pages[t / ctx.page] + (t % ctx.page) * ctx.ld;
+    if constexpr (kWiden) {
+      widen_rows(wide, src, ctx.ld, len, D);
+      return wide;
+    } else {
+      return src;
+    }
+  };
+  auto length = [&](int64_t t) { return std::min({piece, n - t, ctx.page - t % ctx.page}); };
+  for (const E* const* pages : {ctx.keys, ctx.values}) {
+    for (int64_t t = 0; t < n; ++t) {
+      const char* row = reinterpret_cast<const char*>(pages[t / ctx.page] + (t % ctx.page) * ctx.ld);
+      for (int64_t b = 0; b < D * static_cast<int64_t>(sizeof(E)); b += 64) __builtin_prefetch(row + b, 0, 2);
+    }
+  }
+  for (int64_t t = 0, len = 0; t < n; t += len) {
+    len = length(t);
+    gemm_nt_rowwise_serial<T>(M, len, D, q, ldq, rows(ctx.keys, t, len), ld, scores + t, n, false);
   }
   for (int64_t i = 0; i < M; ++i) {
     T* p = scores + i * n;
     for (int64_t j = 0; j < n; ++j) p[j] *= scale;
     causal_softmax_row(p, n, n);
     std::fill(acc, acc + 16 * D, T(0));
-    for (int64_t t0 = 0; t0 < n; t0 += ctx.page) {
-      accumulate_values(acc, ctx.values[t0 / ctx.page], ctx.ld, p, t0, std::min(n, t0 + ctx.page), D);
+    for (int64_t t = 0, len = 0; t < n; t += len) {
+      len = length(t);
+      accumulate_values(acc, rows(ctx.values, t, len), ld, p, t, t + len, D);
     }
     reduce_value_lanes(out + i * ldo, acc, D);
   }
@@ -209,10 +244,12 @@ template void attention_forward<float>(float*, float*, const float*, int64_t, in
                                        int64_t, int64_t, bool);
 template void attention_forward<double>(double*, double*, const double*, int64_t, int64_t, int64_t,
                                         int64_t, int64_t, bool);
-template void attention_rows_paged<float>(float*, int64_t, const float*, int64_t, int64_t,
-                                          const PagedContext<float>&, int64_t, int64_t, float*);
-template void attention_rows_paged<double>(double*, int64_t, const double*, int64_t, int64_t,
-                                           const PagedContext<double>&, int64_t, int64_t, double*);
+template void attention_rows_paged(float*, int64_t, const float*, int64_t, int64_t, const PagedContext<float>&,
+                                   int64_t, int64_t, float*);
+template void attention_rows_paged(double*, int64_t, const double*, int64_t, int64_t, const PagedContext<double>&,
+                                   int64_t, int64_t, double*);
+template void attention_rows_paged(float*, int64_t, const float*, int64_t, int64_t, const PagedContext<bf16>&,
+                                   int64_t, int64_t, float*);
 template void attention_backward<float>(float*, const float*, const float*, const float*, int64_t,
                                         int64_t, int64_t, int64_t, int64_t);
 template void attention_backward<double>(double*, const double*, const double*, const double*,

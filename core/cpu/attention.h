@@ -11,6 +11,8 @@
 // thread count (serving); otherwise BLAS (training).
 #include <cstdint>
 
+#include "core/dtype.h"
+
 namespace tessera::core::cpu {
 
 // qkv (B,T,(NH+2*NKV)*D) -> out (B,T,NH*D), att (B,NH,T,T) softmax probabilities (zero above the
@@ -21,25 +23,29 @@ void attention_forward(T* out, T* att, const T* qkv, int64_t B, int64_t Tlen, in
 
 // A sequence's context as a paged KV cache holds it (serving): the key of token t at
 // keys[t / page] + (t % page) * ld, its value likewise in values; read in place, never gathered.
-template <typename T>
+// E, the cache's element type: T itself, or core::bf16 under a float computation (half the bytes;
+// each value widened exactly as it is read).
+template <typename E>
 struct PagedContext {
-  const T* const* keys;    // (ceil(n / page)) page pointers
-  const T* const* values;  // (ceil(n / page))
+  const E* const* keys;    // (ceil(n / page)) page pointers
+  const E* const* values;  // (ceil(n / page))
   int64_t page;            // tokens per page
   int64_t ld;              // elements between two tokens of a page
 };
 
-// Scratch attention_rows_paged needs: M rows of n scores and 16 lanes of D sums.
-inline int64_t paged_attention_scratch(int64_t M, int64_t n, int64_t D) { return M * n + 16 * D; }
+// Scratch attention_rows_paged needs: M rows of n scores, 16 lanes of D sums, 16 widened tokens.
+inline int64_t paged_attention_scratch(int64_t M, int64_t n, int64_t D) { return M * n + 32 * D; }
 
 // M query rows q (M,D), row stride ldq (e.g. the query heads of one token that share a kv head),
 // each against the first n tokens of ctx -> out (M,D), row stride ldo. Scaled by 1/sqrt(D); the
 // products in the order of attention_forward's batch_invariant path (each score a fixed-order dot
 // product over D, each output a sum over the tokens in 16 lanes, lane t mod 16, halving tree), so
 // a row's result is bitwise that of the training forward's row and depends on its context alone.
-// scratch: paged_attention_scratch(M, n, D) elements.
-template <typename T>
-void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t M, const PagedContext<T>& ctx,
+// A bf16 context gives bitwise the result of a T context holding the same (widened) values.
+// The context's pages are prefetched first: they lie scattered, out of the hardware prefetcher's
+// reach. scratch: paged_attention_scratch(M, n, D) elements.
+template <typename T, typename E>
+void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t M, const PagedContext<E>& ctx,
                           int64_t n, int64_t D, T* scratch);
 
 // dout (B,T,NH*D) -> dqkv (B,T,(NH+2*NKV)*D) +=

@@ -5,7 +5,7 @@
 // those products), so the figure is an effective rate and may exceed the peak.
 // BM_DecodeAttentionPaged: one decode step's attention as the serving engine runs it, B
 // sequences of one new token each against n cached tokens held in pages of 16 (scattered over a
-// pool, read in place); GB/s counts the keys and values read.
+// pool, read in place), f32 or bf16; GB/s counts the bytes of keys and values read.
 //   ./attention_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
@@ -75,18 +75,20 @@ void BM_AttentionBackward(benchmark::State& state) {
   });
 }
 
+template <typename E>
 void BM_DecodeAttentionPaged(benchmark::State& state) {
   const int64_t B = state.range(0), n = state.range(1), NH = state.range(2), D = state.range(3), page = 16;
-  const int64_t pages = (n + page - 1) / page, ld = NH * D;
+  const int64_t pages = (n + page - 1) / page;
   const auto q = random_floats(static_cast<size_t>(B * NH * D), 1);
-  const auto kpool = random_floats(static_cast<size_t>(B * pages * page * ld), 2);
-  const auto vpool = random_floats(kpool.size(), 3);
-  // Page pointers per (sequence, head): page p of sequence b lives at pool page (b * pages + p) * 11
-  // mod (B * pages), scattered as a block allocator leaves them.
-  std::vector<std::vector<const float*>> keys(static_cast<size_t>(B * NH)), values(keys.size());
+  const auto kf = random_floats(static_cast<size_t>(B * pages * NH * page * D), 2);
+  const auto vf = random_floats(kf.size(), 3);
+  const std::vector<E> kpool(kf.begin(), kf.end()), vpool(vf.begin(), vf.end());
+  // The cache's layout: a block holds each head's page of (page, D) values. Block p of sequence b is
+  // pool block (b * pages + p) * 11 mod (B * pages), scattered as a block allocator leaves them.
+  std::vector<std::vector<const E*>> keys(static_cast<size_t>(B * NH)), values(keys.size());
   for (int64_t bh = 0; bh < B * NH; ++bh) {
     for (int64_t p = 0; p < pages; ++p) {
-      const int64_t at = ((bh / NH * pages + p) * 11) % (B * pages) * page * ld + bh % NH * D;
+      const int64_t at = (((bh / NH * pages + p) * 11) % (B * pages) * NH + bh % NH) * page * D;
       keys[static_cast<size_t>(bh)].push_back(kpool.data() + at);
       values[static_cast<size_t>(bh)].push_back(vpool.data() + at);
     }
@@ -94,13 +96,12 @@ void BM_DecodeAttentionPaged(benchmark::State& state) {
   std::vector<float> out(q.size()), scratch(static_cast<size_t>(paged_attention_scratch(1, n, D)));
   for (auto _ : state) {
     for (int64_t bh = 0; bh < B * NH; ++bh) {
-      const PagedContext<float> ctx{keys[static_cast<size_t>(bh)].data(), values[static_cast<size_t>(bh)].data(), page,
-                                    ld};
+      const PagedContext<E> ctx{keys[static_cast<size_t>(bh)].data(), values[static_cast<size_t>(bh)].data(), page, D};
       attention_rows_paged<float>(out.data() + bh * D, D, q.data() + bh * D, D, 1, ctx, n, D, scratch.data());
     }
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(2 * B * NH * n * D * 4) * 1e-9,
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(2 * B * NH * n * D * sizeof(E)) * 1e-9,
                                               benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -113,7 +114,11 @@ BENCHMARK(BM_AttentionForward)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 // GPT-2 124M's 12 heads of 64 at batch 1 and 16, 80 and 1000 cached tokens.
-BENCHMARK(BM_DecodeAttentionPaged)
+BENCHMARK(BM_DecodeAttentionPaged<float>)
+    ->ArgNames({"B", "n", "NH", "D"})
+    ->ArgsProduct({{1, 16}, {80, 1000}, {12}, {64}})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecodeAttentionPaged<tessera::core::bf16>)
     ->ArgNames({"B", "n", "NH", "D"})
     ->ArgsProduct({{1, 16}, {80, 1000}, {12}, {64}})
     ->Unit(benchmark::kMicrosecond);

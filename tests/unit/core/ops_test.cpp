@@ -22,6 +22,7 @@ using tessera::test::dot;
 using tessera::test::expect_gradient;
 using tessera::test::randn;
 using Vec = std::vector<double>;
+using tessera::core::bf16;
 
 TEST(Linear, GradientsMatchFiniteDifferences) {
   const int64_t N = 3, C = 4, OC = 5;
@@ -341,6 +342,42 @@ static void check_paged_attention(int64_t page) {
 TEST(Attention, PagedRowsEqualTheBatchInvariantForwardBitwise) {
   check_paged_attention(16);
   check_paged_attention(7);
+}
+
+// A bf16 context (pages of one head's tokens, as the KV cache holds them) gives bitwise what an f32
+// context holding the same rounded values gives, and stays within bf16's error of the unrounded
+// attention; pages of 16 and of 20 tokens (a page longer than the 16 tokens widened at once).
+static void check_bf16_paged_attention(int64_t page) {
+  const int64_t n = 150, M = 2, D = 24, pages = (n + page - 1) / page;
+  const Vec kv_d = randn(2 * pages * page * D, 7), q_d = randn(M * D, 8);
+  const std::vector<float> q(q_d.begin(), q_d.end());
+  std::vector<float> exact(kv_d.begin(), kv_d.end()), rounded(exact.size());
+  std::vector<bf16> packed(exact.size());
+  for (size_t i = 0; i < exact.size(); ++i) {
+    packed[i] = bf16(exact[i]);
+    rounded[i] = static_cast<float>(packed[i]);
+  }
+  auto run = [&]<typename E>(const std::vector<E>& pool) {
+    std::vector<const E*> keys, values;  // page p of the keys at pool page p, of the values after them
+    for (int64_t p = 0; p < pages; ++p) {
+      keys.push_back(pool.data() + p * page * D);
+      values.push_back(pool.data() + (pages + p) * page * D);
+    }
+    const PagedContext<E> ctx{keys.data(), values.data(), page, D};
+    std::vector<float> out(M * D), scratch(paged_attention_scratch(M, n, D));
+    attention_rows_paged<float>(out.data(), D, q.data(), D, M, ctx, n, D, scratch.data());
+    return out;
+  };
+  const std::vector<float> got = run(packed), want = run(rounded), unrounded = run(exact);
+  for (int64_t i = 0; i < M * D; ++i) {
+    ASSERT_EQ(got[i], want[i]) << i;
+    EXPECT_NEAR(got[i], unrounded[i], 2e-2) << i;
+  }
+}
+
+TEST(Attention, Bf16PagedContextEqualsTheF32ContextOfItsRoundedValuesBitwise) {
+  check_bf16_paged_attention(16);
+  check_bf16_paged_attention(20);
 }
 
 TEST(CrossEntropy, UniformLogitsGiveLogV) {

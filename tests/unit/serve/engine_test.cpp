@@ -58,7 +58,7 @@ struct Batched {
 // `blocks` blocks of 4 tokens.
 Batched together(core::Transformer& model, const datasets::Tokenizer& tok, const std::vector<Request>& rs,
                  int64_t blocks, WeightPrecision weights = WeightPrecision::f32) {
-  const KvCacheShape shape = kv_cache_shape(model, 4);
+  const KvCacheShape shape = kv_cache_shape(model, 4, default_kv_dtype(weights));
   Engine e(model, tok, {.kv_cache_bytes = blocks * shape.block_bytes(), .block_size = 4, .weights = weights,
                         .scheduler = {.max_step_tokens = 8}});
   Batched b;
@@ -157,6 +157,8 @@ TEST_P(EngineFamilies, SharedPromptPrefixesChangeNoOutput) {
   }
 }
 
+// With an f32 KV cache the engine's prompt log-probabilities are the training forward's; a bf16
+// cache rounds keys and values, and stays within 2e-2 of them.
 TEST(Engine, PromptLogprobsEqualTheTrainingForward) {
   const auto tok = byte_tokenizer();
   core::Transformer model(small("llama"));
@@ -165,17 +167,21 @@ TEST(Engine, PromptLogprobsEqualTheTrainingForward) {
   r.prompt = {5, 80, 200, 13, 13, 99, 250, 1, 42, 7, 64};
   r.params.max_tokens = 1;
   r.params.prompt_logprobs = true;
-  Engine e(model, tok, {.block_size = 4, .scheduler = {.max_step_tokens = 4}});  // the prompt in 3 chunks
-  const Completion c = e.generate({r})[0];
-  ASSERT_EQ(c.prompt_logprobs.size(), r.prompt.size() - 1);
   const auto T = static_cast<int64_t>(r.prompt.size());
   core::Tensor input = core::Tensor::empty({1, T}, core::DType::i32);
   std::copy(r.prompt.begin(), r.prompt.end(), input.data<int32_t>());
   model.forward(input, core::Tensor(), {.batch_invariant = true});
-  for (int64_t t = 0; t + 1 < T; ++t) {
-    const auto lp = log_softmax(model.logits().data<float>() + t * 300, 257);
-    EXPECT_EQ(c.prompt_logprobs[t].id, r.prompt[t + 1]);
-    EXPECT_NEAR(c.prompt_logprobs[t].logprob, lp[r.prompt[t + 1]], 1e-5) << "token " << t + 1;
+  for (const auto& [kv, tolerance] : {std::pair{KvDtype::f32, 1e-5}, std::pair{KvDtype::bf16, 2e-2}}) {
+    SCOPED_TRACE(kv_dtype_name(kv));
+    // The prompt in 3 chunks.
+    Engine e(model, tok, {.block_size = 4, .kv_dtype = kv, .scheduler = {.max_step_tokens = 4}});
+    const Completion c = e.generate({r})[0];
+    ASSERT_EQ(c.prompt_logprobs.size(), r.prompt.size() - 1);
+    for (int64_t t = 0; t + 1 < T; ++t) {
+      const auto lp = log_softmax(model.logits().data<float>() + t * 300, 257);
+      EXPECT_EQ(c.prompt_logprobs[t].id, r.prompt[t + 1]);
+      EXPECT_NEAR(c.prompt_logprobs[t].logprob, lp[r.prompt[t + 1]], tolerance) << "token " << t + 1;
+    }
   }
 }
 

@@ -61,23 +61,36 @@ TEST(KvCache, ReserveGrowsAcrossBlockBoundariesAndRefusesWhenFull) {
   EXPECT_EQ(cache.allocator().free_blocks(), 0);
 }
 
-TEST(KvCache, SlotsOfDifferentLayersBlocksAndTokensDoNotOverlap) {
+TEST(KvCache, PagesOfDifferentLayersBlocksAndHeadsDoNotOverlap) {
   const KvCacheShape s = small_shape();
   KvCache cache(s, 2);
   std::set<const float*> seen;
-  const int64_t row = s.n_kv_head * s.head_dim;
+  const int64_t page = s.block_size * s.head_dim;
   for (int64_t l = 0; l < s.n_layer; ++l) {
     for (int32_t b = 0; b < 2; ++b) {
-      for (int64_t t = 0; t < s.block_size; ++t) {
-        const float* k = cache.key(l, b, t);
-        const float* v = cache.value(l, b, t);
-        for (int64_t i = 0; i < row; ++i) {
+      for (int64_t g = 0; g < s.n_kv_head; ++g) {
+        const float* k = cache.key<float>(l, b, g);
+        const float* v = cache.value<float>(l, b, g);
+        for (int64_t i = 0; i < page; ++i) {
           EXPECT_TRUE(seen.insert(k + i).second);
           EXPECT_TRUE(seen.insert(v + i).second);
         }
       }
     }
   }
+}
+
+TEST(KvCache, Bf16BlocksTakeHalfTheBytesAndAreReadAsBf16Only) {
+  KvCacheShape s = small_shape();
+  const int64_t f32_bytes = s.block_bytes();
+  s.dtype = KvDtype::bf16;
+  EXPECT_EQ(s.block_bytes() * 2, f32_bytes);
+  EXPECT_EQ(blocks_for_budget(s, 10 * f32_bytes), 20);
+  KvCache cache(s, 2);
+  EXPECT_EQ(cache.key<core::bf16>(0, 1, 0) - cache.key<core::bf16>(0, 0, 0), s.n_kv_head * s.block_size * s.head_dim);
+  EXPECT_THROW(cache.key<float>(0, 0, 0), Error);
+  EXPECT_EQ(parse_kv_dtype("bf16"), KvDtype::bf16);
+  EXPECT_THROW(parse_kv_dtype("fp8"), Error);
 }
 
 }  // namespace
