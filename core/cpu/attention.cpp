@@ -166,12 +166,6 @@ void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t 
     }
   };
   auto length = [&](int64_t t) { return std::min({piece, n - t, ctx.page - t % ctx.page}); };
-  for (const E* const* pages : {ctx.keys, ctx.values}) {
-    for (int64_t t = 0; t < n; ++t) {
-      const char* row = reinterpret_cast<const char*>(pages[t / ctx.page] + (t % ctx.page) * ctx.ld);
-      for (int64_t b = 0; b < D * static_cast<int64_t>(sizeof(E)); b += 64) __builtin_prefetch(row + b, 0, 2);
-    }
-  }
   for (int64_t t = 0, len = 0; t < n; t += len) {
     len = length(t);
     gemm_nt_rowwise_serial<T>(M, len, D, q, ldq, rows(ctx.keys, t, len), ld, scores + t, n, false);

@@ -33,6 +33,19 @@ struct PagedContext {
   int64_t ld;              // elements between two tokens of a page
 };
 
+// Hints the first n tokens' keys and values of ctx into L2 (a hint: it never faults). The pages
+// lie scattered, out of the hardware prefetcher's reach: a caller about to attend over a context
+// fetches it first, once for all the rows that share it.
+template <typename E>
+void prefetch_context(const PagedContext<E>& ctx, int64_t n, int64_t D) {
+  for (const E* const* pages : {ctx.keys, ctx.values}) {
+    for (int64_t t = 0; t < n; ++t) {
+      const char* row = reinterpret_cast<const char*>(pages[t / ctx.page] + (t % ctx.page) * ctx.ld);
+      for (int64_t b = 0; b < D * static_cast<int64_t>(sizeof(E)); b += 64) __builtin_prefetch(row + b, 0, 2);
+    }
+  }
+}
+
 // Scratch attention_rows_paged needs: M rows of n scores, 16 lanes of D sums, 16 widened tokens.
 inline int64_t paged_attention_scratch(int64_t M, int64_t n, int64_t D) { return M * n + 32 * D; }
 
@@ -42,8 +55,7 @@ inline int64_t paged_attention_scratch(int64_t M, int64_t n, int64_t D) { return
 // product over D, each output a sum over the tokens in 16 lanes, lane t mod 16, halving tree), so
 // a row's result is bitwise that of the training forward's row and depends on its context alone.
 // A bf16 context gives bitwise the result of a T context holding the same (widened) values.
-// The context's pages are prefetched first: they lie scattered, out of the hardware prefetcher's
-// reach. scratch: paged_attention_scratch(M, n, D) elements.
+// scratch: paged_attention_scratch(M, n, D) elements.
 template <typename T, typename E>
 void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t M, const PagedContext<E>& ctx,
                           int64_t n, int64_t D, T* scratch);
