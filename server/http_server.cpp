@@ -1,7 +1,11 @@
 #include "server/http_server.h"
 
-#include <csignal>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <optional>
 #include <random>
 
@@ -54,10 +58,21 @@ void HttpServer::start() {
   http_->set_read_timeout(10);
   http_->set_write_timeout(10);
   routes();
+  int listening = -1;  // the last socket created for listening: the one bound
+  http_->set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = sock;
+  });
   port_ = options_.port == 0 ? http_->bind_to_any_port(options_.host)
                              : (http_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
+  http_->set_socket_options(httplib::default_socket_options);  // `listening` goes out of scope
   TESSERA_CHECK(port_ > 0, "cannot listen on {}:{} (in use, or not an address of this host)", options_.host,
                 options_.port);
+  // cpp-httplib listens with a backlog of 5: 16 clients connecting at once while the engine keeps
+  // both cores busy overflowed it, and a dropped connection retries after a second (a TTFT of 1 s).
+  // Listening again on the bound socket raises the backlog to the system's limit.
+  TESSERA_CHECK(listening >= 0 && ::listen(listening, SOMAXCONN) == 0, "cannot listen on {}:{}: {}", options_.host,
+                port_, std::strerror(errno));
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   log::info("serve: listening on http://{}:{}", options_.host, port_);
 }
