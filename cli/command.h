@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "parallel/world.h"
 #include "serve/kv_cache.h"
 #include "serve/projection.h"
@@ -60,6 +61,8 @@ inline void add_kv_dtype_option(CLI::App& cmd, std::optional<serve::KvDtype>& dt
   cmd.add_option_function<std::string>(
          "--kv-cache-dtype",
          [&dtype](const std::string& v) {
+           TESSERA_CHECK(v == "auto" || v == "f32" || v == "bf16", "--kv-cache-dtype must be auto, f32 or bf16, got '{}'",
+                         v);
            dtype = v == "auto" ? std::nullopt : std::optional(serve::parse_kv_dtype(v));
          },
          "KV cache elements: auto (default: f32 beside f32 weights, bf16 beside bf16 and int8), f32 or bf16")

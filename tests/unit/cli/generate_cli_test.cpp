@@ -63,10 +63,15 @@ TEST_F(GenerateCli, PromptIsContinuedReproduciblyAndBadOptionsAreErrors) {
   EXPECT_EQ(a.output, b.output);
   const auto seeded = generate("--prompt 'The note' --max-tokens 8 --temperature 1.5 --top-p 0.9 --seed 3");
   EXPECT_EQ(run_command(seeded).output, run_command(seeded).output);
+  // A bf16 KV cache continues the prompt too.
+  const auto bf16 = run_command(generate("--prompt 'The note' --max-tokens 8 --kv-cache-dtype bf16"),
+                                testing_support::Capture::StdoutOnly);
+  ASSERT_EQ(bf16.status, 0) << bf16.output;
+  EXPECT_EQ(bf16.output.rfind("The note", 0), 0u) << bf16.output;
 
   for (const auto& [flag, name] : std::vector<std::pair<std::string, std::string>>{
            {"--max-tokens -1", "max_tokens"}, {"--max-tokens 0", "max_tokens"}, {"--temperature -0.5", "temperature"},
-           {"--top-k -2", "top_k"}, {"--top-p 0", "top_p"}}) {
+           {"--top-k -2", "top_k"}, {"--top-p 0", "top_p"}, {"--kv-cache-dtype fp8", "auto, f32 or bf16"}}) {
     const auto r = run_command(generate("--prompt hi " + flag));
     EXPECT_NE(r.status, 0) << flag;
     EXPECT_NE(r.output.find(name), std::string::npos) << flag << ": " << r.output;
