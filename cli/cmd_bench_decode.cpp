@@ -20,7 +20,7 @@ void add_bench_decode(CLI::App& bench, Context&) {
     uint64_t seed = 1;
     bool no_batch_invariant = false;
     serve::WeightPrecision weights = serve::WeightPrecision::f32;
-    std::optional<serve::KvDtype> kv_dtype;
+    std::optional<core::DType> kv_dtype;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = bench.add_subcommand("decode", "Serving engine: prompt and decode tokens/s per batch size, decode as "
@@ -63,7 +63,7 @@ void add_bench_decode(CLI::App& bench, Context&) {
       const serve::DecodeBenchRow r = serve::bench_decode(model, b, opts->prompt_len, opts->gen_len, bw, options);
       if (b == opts->batches.front()) {
         log::info("{} weights: a decode step reads {:.0f} MB; {} KV cache", serve::weight_precision_name(opts->weights),
-                  static_cast<double>(r.weight_bytes) / 1e6, serve::kv_dtype_name(options.kv_cache_dtype()));
+                  static_cast<double>(r.weight_bytes) / 1e6, core::dtype_name(options.kv_cache_dtype()));
       }
       log::info("batch={} prompt_tok_s={:.1f} decode_tok_s={:.2f} bound_fraction={:.3f} decode_cpu_tok_s={:.2f}",
                 r.batch, r.prompt_tok_s, r.decode_tok_s, r.bound_fraction, r.decode_cpu_tok_s);

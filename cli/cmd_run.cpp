@@ -112,7 +112,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
     serve::SamplingParams sample;
     int64_t kv_cache_mb = 256;
     serve::WeightPrecision weights = serve::WeightPrecision::f32;
-    std::optional<serve::KvDtype> kv_dtype;
+    std::optional<core::DType> kv_dtype;
     bool overwrite = false;
     eval::EvalOptions eval;
     ServerFlags server;

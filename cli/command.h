@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
 #include "parallel/world.h"
 #include "serve/kv_cache.h"
 #include "serve/projection.h"
@@ -57,14 +56,9 @@ inline void add_weights_option(CLI::App& cmd, serve::WeightPrecision& weights) {
 }
 
 // --kv-cache-dtype auto|f32|bf16 (auto, the default, leaves `dtype` unset: it then follows the weights).
-inline void add_kv_dtype_option(CLI::App& cmd, std::optional<serve::KvDtype>& dtype) {
+inline void add_kv_dtype_option(CLI::App& cmd, std::optional<core::DType>& dtype) {
   cmd.add_option_function<std::string>(
-         "--kv-cache-dtype",
-         [&dtype](const std::string& v) {
-           TESSERA_CHECK(v == "auto" || v == "f32" || v == "bf16", "--kv-cache-dtype must be auto, f32 or bf16, got '{}'",
-                         v);
-           dtype = v == "auto" ? std::nullopt : std::optional(serve::parse_kv_dtype(v));
-         },
+         "--kv-cache-dtype", [&dtype](const std::string& v) { dtype = serve::parse_kv_dtype(v); },
          "KV cache elements: auto (default: f32 beside f32 weights, bf16 beside bf16 and int8), f32 or bf16")
       ->type_name("auto|f32|bf16");
 }

@@ -18,7 +18,7 @@ struct EngineFlags {
   int64_t kv_cache_mb = 256, max_step_tokens = 256;
   bool no_batch_invariant = false;
   serve::WeightPrecision weights = serve::WeightPrecision::f32;
-  std::optional<serve::KvDtype> kv_dtype;
+  std::optional<core::DType> kv_dtype;
 
   serve::EngineOptions options() const {
     TESSERA_CHECK(source.ckpt.empty() != source.model.empty(), "give --ckpt REF or --model FILE");

@@ -43,9 +43,9 @@ struct EngineOptions {
   // int8 copy made when the engine is built. Every precision is batch-invariant.
   WeightPrecision weights = WeightPrecision::f32;
   // The KV cache's element type (serve/kv_cache.h); unset: default_kv_dtype(weights).
-  std::optional<KvDtype> kv_dtype = std::nullopt;
+  std::optional<core::DType> kv_dtype = std::nullopt;
   SchedulerConfig scheduler = {};
-  KvDtype kv_cache_dtype() const { return kv_dtype.value_or(default_kv_dtype(weights)); }
+  core::DType kv_cache_dtype() const { return kv_dtype.value_or(default_kv_dtype(weights)); }
 };
 
 struct Request {

@@ -44,14 +44,14 @@ void StepBatch::add(const BlockTable& table, const std::vector<int32_t>& ids, in
   }
 }
 
-KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size, KvDtype dtype) {
+KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size, core::DType dtype) {
   const ModelConfig& c = model.config();
   return {.n_layer = c.n_layer, .n_kv_head = c.kv_heads() / model.tp().size(), .head_dim = c.head_dim(),
           .block_size = block_size, .dtype = dtype};
 }
 
-KvDtype default_kv_dtype(WeightPrecision weights) {
-  return weights == WeightPrecision::f32 ? KvDtype::f32 : KvDtype::bf16;
+core::DType default_kv_dtype(WeightPrecision weights) {
+  return weights == WeightPrecision::f32 ? core::DType::f32 : core::DType::bf16;
 }
 
 // Pointers to this rank's parameter shards, resolved once (null: absent in this family), and its
@@ -173,7 +173,7 @@ void InferenceForward::write_kv_as(int64_t layer, const float* qkv, const StepBa
 }
 
 void InferenceForward::write_kv(int64_t layer, const float* qkv, const StepBatch& b) {
-  if (cache_.shape().dtype == KvDtype::f32) {
+  if (cache_.shape().dtype == core::DType::f32) {
     write_kv_as<float>(layer, qkv, b);
   } else {
     write_kv_as<core::bf16>(layer, qkv, b);
@@ -217,7 +217,7 @@ void InferenceForward::attend_as(int64_t layer, float* out, const float* qkv, co
 }
 
 void InferenceForward::attend(int64_t layer, float* out, const float* qkv, const StepBatch& b) {
-  if (cache_.shape().dtype == KvDtype::f32) {
+  if (cache_.shape().dtype == core::DType::f32) {
     attend_as<float>(layer, out, qkv, b);
   } else {
     attend_as<core::bf16>(layer, out, qkv, b);

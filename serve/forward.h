@@ -54,10 +54,11 @@ struct StepBatch {
 };
 
 // The KV cache shape a model needs on this rank.
-KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size = 16, KvDtype dtype = KvDtype::f32);
+KvCacheShape kv_cache_shape(const core::Transformer& model, int64_t block_size = 16,
+                            core::DType dtype = core::DType::f32);
 // The cache's element type when none is asked for: f32 beside f32 weights (the engine then
 // reproduces the training forward bit for bit), bf16 beside bf16 and int8 weights.
-KvDtype default_kv_dtype(WeightPrecision weights);
+core::DType default_kv_dtype(WeightPrecision weights);
 
 class InferenceForward {
  public:

@@ -38,12 +38,10 @@ int32_t BlockAllocator::ref_count(int32_t block) const {
   return refs_[block];
 }
 
-const char* kv_dtype_name(KvDtype d) { return d == KvDtype::f32 ? "f32" : "bf16"; }
-
-KvDtype parse_kv_dtype(const std::string& text, const std::string& what) {
-  if (text == "f32") return KvDtype::f32;
-  if (text == "bf16") return KvDtype::bf16;
-  throw Error(fmt::format("{} must be f32 or bf16, got '{}'", what, text));
+std::optional<core::DType> parse_kv_dtype(const std::string& text) {
+  TESSERA_CHECK(text == "auto" || text == "f32" || text == "bf16", "--kv-cache-dtype must be auto, f32 or bf16, got '{}'",
+                text);
+  return text == "auto" ? std::nullopt : std::optional(core::dtype_from_name(text));
 }
 
 int64_t blocks_for_budget(const KvCacheShape& shape, int64_t bytes) {
@@ -57,10 +55,11 @@ KvCache::KvCache(const KvCacheShape& shape, int64_t n_blocks)
   TESSERA_CHECK(shape.n_layer >= 1 && shape.n_kv_head >= 1 && shape.head_dim >= 1 && shape.block_size >= 1,
                 "bad KV cache shape: {} layers, {} kv heads of {}, blocks of {} tokens", shape.n_layer,
                 shape.n_kv_head, shape.head_dim, shape.block_size);
+  TESSERA_CHECK(shape.dtype == core::DType::f32 || shape.dtype == core::DType::bf16,
+                "a KV cache holds f32 or bf16, not {}", core::dtype_name(shape.dtype));
   const core::Shape s{shape.n_layer, n_blocks, shape.n_kv_head, shape.block_size, shape.head_dim};
-  const core::DType dtype = shape.dtype == KvDtype::f32 ? core::DType::f32 : core::DType::bf16;
-  k_ = core::Tensor::zeros(s, dtype);
-  v_ = core::Tensor::zeros(s, dtype);
+  k_ = core::Tensor::zeros(s, shape.dtype);
+  v_ = core::Tensor::zeros(s, shape.dtype);
 }
 
 bool KvCache::reserve(BlockTable& table, int64_t n) {

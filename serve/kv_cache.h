@@ -22,6 +22,7 @@
 // the tokens and positions alone (the forward is batch-invariant), so sharing changes no result.
 // A block leaves the index when its last owner frees it.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -57,20 +58,20 @@ struct BlockTable {
   int64_t n_cached = 0;  // tokens [0, n_cached) hold valid keys and values
 };
 
-enum class KvDtype { f32, bf16 };
-const char* kv_dtype_name(KvDtype d);  // "f32", "bf16"
-// "f32" or "bf16"; throws tessera::Error naming `what` otherwise.
-KvDtype parse_kv_dtype(const std::string& text, const std::string& what = "--kv-cache-dtype");
+// The cache's element type asked for by name: "f32" or "bf16", or "auto" (nullopt: the engine
+// chooses); throws tessera::Error naming the three otherwise.
+std::optional<core::DType> parse_kv_dtype(const std::string& text);
 
 struct KvCacheShape {
   int64_t n_layer = 0;
   int64_t n_kv_head = 0;  // on this rank
   int64_t head_dim = 0;
   int64_t block_size = 16;
-  KvDtype dtype = KvDtype::f32;
-  int64_t element_bytes() const { return dtype == KvDtype::f32 ? 4 : 2; }
+  core::DType dtype = core::DType::f32;  // f32 or bf16
   // Bytes of one block over all layers, keys and values.
-  int64_t block_bytes() const { return 2 * n_layer * block_size * n_kv_head * head_dim * element_bytes(); }
+  int64_t block_bytes() const {
+    return 2 * n_layer * block_size * n_kv_head * head_dim * static_cast<int64_t>(core::dtype_size(dtype));
+  }
 };
 
 // Blocks that fit a budget of `bytes` (at least one).

@@ -1,7 +1,6 @@
 #include "core/cpu/attention.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -140,7 +139,7 @@ TESSERA_SIMD_CLONES static void widen_rows(float* rows, const bf16* src, int64_t
     const bf16* s = src + i * ld;
     float* r = rows + i * D;
 #pragma omp simd
-    for (int64_t d = 0; d < D; ++d) r[d] = std::bit_cast<float>(static_cast<uint32_t>(s[d].bits) << 16);
+    for (int64_t d = 0; d < D; ++d) r[d] = static_cast<float>(s[d]);
   }
 }
 

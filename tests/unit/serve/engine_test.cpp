@@ -171,8 +171,8 @@ TEST(Engine, PromptLogprobsEqualTheTrainingForward) {
   core::Tensor input = core::Tensor::empty({1, T}, core::DType::i32);
   std::copy(r.prompt.begin(), r.prompt.end(), input.data<int32_t>());
   model.forward(input, core::Tensor(), {.batch_invariant = true});
-  for (const auto& [kv, tolerance] : {std::pair{KvDtype::f32, 1e-5}, std::pair{KvDtype::bf16, 2e-2}}) {
-    SCOPED_TRACE(kv_dtype_name(kv));
+  for (const auto& [kv, tolerance] : {std::pair{core::DType::f32, 1e-5}, std::pair{core::DType::bf16, 2e-2}}) {
+    SCOPED_TRACE(std::string(core::dtype_name(kv)));
     // The prompt in 3 chunks.
     Engine e(model, tok, {.block_size = 4, .kv_dtype = kv, .scheduler = {.max_step_tokens = 4}});
     const Completion c = e.generate({r})[0];

@@ -83,13 +83,13 @@ TEST(KvCache, PagesOfDifferentLayersBlocksAndHeadsDoNotOverlap) {
 TEST(KvCache, Bf16BlocksTakeHalfTheBytesAndAreReadAsBf16Only) {
   KvCacheShape s = small_shape();
   const int64_t f32_bytes = s.block_bytes();
-  s.dtype = KvDtype::bf16;
+  s.dtype = core::DType::bf16;
   EXPECT_EQ(s.block_bytes() * 2, f32_bytes);
   EXPECT_EQ(blocks_for_budget(s, 10 * f32_bytes), 20);
   KvCache cache(s, 2);
   EXPECT_EQ(cache.key<core::bf16>(0, 1, 0) - cache.key<core::bf16>(0, 0, 0), s.n_kv_head * s.block_size * s.head_dim);
   EXPECT_THROW(cache.key<float>(0, 0, 0), Error);
-  EXPECT_EQ(parse_kv_dtype("bf16"), KvDtype::bf16);
+  EXPECT_EQ(parse_kv_dtype("bf16"), core::DType::bf16);
   EXPECT_THROW(parse_kv_dtype("fp8"), Error);
 }
 
