@@ -208,7 +208,6 @@ void InferenceForward::attend_as(int64_t layer, float* out, const float* qkv, co
       pg.values[static_cast<size_t>(p)] = cache_.value<E>(layer, table.blocks[static_cast<size_t>(p)], g);
     }
     const core::cpu::PagedContext<E> ctx{pg.keys.data(), pg.values.data(), bs, D};
-    core::cpu::prefetch_context(ctx, b.positions[last] + 1, D);
     for (int64_t r = first; r <= last; ++r) {
       core::cpu::attention_rows_paged<float>(out + r * NH * D + g * group * D, D, qkv + r * QKV + g * group * D, D,
                                              group, ctx, b.positions[r] + 1, D, sc.floats.data());

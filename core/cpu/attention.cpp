@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/cpu/gemm.h"
+#include "core/cpu/paged_attention_avx512.h"
 #include "core/cpu/parallel.h"
 #include "core/cpu/vec_math.h"
 #include "core/error.h"
@@ -149,9 +150,22 @@ void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t 
   constexpr bool kWiden = !std::is_same_v<T, E>;
   static_assert(!kWiden || (std::is_same_v<T, float> && std::is_same_v<E, bf16>), "a T or a bf16 context");
   const T scale = T(1) / std::sqrt(static_cast<T>(D));
-  T* scores = scratch;           // (M, n)
-  T* acc = scores + M * n;       // (16, D)
+  const int64_t lds = (n + 15) / 16 * 16;  // a score row, padded for the 16-token kernels
+  T* scores = scratch;           // (M, lds)
+  T* acc = scores + M * lds;     // (16, D)
   T* wide = acc + 16 * D;        // (16, D) widened tokens
+  auto softmax = [&](T* p) {     // scaled, normalised on [0, n), zero on [n, lds)
+    for (int64_t j = 0; j < n; ++j) p[j] *= scale;
+    causal_softmax_row(p, n, lds);
+  };
+  if constexpr (std::is_same_v<T, float>) {
+    if (paged::fits_avx512(ctx.page, D)) {
+      paged::scores_avx512(scores, lds, q, ldq, M, ctx, n, D);
+      for (int64_t i = 0; i < M; ++i) softmax(scores + i * lds);
+      paged::values_avx512(out, ldo, scores, lds, M, ctx, n, D);
+      return;
+    }
+  }
   const int64_t piece = kWiden ? std::min<int64_t>(ctx.page, 16) : ctx.page;  // tokens read at once
   const int64_t ld = kWiden ? D : ctx.ld;
   // Tokens [t, t + len) of one page as T rows of stride ld.
@@ -167,12 +181,11 @@ void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t 
   auto length = [&](int64_t t) { return std::min({piece, n - t, ctx.page - t % ctx.page}); };
   for (int64_t t = 0, len = 0; t < n; t += len) {
     len = length(t);
-    gemm_nt_rowwise_serial<T>(M, len, D, q, ldq, rows(ctx.keys, t, len), ld, scores + t, n, false);
+    gemm_nt_rowwise_serial<T>(M, len, D, q, ldq, rows(ctx.keys, t, len), ld, scores + t, lds, false);
   }
   for (int64_t i = 0; i < M; ++i) {
-    T* p = scores + i * n;
-    for (int64_t j = 0; j < n; ++j) p[j] *= scale;
-    causal_softmax_row(p, n, n);
+    T* p = scores + i * lds;
+    softmax(p);
     std::fill(acc, acc + 16 * D, T(0));
     for (int64_t t = 0, len = 0; t < n; t += len) {
       len = length(t);

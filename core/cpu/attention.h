@@ -33,21 +33,9 @@ struct PagedContext {
   int64_t ld;              // elements between two tokens of a page
 };
 
-// Hints the first n tokens' keys and values of ctx into L2 (a hint: it never faults). The pages
-// lie scattered, out of the hardware prefetcher's reach: a caller about to attend over a context
-// fetches it first, once for all the rows that share it.
-template <typename E>
-void prefetch_context(const PagedContext<E>& ctx, int64_t n, int64_t D) {
-  for (const E* const* pages : {ctx.keys, ctx.values}) {
-    for (int64_t t = 0; t < n; ++t) {
-      const char* row = reinterpret_cast<const char*>(pages[t / ctx.page] + (t % ctx.page) * ctx.ld);
-      for (int64_t b = 0; b < D * static_cast<int64_t>(sizeof(E)); b += 64) __builtin_prefetch(row + b, 0, 2);
-    }
-  }
-}
-
-// Scratch attention_rows_paged needs: M rows of n scores, 16 lanes of D sums, 16 widened tokens.
-inline int64_t paged_attention_scratch(int64_t M, int64_t n, int64_t D) { return M * n + 32 * D; }
+// Scratch attention_rows_paged needs: M rows of n scores (padded to 16), 16 lanes of D sums, 16
+// widened tokens.
+inline int64_t paged_attention_scratch(int64_t M, int64_t n, int64_t D) { return M * ((n + 15) / 16 * 16) + 32 * D; }
 
 // M query rows q (M,D), row stride ldq (e.g. the query heads of one token that share a kv head),
 // each against the first n tokens of ctx -> out (M,D), row stride ldo. Scaled by 1/sqrt(D); the

@@ -307,9 +307,10 @@ TEST(Attention, FloatMatchesDouble) {
 // The serving kernel reads keys and values in place from pages scattered over a pool (as a paged
 // KV cache holds them, here in reversed order) and gives each row bitwise what the training
 // forward's batch-invariant path gives it; pages of 16 (the engine's blocks) and of 7 tokens (a
-// page boundary inside a lane group), D = 24 (a partial lane group in the score products), GQA.
-static void check_paged_attention(int64_t page) {
-  const int64_t T = 150, NH = 4, NKV = 2, D = 24, QKV = (NH + 2 * NKV) * D, group = NH / NKV;
+// page boundary inside a lane group), D = 24 (a partial lane group in the score products), GQA;
+// D = 64 with pages of 16 and 32 takes the AVX-512 kernels where the CPU has them.
+static void check_paged_attention(int64_t page, int64_t D) {
+  const int64_t T = 150, NH = 4, NKV = 2, QKV = (NH + 2 * NKV) * D, group = NH / NKV;
   const Vec qkv_d = randn(T * QKV, 6);
   const std::vector<float> qkv(qkv_d.begin(), qkv_d.end());
   std::vector<float> want(T * NH * D), att(NH * T * T);
@@ -340,15 +341,18 @@ static void check_paged_attention(int64_t page) {
 }
 
 TEST(Attention, PagedRowsEqualTheBatchInvariantForwardBitwise) {
-  check_paged_attention(16);
-  check_paged_attention(7);
+  check_paged_attention(16, 24);
+  check_paged_attention(7, 24);
+  check_paged_attention(16, 64);
+  check_paged_attention(32, 64);
 }
 
 // A bf16 context (pages of one head's tokens, as the KV cache holds them) gives bitwise what an f32
 // context holding the same rounded values gives, and stays within bf16's error of the unrounded
-// attention; pages of 16 and of 20 tokens (a page longer than the 16 tokens widened at once).
-static void check_bf16_paged_attention(int64_t page) {
-  const int64_t n = 150, M = 2, D = 24, pages = (n + page - 1) / page;
+// attention; pages of 16 and of 20 tokens (a page longer than the 16 tokens widened at once), and
+// at D = 64 pages of 16 and 32 (the AVX-512 kernels where the CPU has them).
+static void check_bf16_paged_attention(int64_t page, int64_t D) {
+  const int64_t n = 150, M = 2, pages = (n + page - 1) / page;
   const Vec kv_d = randn(2 * pages * page * D, 7), q_d = randn(M * D, 8);
   const std::vector<float> q(q_d.begin(), q_d.end());
   std::vector<float> exact(kv_d.begin(), kv_d.end()), rounded(exact.size());
@@ -376,8 +380,10 @@ static void check_bf16_paged_attention(int64_t page) {
 }
 
 TEST(Attention, Bf16PagedContextEqualsTheF32ContextOfItsRoundedValuesBitwise) {
-  check_bf16_paged_attention(16);
-  check_bf16_paged_attention(20);
+  check_bf16_paged_attention(16, 24);
+  check_bf16_paged_attention(20, 24);
+  check_bf16_paged_attention(16, 64);
+  check_bf16_paged_attention(32, 64);
 }
 
 TEST(CrossEntropy, UniformLogitsGiveLogV) {
