@@ -25,18 +25,31 @@ inline int32_t load_u32(const uint8_t* p) {
   return v;
 }
 
+// Where a row block fetches weights ahead. The one block of a few rows (decode at batch 1) streams
+// its own panels, kPrefetch bytes ahead. With several blocks the tile's panels are read once from
+// memory and then from cache: the first block would wait on memory while the others compute, so
+// instead every block fetches its share of the next tile's panels (block b of nb the groups
+// g = b mod nb), into L2, spreading the memory traffic over all of the tile's work.
+struct Ahead {
+  const int8_t* next;  // the next tile's first panel, or null: own panels ahead
+  int64_t block, blocks;
+};
+
 // R rows x 64 channels (4 panels): acc (R, 64) int32 over G groups of 4 inputs.
 template <int R>
 TESSERA_AVX512_VNNI inline void block_512(int32_t* acc, const int8_t* panel, int64_t ps, int64_t G,
-                                          const uint8_t* xu, int64_t ldx) {
+                                          const uint8_t* xu, int64_t ldx, const Ahead& ahead) {
   __m512i a[R][4];
   for (int r = 0; r < R; ++r) {
     for (int b = 0; b < 4; ++b) a[r][b] = _mm512_setzero_si512();
   }
-  for (int64_t g = 0; g < G; ++g) {
+  for (int64_t g = 0, share = ahead.block; g < G; ++g) {
     const int8_t* p = panel + g * 64;
-    if constexpr (kPrefetch > 0) {
+    if (ahead.next == nullptr) {
       for (int b = 0; b < 4; ++b) _mm_prefetch(reinterpret_cast<const char*>(p + b * ps + kPrefetch), _MM_HINT_T0);
+    } else if (share == g) {
+      for (int b = 0; b < 4; ++b) _mm_prefetch(reinterpret_cast<const char*>(ahead.next + b * ps + g * 64), _MM_HINT_T0);
+      share += ahead.blocks;
     }
     const __m512i w0 = _mm512_load_si512(p), w1 = _mm512_load_si512(p + ps);
     const __m512i w2 = _mm512_load_si512(p + 2 * ps), w3 = _mm512_load_si512(p + 3 * ps);
@@ -63,10 +76,8 @@ TESSERA_AVX_VNNI inline void half_256(int32_t* acc, const int8_t* panel, int64_t
   }
   for (int64_t g = 0; g < G; ++g) {
     const int8_t* p = panel + g * 64;
-    if constexpr (kPrefetch > 0) {
-      _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p + ps + kPrefetch), _MM_HINT_T0);
-    }
+    _mm_prefetch(reinterpret_cast<const char*>(p + kPrefetch), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(p + ps + kPrefetch), _MM_HINT_T0);
     const __m256i w0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(p));
     const __m256i w1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 32));
     const __m256i w2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(p + ps));
@@ -94,17 +105,21 @@ TESSERA_AVX512_VNNI void tile_avx512_vnni(const QuantizedWeight& w, int64_t tile
   const int64_t G = w.Cp / kInt8GroupK, ps = G * 64, o0 = tile * kInt8PadOC;
   const int8_t* panel = w.values.data() + (o0 / kInt8PanelOC) * ps;
   const int64_t n = std::min(kInt8PadOC, w.OC - o0);
+  const int64_t blocks = (x.N + kRows - 1) / kRows;
+  const bool spread = blocks > 1 && o0 + kInt8PadOC < w.OCp;
+  const int8_t* next = spread ? panel + (kInt8PadOC / kInt8PanelOC) * ps : nullptr;
   alignas(64) int32_t acc[kRows * 64];
   for (int64_t r0 = 0; r0 < x.N; r0 += kRows) {
     const int64_t nr = std::min(kRows, x.N - r0);
     const uint8_t* xu = x.xu + r0 * x.ldx;
+    const Ahead ahead{next, r0 / kRows, blocks};
     switch (nr) {
-      case 1: block_512<1>(acc, panel, ps, G, xu, x.ldx); break;
-      case 2: block_512<2>(acc, panel, ps, G, xu, x.ldx); break;
-      case 3: block_512<3>(acc, panel, ps, G, xu, x.ldx); break;
-      case 4: block_512<4>(acc, panel, ps, G, xu, x.ldx); break;
-      case 5: block_512<5>(acc, panel, ps, G, xu, x.ldx); break;
-      default: block_512<6>(acc, panel, ps, G, xu, x.ldx); break;
+      case 1: block_512<1>(acc, panel, ps, G, xu, x.ldx, ahead); break;
+      case 2: block_512<2>(acc, panel, ps, G, xu, x.ldx, ahead); break;
+      case 3: block_512<3>(acc, panel, ps, G, xu, x.ldx, ahead); break;
+      case 4: block_512<4>(acc, panel, ps, G, xu, x.ldx, ahead); break;
+      case 5: block_512<5>(acc, panel, ps, G, xu, x.ldx, ahead); break;
+      default: block_512<6>(acc, panel, ps, G, xu, x.ldx, ahead); break;
     }
     for (int64_t r = 0; r < nr; ++r) epilogue(w, x, y, r0 + r, o0, n, acc + r * 64);
   }
