@@ -35,46 +35,92 @@ TESSERA_AVX512F inline __m512 load16(const E* e) {
   }
 }
 
-// The 16 tokens [t0, t0 + 16) of ctx (t0 a multiple of 16, so one page holds them): rows[j] the
-// row of token t0 + j, or, past n, of token n - 1 (read for lanes whose weights are zero).
+// Walks a context 16 tokens at a time (a page holds a whole number of such runs), without a
+// division per run: page, the index of the run's page; at, the run's first token in it.
+struct Runs {
+  int64_t page = 0, at = 0;
+  void next(int64_t page_tokens) {
+    at += 16;
+    if (at == page_tokens) at = 0, ++page;
+  }
+};
+
+// The first row of the run at cursor c of pages; its token j's row lies j * ld further.
 template <typename E>
-inline void token_rows(const E* (&rows)[16], const E* const* pages, const PagedContext<E>& ctx, int64_t t0,
-                       int64_t n) {
-  const E* first = pages[t0 / ctx.page] + (t0 % ctx.page) * ctx.ld;
-  for (int64_t j = 0; j < 16; ++j) rows[j] = first + std::min(j, n - 1 - t0) * ctx.ld;
+inline const E* run_start(const E* const* pages, const PagedContext<E>& ctx, const Runs& c) {
+  return pages[c.page] + c.at * ctx.ld;
 }
 
-// Hints the keys and values of tokens [t0, t0 + 16) into L2 (t0 < n, a multiple of 16).
+// The row of token j + 1 after row, the row of token j of a run of len tokens; past the last
+// token, the last token's row again (read for lanes whose results are not used or whose weights
+// are zero). Full runs (len 16, known at compile time) walk on without a check.
+template <bool kFull, typename E>
+inline const E* next_row(const E* row, int64_t ld, int j, int64_t len) {
+  return kFull || j + 1 < len ? row + ld : row;
+}
+
+// Hints the keys and values of the len tokens of the run at cursor c into L1.
 template <typename E>
-inline void prefetch_run(const PagedContext<E>& ctx, int64_t t0, int64_t n, int64_t D) {
-  const int64_t bytes = D * static_cast<int64_t>(sizeof(E)), len = std::min<int64_t>(16, n - t0);
+inline void prefetch_run(const PagedContext<E>& ctx, const Runs& c, int64_t len, int64_t D) {
+  const int64_t bytes = D * static_cast<int64_t>(sizeof(E)), stride = ctx.ld * static_cast<int64_t>(sizeof(E));
   for (const E* const* pages : {ctx.keys, ctx.values}) {
-    const char* first = reinterpret_cast<const char*>(pages[t0 / ctx.page] + (t0 % ctx.page) * ctx.ld);
+    const char* first = reinterpret_cast<const char*>(pages[c.page] + c.at * ctx.ld);
     for (int64_t j = 0; j < len; ++j) {
-      const char* row = first + j * ctx.ld * static_cast<int64_t>(sizeof(E));
-      for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(row + b, _MM_HINT_T1);
+      for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(first + j * stride + b, _MM_HINT_T0);
     }
+  }
+}
+
+// scores (M, lds) [t0, t0 + 16) = q (M, ldq) . the keys of the run of len tokens at first.
+template <bool kFull, typename E>
+TESSERA_AVX512F inline void score_run(float* scores, int64_t lds, const float* q, int64_t ldq, int64_t M,
+                                      const E* first, int64_t ld, int64_t len, int64_t D) {
+  for (int64_t i = 0; i < M; ++i) {
+    __m512 acc[16];
+    for (__m512& a : acc) a = _mm512_setzero_ps();
+    for (int64_t d = 0; d < D; d += 16) {
+      const __m512 qv = _mm512_loadu_ps(q + i * ldq + d);
+      const E* row = first + d;
+      _Pragma("GCC unroll 16")
+      for (int j = 0; j < 16; ++j) {
+        acc[j] = _mm512_fmadd_ps(qv, load16(row), acc[j]);
+        row = next_row<kFull>(row, ld, j, len);
+      }
+    }
+    _mm512_storeu_ps(scores + i * lds, reduce_trees(acc));
   }
 }
 
 template <typename E>
 TESSERA_AVX512F void scores_kernel(float* scores, int64_t lds, const float* q, int64_t ldq, int64_t M,
                                    const PagedContext<E>& ctx, int64_t n, int64_t D) {
-  for (int64_t t = 0; t < std::min(n, kAhead); t += 16) prefetch_run(ctx, t, n, D);
-  for (int64_t t0 = 0; t0 < n; t0 += 16) {
-    if (t0 + kAhead < n) prefetch_run(ctx, t0 + kAhead, n, D);
-    const E* rows[16];
-    token_rows(rows, ctx.keys, ctx, t0, n);
-    for (int64_t i = 0; i < M; ++i) {
-      __m512 acc[16];
-      for (__m512& a : acc) a = _mm512_setzero_ps();
-      for (int64_t d = 0; d < D; d += 16) {
-        const __m512 qv = _mm512_loadu_ps(q + i * ldq + d);
-        _Pragma("GCC unroll 16")
-        for (int j = 0; j < 16; ++j) acc[j] = _mm512_fmadd_ps(qv, load16(rows[j] + d), acc[j]);
-      }
-      _mm512_storeu_ps(scores + i * lds + t0, reduce_trees(acc));
+  Runs ahead;
+  for (int64_t t = 0; t < std::min(n, kAhead); t += 16, ahead.next(ctx.page)) {
+    prefetch_run(ctx, ahead, std::min<int64_t>(16, n - t), D);
+  }
+  Runs c;
+  for (int64_t t0 = 0; t0 < n; t0 += 16, c.next(ctx.page)) {
+    if (t0 + kAhead < n) {
+      prefetch_run(ctx, ahead, std::min<int64_t>(16, n - t0 - kAhead), D);
+      ahead.next(ctx.page);
     }
+    const E* first = run_start(ctx.keys, ctx, c);
+    if (n - t0 >= 16) {
+      score_run<true>(scores + t0, lds, q, ldq, M, first, ctx.ld, 16, D);
+    } else {
+      score_run<false>(scores + t0, lds, q, ldq, M, first, ctx.ld, n - t0, D);
+    }
+  }
+}
+
+// acc[j] += p[j] * the values [d, d + 16) of token j of the run of len tokens at first.
+template <bool kFull, typename E>
+TESSERA_AVX512F inline void weigh_run(__m512 (&acc)[16], const float* p, const E* first, int64_t ld, int64_t len) {
+  const E* row = first;
+  _Pragma("GCC unroll 16")
+  for (int j = 0; j < 16; ++j) {
+    acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), load16(row), acc[j]);
+    row = next_row<kFull>(row, ld, j, len);
   }
 }
 
@@ -85,12 +131,13 @@ TESSERA_AVX512F void values_kernel(float* out, int64_t ldo, const float* p, int6
     for (int64_t d = 0; d < D; d += 16) {
       __m512 acc[16];  // lane j: the tokens t = j mod 16
       for (__m512& a : acc) a = _mm512_setzero_ps();
-      for (int64_t t0 = 0; t0 < n; t0 += 16) {
-        const E* rows[16];
-        token_rows(rows, ctx.values, ctx, t0, n);
-        _Pragma("GCC unroll 16")
-        for (int j = 0; j < 16; ++j) {
-          acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(p[i * ldp + t0 + j]), load16(rows[j] + d), acc[j]);
+      Runs c;
+      for (int64_t t0 = 0; t0 < n; t0 += 16, c.next(ctx.page)) {
+        const E* first = run_start(ctx.values, ctx, c) + d;
+        if (n - t0 >= 16) {
+          weigh_run<true>(acc, p + i * ldp + t0, first, ctx.ld, 16);
+        } else {
+          weigh_run<false>(acc, p + i * ldp + t0, first, ctx.ld, n - t0);
         }
       }
       _mm512_storeu_ps(out + i * ldo + d, reduce_vectors(acc));
