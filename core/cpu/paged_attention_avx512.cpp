@@ -18,8 +18,8 @@ bool fits_avx512(int64_t page, int64_t D) { return rowwise::have_avx512f() && D 
 
 namespace {
 
-// Tokens fetched ahead of the scores: 64 (two lines of a bf16 head row, four of an f32 one, keys
-// and values) keeps the memory busy while the scores of the tokens before them run.
+// How far ahead of the scores the keys and values are fetched: 64 tokens (16 KB of bf16 rows, 32
+// KB of f32 ones, at D = 64) keep the memory busy while the tokens before them are scored.
 constexpr int64_t kAhead = 64;
 
 // 16 elements at e as floats (a bf16 widened exactly: its bits are a float's upper half).

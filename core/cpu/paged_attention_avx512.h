@@ -2,8 +2,8 @@
 // Internal to attention_rows_paged (core/cpu/attention.h): its AVX-512 kernels for a float
 // computation over a float or bf16 context, taken where the CPU has AVX-512F, D is a multiple of
 // 16 and a page a multiple of 16 tokens. Sixteen tokens at a time, each token's row read once from
-// its page (a bf16 row widened in registers), the context's next tokens fetched into L2 as the
-// scores run, so that the values are in cache when the weighted sums read them. The sums keep the
+// its page (a bf16 row widened in registers), the context's next tokens fetched into cache as
+// the scores run, so that the values are there when the weighted sums read them. The sums keep the
 // order of the portable path (lane t mod 16, reduce_lanes' halving tree): the same bits.
 #include <cstdint>
 
@@ -11,6 +11,7 @@
 
 namespace tessera::core::cpu::paged {
 
+// Whether the kernels below run here, for pages of `page` tokens and heads of D values.
 bool fits_avx512(int64_t page, int64_t D);
 
 // scores (M, lds) = q (M, ldq) . the first n keys of ctx; lds >= n rounded up to 16, the entries
