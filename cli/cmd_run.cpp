@@ -137,7 +137,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
   add_kv_dtype_option(*cmd, o->kv_dtype);
   auto* http = add_server_flags(*cmd, o->server, "--serve-port");
   http->description("Serve phase: serve HTTP on this port (OpenAI-compatible API) after the prompts, until SIGTERM");
-  cmd->callback([&ctx, o, http] {
+  cmd->callback([&ctx, o, http, cmd] {
     const parallel::World& world = ctx.world;
     const bool train = o->phases.find("train") != std::string::npos;
     const bool evaluate = o->phases.find("eval") != std::string::npos;
@@ -173,6 +173,8 @@ void add_run_command(CLI::App& app, Context& ctx) {
       const std::string answers = o->answers.empty() ? o->run_dir + "/answers.jsonl" : o->answers;
       if (!answer_prompts(world, trainer, o->prompts, answers, o->sample, engine_options)) ctx.exit_code = 1;
     }
+    // The run's own record of version changes, beside its checkpoints, unless --audit-log says where.
+    if (cmd->get_option("--audit-log")->count() == 0) o->server.audit_log = o->run_dir + "/audit.jsonl";
     if (serve_http) serve_http_phase(world, trainer, o->server.settings(engine_options),
                                      o->server.model_name.empty() ? o->run_dir : o->server.model_name, o->run_dir);
   });

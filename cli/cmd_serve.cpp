@@ -20,7 +20,7 @@ CLI::Option* add_server_flags(CLI::App& cmd, ServerFlags& f, const std::string& 
   cmd.add_option("--admin-key-file", f.admin_key_file, "Admin keys, one a line: enables the admin routes (/admin/stop, "
                  "/admin/versions: load, canary, promote, rollback)");
   cmd.add_option("--audit-log", f.audit_log, "Admin changes of versions are appended here, one JSON line each "
-                 "(default tessera-audit.jsonl)");
+                 "(default tessera-audit.jsonl; tessera run: RUN_DIR/audit.jsonl)");
   cmd.add_option("--max-queue", f.loop.max_queue, "Requests waiting for their first token before 429 (default 256)");
   cmd.add_option("--max-queued-tokens", f.loop.max_queued_tokens, "Prompt tokens of those before 429 (default 1048576)");
   cmd.add_option("--request-timeout", f.loop.timeout_s, "Seconds a request may take before it is cancelled (default 600)");

@@ -2,7 +2,8 @@
 # `tessera run --serve-port` on 2 ranks: the processes that just trained serve HTTP with the weights
 # in memory (trained data parallel, dp = 2: the two replicas re-form into one tensor-parallel group
 # of 2 for serving, each rank copying out its shard), answering greedy requests as a one-process
-# `tessera serve` answers from the saved checkpoint; POST /admin/stop ends the job with exit status 0.
+# `tessera serve` answers from the saved checkpoint; POST /admin/stop ends the job with exit status 0;
+# the audit log is RUN_DIR/audit.jsonl.
 # Usage: http_run.sh MPIEXEC TESSERA CORPUS
 set -u
 mpiexec=$1 tessera=$2 corpus=$3
@@ -40,6 +41,7 @@ expect 200 POST /admin/stop "{}" -H "Authorization: Bearer admin-key"
 wait "$server_pid"
 rc=$?
 [ "$rc" -eq 0 ] && ok "the run's serve phase stops with exit 0" || { fail "run exit status $rc"; tail -5 "$work/run.log"; }
+[ -f "$work/run/audit.jsonl" ] && ok "the audit log is the run's own" || fail "no audit log in the run directory"
 cp "$work/data/tokenizer.json" "$work/tok.json"
 start_server "$work/serve.log" --
 ask "$work/fresh.txt"
