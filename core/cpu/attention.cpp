@@ -150,7 +150,7 @@ void attention_rows_paged(T* out, int64_t ldo, const T* q, int64_t ldq, int64_t 
   constexpr bool kWiden = !std::is_same_v<T, E>;
   static_assert(!kWiden || (std::is_same_v<T, float> && std::is_same_v<E, bf16>), "a T or a bf16 context");
   const T scale = T(1) / std::sqrt(static_cast<T>(D));
-  const int64_t lds = (n + 15) / 16 * 16;  // a score row, padded for the 16-token kernels
+  const int64_t lds = paged_score_stride(n);
   T* scores = scratch;           // (M, lds)
   T* acc = scores + M * lds;     // (16, D)
   T* wide = acc + 16 * D;        // (16, D) widened tokens

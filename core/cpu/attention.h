@@ -33,9 +33,11 @@ struct PagedContext {
   int64_t ld;              // elements between two tokens of a page
 };
 
-// Scratch attention_rows_paged needs: M rows of n scores (padded to 16), 16 lanes of D sums, 16
-// widened tokens.
-inline int64_t paged_attention_scratch(int64_t M, int64_t n, int64_t D) { return M * ((n + 15) / 16 * 16) + 32 * D; }
+// A row of n scores in attention_rows_paged's scratch, padded to whole runs of 16 tokens.
+inline int64_t paged_score_stride(int64_t n) { return (n + 15) / 16 * 16; }
+
+// Scratch attention_rows_paged needs: M rows of scores, 16 lanes of D sums, 16 widened tokens.
+inline int64_t paged_attention_scratch(int64_t M, int64_t n, int64_t D) { return M * paged_score_stride(n) + 32 * D; }
 
 // M query rows q (M,D), row stride ldq (e.g. the query heads of one token that share a kv head),
 // each against the first n tokens of ctx -> out (M,D), row stride ldo. Scaled by 1/sqrt(D); the

@@ -29,7 +29,7 @@ inline int32_t load_u32(const uint8_t* p) {
 // its own panels, kPrefetch bytes ahead. With several blocks the tile's panels are read once from
 // memory and then from cache: the first block would wait on memory while the others compute, so
 // instead every block fetches its share of the next tile's panels (block b of nb the groups
-// g = b mod nb), into L2, spreading the memory traffic over all of the tile's work.
+// g = b mod nb), spreading the memory traffic over all of the tile's work.
 struct Ahead {
   const int8_t* next;  // the next tile's first panel, or null: own panels ahead
   int64_t block, blocks;

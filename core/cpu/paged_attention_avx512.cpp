@@ -64,7 +64,7 @@ template <typename E>
 inline void prefetch_run(const PagedContext<E>& ctx, const Runs& c, int64_t len, int64_t D) {
   const int64_t bytes = D * static_cast<int64_t>(sizeof(E)), stride = ctx.ld * static_cast<int64_t>(sizeof(E));
   for (const E* const* pages : {ctx.keys, ctx.values}) {
-    const char* first = reinterpret_cast<const char*>(pages[c.page] + c.at * ctx.ld);
+    const char* first = reinterpret_cast<const char*>(run_start(pages, ctx, c));
     for (int64_t j = 0; j < len; ++j) {
       for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(first + j * stride + b, _MM_HINT_T0);
     }
