@@ -34,6 +34,8 @@ void round_to_bf16(uint16_t* out, const float* x, int64_t n) {
   parallel_chunks(n, [&](int64_t i, int64_t m) { round_chunk(out + i, x + i, m); });
 }
 
+void round_to_bf16_serial(uint16_t* out, const float* x, int64_t n) { round_chunk(out, x, n); }
+
 void widen_from_bf16(float* out, const uint16_t* x, int64_t n, float scale) {
   parallel_chunks(n, [&](int64_t i, int64_t m) { widen_chunk(out + i, x + i, m, scale); });
 }

@@ -9,6 +9,8 @@ namespace tessera::core::cpu {
 
 // x (n) f32 -> out (n) bf16
 void round_to_bf16(uint16_t* out, const float* x, int64_t n);
+// The same on the calling thread only (inside a parallel region: a row at a time).
+void round_to_bf16_serial(uint16_t* out, const float* x, int64_t n);
 // x (n) bf16 -> out (n) f32 = x * scale (exact when scale is a power of two)
 void widen_from_bf16(float* out, const uint16_t* x, int64_t n, float scale = 1.0f);
 

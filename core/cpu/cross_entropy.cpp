@@ -1,10 +1,12 @@
 #include "core/cpu/cross_entropy.h"
 
 #include <algorithm>
-#include <functional>
 #include <cmath>
+#include <functional>
+#include <type_traits>
 #include <vector>
 
+#include "core/cpu/bf16_round.h"
 #include "core/cpu/parallel.h"
 #include "core/cpu/vec_math.h"
 #include "core/error.h"
@@ -87,11 +89,11 @@ double mean_loss(const std::vector<double>& row_loss, int64_t n_valid) {
   return n_valid > 0 ? total / static_cast<double>(n_valid) : 0.0;
 }
 
-}  // namespace
-
+// softmax_cross_entropy, with the gradient in f32 (dlogits), in bf16 (dlogits_bf16, T = float) or
+// not at all (both null).
 template <typename T>
-double softmax_cross_entropy(const T* logits, T* dlogits, T* losses, const int32_t* targets,
-                             int64_t N, int64_t V) {
+double cross_entropy_rows(const T* logits, T* dlogits, uint16_t* dlogits_bf16, T* losses, const int32_t* targets,
+                          int64_t N, int64_t V) {
   for (int64_t n = 0; n < N; ++n) {
     const int32_t y = targets[n];
     TESSERA_CHECK(y == kIgnoreTarget || (y >= 0 && y < V),
@@ -102,18 +104,34 @@ double softmax_cross_entropy(const T* logits, T* dlogits, T* losses, const int32
   std::vector<double> row_loss(static_cast<size_t>(N), 0.0);
 #pragma omp parallel if (parallel_worth(N * V))
   {
-    // Without dlogits the exponentials go to a scratch row.
+    // Without f32 dlogits the exponentials go to a scratch row.
     std::vector<T> scratch(dlogits ? 0 : static_cast<size_t>(V));
 #pragma omp for
     for (int64_t n = 0; n < N; ++n) {
       T* d = dlogits ? dlogits + n * V : scratch.data();
-      row_loss[n] = row_loss_and_grad(logits + n * V, d, dlogits != nullptr, targets[n], V, grad_scale);
+      row_loss[n] = row_loss_and_grad(logits + n * V, d, dlogits || dlogits_bf16, targets[n], V, grad_scale);
+      if constexpr (std::is_same_v<T, float>) {
+        if (dlogits_bf16) round_to_bf16_serial(dlogits_bf16 + n * V, d, V);
+      }
     }
   }
   if (losses) {
     for (int64_t n = 0; n < N; ++n) losses[n] = static_cast<T>(row_loss[n]);
   }
   return mean_loss(row_loss, n_valid);
+}
+
+}  // namespace
+
+template <typename T>
+double softmax_cross_entropy(const T* logits, T* dlogits, T* losses, const int32_t* targets,
+                             int64_t N, int64_t V) {
+  return cross_entropy_rows<T>(logits, dlogits, nullptr, losses, targets, N, V);
+}
+
+double softmax_cross_entropy_bf16_grad(const float* logits, uint16_t* dlogits, const int32_t* targets, int64_t N,
+                                       int64_t V) {
+  return cross_entropy_rows<float>(logits, nullptr, dlogits, nullptr, targets, N, V);
 }
 
 template <typename T>

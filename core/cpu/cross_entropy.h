@@ -17,6 +17,12 @@ template <typename T>
 double softmax_cross_entropy(const T* logits, T* dlogits, T* losses, const int32_t* targets,
                              int64_t N, int64_t V);
 
+// The same loss with the gradient written in bf16, for bf16 training's output head (a GEMM
+// operand, gemm_bf16.h): each row's gradient is formed in f32 in a scratch row and rounded as
+// round_to_bf16 rounds, so the f32 gradient never reaches memory. The loss is the f32 kernel's.
+double softmax_cross_entropy_bf16_grad(const float* logits, uint16_t* dlogits, const int32_t* targets, int64_t N,
+                                       int64_t V);
+
 // Vocab-parallel cross-entropy in three passes over a shard of the vocabulary: logits (N,Vs)
 // hold the columns [v0, v0+Vs) of the full (N,V) logits. Between the passes the caller combines
 // the per-row statistics over the shards (a max, then sums), so no rank ever holds the full

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/cpu/bf16_round.h"
 #include "core/error.h"
 
 namespace tessera::core::cpu {
@@ -22,7 +23,7 @@ dnnl::engine& cpu_engine() {
   return engine;
 }
 
-// (M, N, K, lda, ldb, ldc, trans_a, trans_b, accumulate)
+// (M, N, K, lda, ldb, ldc, trans_a, trans_b, accumulate); ldb = 0: B packed (PackedBf16)
 using Shape = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool, bool>;
 
 struct Matmul {
@@ -31,12 +32,19 @@ struct Matmul {
   size_t scratchpad = 0;  // bytes of scratch one execution needs (the caller's, not oneDNN's own)
 };
 
+memory::desc plain(int64_t rows, int64_t cols, memory::data_type type, int64_t ld, bool transposed) {
+  return memory::desc({rows, cols}, type, transposed ? memory::dims{1, ld} : memory::dims{ld, 1});
+}
+
+// The packed layout of op(B) (K,N): the one oneDNN's matmul picks for it when free to choose.
+memory::desc packed_layout(int64_t K, int64_t N);
+
 Matmul make_matmul(const Shape& s) {
   const auto [M, N, K, lda, ldb, ldc, trans_a, trans_b, accumulate] = s;
   Matmul m;
-  m.a = memory::desc({M, K}, memory::data_type::bf16, trans_a ? memory::dims{1, lda} : memory::dims{lda, 1});
-  m.b = memory::desc({K, N}, memory::data_type::bf16, trans_b ? memory::dims{1, ldb} : memory::dims{ldb, 1});
-  m.c = memory::desc({M, N}, memory::data_type::f32, memory::dims{ldc, 1});
+  m.a = plain(M, K, memory::data_type::bf16, lda, trans_a);
+  m.b = ldb == 0 ? packed_layout(K, N) : plain(K, N, memory::data_type::bf16, ldb, trans_b);
+  m.c = plain(M, N, memory::data_type::f32, ldc, false);
   dnnl::primitive_attr attr;
   // Scratch from a buffer kept between calls: oneDNN's own is allocated on every execution, and a
   // step's fresh pages cost it 9% (page clearing) in bf16 training.
@@ -52,14 +60,39 @@ Matmul make_matmul(const Shape& s) {
   return m;
 }
 
-// The primitive of a shape, created on first use (a training step repeats a few dozen shapes).
-const Matmul& matmul_for(const Shape& s) {
+// A value per key, made on first use under one lock (a training step repeats a few dozen shapes).
+template <typename Key, typename Value, typename Make>
+const Value& cached(const Key& key, Make&& make) {
   static std::mutex mutex;
-  static std::map<Shape, Matmul> cache;
+  static std::map<Key, Value> cache;
   const std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(s);
-  if (it == cache.end()) it = cache.emplace(s, make_matmul(s)).first;
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, make()).first;
   return it->second;
+}
+
+memory::desc packed_layout(int64_t K, int64_t N) {
+  return cached<std::pair<int64_t, int64_t>, memory::desc>({K, N}, [&] {
+    constexpr int64_t M = 64;  // any: the layout does not depend on M
+    const memory::desc b({K, N}, memory::data_type::bf16, memory::format_tag::any);
+    const dnnl::matmul::desc d(plain(M, K, memory::data_type::bf16, K, false), b,
+                               plain(M, N, memory::data_type::f32, N, false));
+    return dnnl::matmul::primitive_desc(d, cpu_engine()).weights_desc();
+  });
+}
+
+void run_matmul(const Shape& shape, const void* A, const void* B, float* C) {
+  const Matmul& m = cached<Shape, Matmul>(shape, [&] { return make_matmul(shape); });
+  thread_local std::vector<uint8_t> scratch;
+  if (scratch.size() < m.scratchpad) scratch.resize(m.scratchpad);
+  dnnl::stream stream(cpu_engine());
+  memory a(m.a, cpu_engine(), const_cast<void*>(A));
+  memory b(m.b, cpu_engine(), const_cast<void*>(B));
+  memory c(m.c, cpu_engine(), C);
+  memory pad(dnnl::memory::desc({static_cast<int64_t>(m.scratchpad)}, memory::data_type::u8, memory::dims{1}),
+             cpu_engine(), scratch.data());
+  m.prim.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}, {DNNL_ARG_SCRATCHPAD, pad}});
+  stream.wait();
 }
 
 }  // namespace
@@ -67,21 +100,68 @@ const Matmul& matmul_for(const Shape& s) {
 void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const uint16_t* A, int64_t lda,
                const uint16_t* B, int64_t ldb, bool accumulate, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  TESSERA_CHECK(M > 0 && N > 0 && K > 0, "gemm_bf16: bad shape M={} N={} K={}", M, N, K);
+  TESSERA_CHECK(M > 0 && N > 0 && K > 0 && ldb > 0, "gemm_bf16: bad shape M={} N={} K={}", M, N, K);
   try {
-    const Matmul& m = matmul_for({M, N, K, lda, ldb, ldc, trans_a, trans_b, accumulate});
-    thread_local std::vector<uint8_t> scratch;
-    if (scratch.size() < m.scratchpad) scratch.resize(m.scratchpad);
-    dnnl::stream stream(cpu_engine());
-    memory a(m.a, cpu_engine(), const_cast<uint16_t*>(A));
-    memory b(m.b, cpu_engine(), const_cast<uint16_t*>(B));
-    memory c(m.c, cpu_engine(), C);
-    memory pad(dnnl::memory::desc({static_cast<int64_t>(m.scratchpad)}, memory::data_type::u8, memory::dims{1}),
-               cpu_engine(), scratch.data());
-    m.prim.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}, {DNNL_ARG_SCRATCHPAD, pad}});
-    stream.wait();
+    run_matmul({M, N, K, lda, ldb, ldc, trans_a, trans_b, accumulate}, A, B, C);
   } catch (const dnnl::error& e) {
     TESSERA_FAIL("oneDNN bf16 matmul failed for M={} N={} K={}: {}", M, N, K, e.what());
+  }
+}
+
+struct PackedBf16::Impl {
+  int64_t K = 0, N = 0;
+  memory packed;  // op(B) (K,N) in packed_layout(K, N), memory of its own
+};
+
+PackedBf16::PackedBf16() = default;
+PackedBf16::~PackedBf16() = default;
+PackedBf16::PackedBf16(PackedBf16&&) noexcept = default;
+PackedBf16& PackedBf16::operator=(PackedBf16&&) noexcept = default;
+
+int64_t PackedBf16::K() const { return impl_ ? impl_->K : 0; }
+int64_t PackedBf16::N() const { return impl_ ? impl_->N : 0; }
+
+void PackedBf16::pack(const uint16_t* B, int64_t ldb, bool trans_b, int64_t K, int64_t N) {
+  TESSERA_CHECK(K > 0 && N > 0 && ldb >= (trans_b ? K : N), "PackedBf16: bad shape K={} N={} ldb={}", K, N, ldb);
+  try {
+    if (!impl_ || impl_->K != K || impl_->N != N) {
+      impl_ = std::make_unique<Impl>();
+      impl_->K = K;
+      impl_->N = N;
+      impl_->packed = memory(packed_layout(K, N), cpu_engine());
+    }
+    const memory::desc from = plain(K, N, memory::data_type::bf16, ldb, trans_b);
+    using Key = std::tuple<int64_t, int64_t, int64_t, bool>;
+    const dnnl::reorder& copy = cached<Key, dnnl::reorder>({K, N, ldb, trans_b}, [&] {
+      return dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), packed_layout(K, N)));
+    });
+    memory src(from, cpu_engine(), const_cast<uint16_t*>(B));
+    dnnl::stream stream(cpu_engine());
+    copy.execute(stream, src, impl_->packed);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    TESSERA_FAIL("oneDNN could not pack a ({}, {}) bf16 operand: {}", K, N, e.what());
+  }
+}
+
+void PackedBf16::pack(const float* B, int64_t ldb, bool trans_b, int64_t K, int64_t N) {
+  thread_local std::vector<uint16_t> rounded;
+  const int64_t n = trans_b ? (N - 1) * ldb + K : (K - 1) * ldb + N;  // the span B covers
+  if (rounded.size() < static_cast<size_t>(n)) rounded.resize(static_cast<size_t>(n));
+  round_to_bf16(rounded.data(), B, n);
+  pack(rounded.data(), ldb, trans_b, K, N);
+}
+
+void gemm_bf16(bool trans_a, int64_t M, const uint16_t* A, int64_t lda, const PackedBf16& B, bool accumulate,
+               float* C, int64_t ldc) {
+  TESSERA_CHECK(!B.empty(), "gemm_bf16: B was never packed");
+  const int64_t N = B.N(), K = B.K();
+  if (M == 0) return;
+  TESSERA_CHECK(M > 0, "gemm_bf16: bad shape M={}", M);
+  try {
+    run_matmul({M, N, K, lda, 0, ldc, trans_a, false, accumulate}, A, B.impl_->packed.get_data_handle(), C);
+  } catch (const dnnl::error& e) {
+    TESSERA_FAIL("oneDNN bf16 matmul failed for M={} N={} K={} (packed B): {}", M, N, K, e.what());
   }
 }
 

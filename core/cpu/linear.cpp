@@ -4,10 +4,10 @@
 #include <vector>
 
 #include "core/cpu/gemm.h"
-#include "core/cpu/bf16_round.h"
 #include "core/cpu/gemm_bf16.h"
 #include "core/cpu/parallel.h"
 #include "core/cpu/reduce.h"
+#include "core/error.h"
 
 namespace tessera::core::cpu {
 
@@ -111,34 +111,26 @@ void linear_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
   if (dbias) column_sum(dbias, N, OC, [&](int64_t n, int64_t c) { return dout[n * OC + c]; });
 }
 
-// Scratch bf16 buffers of this thread, reused call after call.
-static uint16_t* scratch_bf16(int slot, int64_t n) {
-  thread_local std::vector<uint16_t> buffers[2];
-  buffers[slot].resize(static_cast<size_t>(n));
-  return buffers[slot].data();
-}
-
-void linear_forward_bf16(float* out, const float* inp, const uint16_t* wbf, const float* bias,
+void linear_forward_bf16(float* out, const uint16_t* xb, const PackedBf16& wt, const float* bias,
                          const float* residual, int64_t N, int64_t C, int64_t OC) {
-  uint16_t* xb = scratch_bf16(0, N * C);  // (N,C)
-  round_to_bf16(xb, inp, N * C);
+  TESSERA_CHECK(wt.K() == C && wt.N() == OC, "bf16 linear: weight packed as ({}, {}), the layer is ({}, {})", wt.N(),
+                wt.K(), OC, C);
   const bool init = bias || residual;
   if (init) init_rows(out, bias, residual, N, OC);
-  gemm_bf16(false, /*trans_b=*/true, N, OC, C, xb, C, wbf, C, init, out, OC);
+  gemm_bf16(false, N, xb, C, wt, init, out, OC);
 }
 
-void linear_backward_bf16(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
-                          const uint16_t* wbf, int64_t N, int64_t C, int64_t OC, bool add_to_dinp) {
-  uint16_t* db = scratch_bf16(0, N * OC);  // dout (N,OC) rounded once, for both products
-  if (dinp || dweight) round_to_bf16(db, dout, N * OC);
+void linear_backward_bf16(float* dinp, float* dweight, const uint16_t* db, const uint16_t* xb, const PackedBf16& w,
+                          int64_t N, int64_t C, int64_t OC, bool add_to_dinp) {
+  TESSERA_CHECK(w.K() == OC && w.N() == C, "bf16 linear: weight packed as ({}, {}), the layer is ({}, {})", w.K(),
+                w.N(), OC, C);
   // dinp (N,C) (+)= dout (N,OC) @ weight (OC,C)
-  if (dinp) gemm_bf16(false, false, N, C, OC, db, OC, wbf, C, add_to_dinp, dinp, C);
-  if (dweight) {  // dweight (OC,C) += dout^T (OC,N) @ inp (N,C), dout read transposed in place
-    uint16_t* xb = scratch_bf16(1, N * C);
-    round_to_bf16(xb, inp, N * C);
-    gemm_bf16(/*trans_a=*/true, false, OC, C, N, db, OC, xb, C, /*accumulate=*/true, dweight, C);
+  if (dinp) gemm_bf16(false, N, db, OC, w, add_to_dinp, dinp, C);
+  if (dweight) {  // dweight (OC,C) += dout^T (OC,N) @ inp (N,C): dout read transposed, inp packed
+    thread_local PackedBf16 x;
+    x.pack(xb, C, false, N, C);
+    gemm_bf16(/*trans_a=*/true, OC, db, OC, x, /*accumulate=*/true, dweight, C);
   }
-  if (dbias) column_sum(dbias, N, OC, [&](int64_t n, int64_t c) { return dout[n * OC + c]; });
 }
 
 template void linear_forward<float>(float*, const float*, const float*, const float*, int64_t,

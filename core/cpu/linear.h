@@ -4,6 +4,8 @@
 // gradient outputs; the caller zeroes them once per step (tied weights and residuals need this).
 #include <cstdint>
 
+#include "core/cpu/gemm_bf16.h"
+
 namespace tessera::core::cpu {
 
 // inp (N,C), weight (OC,C), bias (OC) or null -> out (N,OC)
@@ -31,12 +33,23 @@ template <typename T>
 void linear_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
                      int64_t N, int64_t C, int64_t OC, bool add_to_dinp = true);
 
-// bf16 training (docs/training.md, Precision): the same three products with bf16 operands and f32
-// accumulation and outputs (gemm_bf16.h). wbf (OC,C) is the weight's bf16 copy; inp and dout are
-// rounded to bf16 on the way in. Same shapes and accumulation rules as above (f32 only).
-void linear_forward_bf16(float* out, const float* inp, const uint16_t* wbf, const float* bias,
+// bf16 training (docs/training.md, Precision): the same products with bf16 operands and f32
+// accumulation and outputs (gemm_bf16.h). The caller rounds the input once (round_to_bf16) and
+// keeps it for backward; the weight (OC,C) is packed twice per optimizer step, as op(B) = W^T for
+// the forward and op(B) = W for the input gradient.
+// xb (N,C) bf16, wt packed (K = C, N = OC), bias (OC) or null, residual (N,OC) or null -> out (N,OC)
+// A bf16 forward's operands, as one argument: the rounded input and the packed weight (both null:
+// no bf16 product).
+struct Bf16Operands {
+  const uint16_t* xb = nullptr;
+  const PackedBf16* wt = nullptr;
+};
+void linear_forward_bf16(float* out, const uint16_t* xb, const PackedBf16& wt, const float* bias,
                          const float* residual, int64_t N, int64_t C, int64_t OC);
-void linear_backward_bf16(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
-                          const uint16_t* wbf, int64_t N, int64_t C, int64_t OC, bool add_to_dinp = true);
+// db (N,OC) the output gradient in bf16, xb (N,C) the forward's input, w packed (K = OC, N = C) ->
+// dinp (N,C) (+)=, dweight (OC,C) += (either may be null). The bias gradient is the f32 one
+// (linear_backward with only dbias).
+void linear_backward_bf16(float* dinp, float* dweight, const uint16_t* db, const uint16_t* xb, const PackedBf16& w,
+                          int64_t N, int64_t C, int64_t OC, bool add_to_dinp = true);
 
 }  // namespace tessera::core::cpu

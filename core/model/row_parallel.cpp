@@ -10,13 +10,14 @@ namespace tessera::core {
 
 template <typename F>
 void row_parallel_forward(F* out, const F* inp, const F* w, const F* bias, const F* residual, int64_t N,
-                          int64_t K, int64_t OC, bool batch_invariant, TpGroup& tp, const uint16_t* w_bf16) {
+                          int64_t K, int64_t OC, bool batch_invariant, TpGroup& tp,
+                          cpu::Bf16Operands bf16) {
   // out = product (+ b + res)
   auto product = [&](const F* b, const F* res) {
     if constexpr (std::is_same_v<F, float>) {
-      if (w_bf16) return cpu::linear_forward_bf16(out, inp, w_bf16, b, res, N, K, OC);
+      if (bf16.wt) return cpu::linear_forward_bf16(out, bf16.xb, *bf16.wt, b, res, N, K, OC);
     }
-    TESSERA_CHECK(!w_bf16, "bf16 products need f32 activations");
+    TESSERA_CHECK(!bf16.wt, "bf16 products need f32 activations");
     cpu::linear_forward_residual<F>(out, inp, w, b, res, N, K, OC, batch_invariant);
   };
   if (tp.size() == 1) {
@@ -30,8 +31,8 @@ void row_parallel_forward(F* out, const F* inp, const F* w, const F* bias, const
 }
 
 template void row_parallel_forward<float>(float*, const float*, const float*, const float*, const float*, int64_t,
-                                          int64_t, int64_t, bool, TpGroup&, const uint16_t*);
+                                          int64_t, int64_t, bool, TpGroup&, cpu::Bf16Operands);
 template void row_parallel_forward<double>(double*, const double*, const double*, const double*, const double*,
-                                           int64_t, int64_t, int64_t, bool, TpGroup&, const uint16_t*);
+                                           int64_t, int64_t, int64_t, bool, TpGroup&, cpu::Bf16Operands);
 
 }  // namespace tessera::core

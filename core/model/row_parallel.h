@@ -7,14 +7,16 @@
 // so both compute a layer's output the same way. One all-reduce on tp (none in a group of one).
 #include <cstdint>
 
+#include "core/cpu/linear.h"
 #include "core/model/tensor_parallel.h"
 
 namespace tessera::core {
 
-// inp (N,K), w (OC,K), bias (OC) or null, residual (N,OC) -> out (N,OC). w_bf16: the weight's
-// bf16 copy (OC,K) for a bf16 product (F = float; linear_forward_bf16), or null.
+// inp (N,K), w (OC,K), bias (OC) or null, residual (N,OC) -> out (N,OC). bf16: the product's bf16
+// operands (F = float; linear_forward_bf16), or none for the F product.
 template <typename F>
 void row_parallel_forward(F* out, const F* inp, const F* w, const F* bias, const F* residual, int64_t N,
-                          int64_t K, int64_t OC, bool batch_invariant, TpGroup& tp, const uint16_t* w_bf16 = nullptr);
+                          int64_t K, int64_t OC, bool batch_invariant, TpGroup& tp,
+                          cpu::Bf16Operands bf16 = {});
 
 }  // namespace tessera::core

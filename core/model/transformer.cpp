@@ -1,5 +1,6 @@
 #include "core/model/transformer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -23,6 +24,9 @@ namespace tessera::core {
 namespace {
 
 constexpr size_t kAbsent = std::numeric_limits<size_t>::max();
+
+// The bits of a bf16 tensor, as the bf16 kernels take them.
+uint16_t* bf16_bits(const Tensor& t) { return static_cast<uint16_t*>(t.raw()); }
 constexpr double kNormEps = 1e-5;
 constexpr double kRopeTheta = 10000.0;
 
@@ -106,10 +110,6 @@ std::vector<ParamInfo> param_infos(const ModelConfig& c) {
   return ps;
 }
 
-namespace {
-
-}  // namespace
-
 // Everything forward keeps for backward, for one (B,T). Shapes with N = B*T rows; under tensor
 // parallelism this rank's parts: NHl = NH/tp query heads, NKVl = NKV/tp kv heads, Fl = F/tp
 // hidden features, Vl = V/tp vocabulary entries. (N,C) tensors are replicated.
@@ -126,6 +126,8 @@ struct Transformer::Activations {
     Tensor gate, up;                     // (N,Fl) llama: the two projections before SwiGLU
     Tensor fch;                          // (N,Fl) activation output, input of the down projection
     Tensor res2;                         // (N,C) res1 + MLP: the block's output
+    // bf16 precision: the linear layers' inputs rounded, kept for the weight gradients
+    Tensor n1b, attyb, n2b, fchb;        // bf16 (N,C), (N,NHl*D), (N,C), (N,Fl)
   };
   int64_t B = 0, T = 0;
   bool ready_for_backward = false, has_logits = false;
@@ -133,8 +135,10 @@ struct Transformer::Activations {
   Tensor x0;                             // (N,C) embeddings
   std::vector<Layer> layers;
   Tensor xf, xf_mean, xf_rstd;           // (N,C), (N), (N) final norm
+  Tensor xfb;                            // bf16 (N,C) xf rounded (bf16 precision)
   Tensor logits;                         // (N,Vl) logits, or dlogits after forward with targets;
                                          // (B,T,V) gathered after forward without targets
+  Tensor dlogits_bf16;                   // bf16 (N,V) dlogits instead (bf16 precision, one rank)
   std::vector<LayerIndex> index;         // per layer
   size_t wte = kAbsent, wpe = kAbsent, final_w = kAbsent, final_b = kAbsent, head = kAbsent;
   cpu::VocabShard vocab;                 // this rank's rows of the token table and output head
@@ -198,21 +202,33 @@ void Transformer::set_precision(Precision precision) {
   TESSERA_CHECK(precision == Precision::fp32 || dtype_ == DType::f32, "bf16 compute needs an f32 model, this one is {}",
                 dtype_name(dtype_));
   precision_ = precision;
-  if (precision_ == Precision::fp32) {
-    compute_bf16_ = {};
-    return;
+  compute_bf16_.clear();
+  if (precision_ == Precision::fp32) return;
+  const Activations& a = *acts_;
+  compute_bf16_[a.head];
+  for (const LayerIndex& li : a.index) {
+    for (size_t w : {li.qkv_w, li.out_w, li.up_w, li.gate_w, li.down_w}) {
+      if (w != kAbsent) compute_bf16_[w];
+    }
   }
-  compute_bf16_.resize(static_cast<size_t>(params_.numel()));
   refresh_compute_weights();
 }
 
-const uint16_t* Transformer::bf16_weight(size_t i) const {
-  if (precision_ != Precision::bf16 || i == kAbsent) return nullptr;
-  return compute_bf16_.data() + (params_.tensor(i).data<float>() - params_.flat().data<float>());
+const Transformer::PackedWeight* Transformer::bf16_weight(size_t i) const {
+  const auto it = compute_bf16_.find(i);
+  return it == compute_bf16_.end() ? nullptr : &it->second;
 }
 
 void Transformer::refresh_compute_weights() {
-  if (precision_ == Precision::bf16) cpu::round_to_bf16(compute_bf16_.data(), params_.flat().data<float>(), params_.numel());
+  std::vector<uint16_t> rounded;
+  for (auto& [i, packed] : compute_bf16_) {
+    const Tensor& w = params_.tensor(i);
+    const int64_t OC = w.size(0), C = w.size(1);
+    rounded.resize(static_cast<size_t>(OC * C));
+    cpu::round_to_bf16(rounded.data(), w.data<float>(), OC * C);
+    packed.wt.pack(rounded.data(), C, /*trans_b=*/true, C, OC);
+    packed.w.pack(rounded.data(), C, /*trans_b=*/false, OC, C);
+  }
 }
 
 double Transformer::train_flops_per_token(int64_t T) const {
@@ -264,17 +280,33 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
   const DType dt = dtype_;
   const bool inv = options.batch_invariant;
   auto P = [&](size_t i) -> const F* { return i == kAbsent ? nullptr : params_.tensor(i).data<F>(); };
-  const auto Wb = [&](size_t w) { return inv ? nullptr : bf16_weight(w); };
-  // out (N,OC) = inp (N,C) @ weight w^T + bias b, in this model's precision
-  auto linear = [&](F* out, const F* inp, size_t w, size_t b, int64_t N_, int64_t C_, int64_t OC_) {
+  const bool bf16 = std::is_same_v<F, float> && !inv && precision_ == Precision::bf16;
+  Arena& ar = acts_arena_;
+  // bf16: a linear layer's input (n) rounded into the arena, kept for backward; undefined in fp32.
+  auto rounded = [&](const Tensor& inp) {
+    Tensor t;
     if constexpr (std::is_same_v<F, float>) {
-      if (const uint16_t* wb = Wb(w)) return linear_forward_bf16(out, inp, wb, P(b), nullptr, N_, C_, OC_);
+      if (bf16) {
+        t = ar.alloc(inp.shape(), DType::bf16);
+        cpu::round_to_bf16(bf16_bits(t), inp.data<float>(), inp.numel());
+      }
+    }
+    return t;
+  };
+  // out (N,OC) = inp (N,C) @ weight w^T + bias b, in this model's precision (inb: inp rounded)
+  auto linear = [&](F* out, const F* inp, const Tensor& inb, size_t w, size_t b, int64_t N_, int64_t C_,
+                    int64_t OC_) {
+    if constexpr (std::is_same_v<F, float>) {
+      if (inb.defined()) return linear_forward_bf16(out, bf16_bits(inb), bf16_weight(w)->wt, P(b), nullptr, N_, C_, OC_);
     }
     linear_forward<F>(out, inp, P(w), P(b), N_, C_, OC_, inv);
   };
+  // The bf16 operands of a row-parallel layer, or none.
+  auto operands = [&](const Tensor& inb, size_t w) {
+    return inb.defined() ? Bf16Operands{bf16_bits(inb), &bf16_weight(w)->wt} : Bf16Operands{};
+  };
 
   acts_arena_.reset();
-  Arena& ar = acts_arena_;
   a.B = B;
   a.T = T;
   a.tokens = ar.alloc({B, T}, DType::i32);
@@ -320,7 +352,8 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
     // kv heads (shard_ranges' q|k|v segments), so attention runs on its heads with no
     // communication.
     L.qkv = ar.alloc({N, QKV}, dt);
-    linear(L.qkv.data<F>(), L.n1.data<F>(), li.qkv_w, li.qkv_b, N, C, QKV);
+    L.n1b = rounded(L.n1);
+    linear(L.qkv.data<F>(), L.n1.data<F>(), L.n1b, li.qkv_w, li.qkv_b, N, C, QKV);
     if (!gpt2) {
       rope_forward<F>(L.qkv.data<F>(), nullptr, B, T, NH, D, QKV, kRopeTheta);
       rope_forward<F>(L.qkv.data<F>() + NH * D, nullptr, B, T, NKV, D, QKV, kRopeTheta);
@@ -331,8 +364,9 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
                          inv);
     // res1 (N,C) = in + atty @ out^T + out_b; row-parallel over this rank's heads
     L.res1 = ar.alloc({N, C}, dt);
+    L.attyb = rounded(L.atty);
     row_parallel_forward<F>(L.res1.data<F>(), L.atty.data<F>(), P(li.out_w), P(li.out_b), x.data<F>(), N,
-                            NH * D, C, inv, *tp_, Wb(li.out_w));
+                            NH * D, C, inv, *tp_, operands(L.attyb, li.out_w));
 
     L.n2 = ar.alloc({N, C}, dt);
     L.n2_rstd = ar.alloc({N}, dt);
@@ -346,21 +380,23 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
     }
     // Column-parallel up (and gate): this rank's Fd hidden features.
     L.fch = ar.alloc({N, Fd}, dt);
+    L.n2b = rounded(L.n2);
     if (gpt2) {
       L.fc = ar.alloc({N, Fd}, dt);
-      linear(L.fc.data<F>(), L.n2.data<F>(), li.up_w, li.up_b, N, C, Fd);
+      linear(L.fc.data<F>(), L.n2.data<F>(), L.n2b, li.up_w, li.up_b, N, C, Fd);
       gelu_forward<F>(L.fch.data<F>(), L.fc.data<F>(), N * Fd);
     } else {
       L.gate = ar.alloc({N, Fd}, dt);
       L.up = ar.alloc({N, Fd}, dt);
-      linear(L.gate.data<F>(), L.n2.data<F>(), li.gate_w, kAbsent, N, C, Fd);
-      linear(L.up.data<F>(), L.n2.data<F>(), li.up_w, kAbsent, N, C, Fd);
+      linear(L.gate.data<F>(), L.n2.data<F>(), L.n2b, li.gate_w, kAbsent, N, C, Fd);
+      linear(L.up.data<F>(), L.n2.data<F>(), L.n2b, li.up_w, kAbsent, N, C, Fd);
       swiglu_forward<F>(L.fch.data<F>(), L.gate.data<F>(), L.up.data<F>(), N * Fd);
     }
     // res2 (N,C) = res1 + fch @ down^T + down_b; row-parallel over this rank's hidden features
     L.res2 = ar.alloc({N, C}, dt);
+    L.fchb = rounded(L.fch);
     row_parallel_forward<F>(L.res2.data<F>(), L.fch.data<F>(), P(li.down_w), P(li.down_b), L.res1.data<F>(), N,
-                            Fd, C, inv, *tp_, Wb(li.down_w));
+                            Fd, C, inv, *tp_, operands(L.fchb, li.down_w));
     x = L.res2;
   }
 
@@ -375,7 +411,8 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
   }
   // logits (N,Vl) = xf @ head^T (head: the token embedding when tied), this rank's vocabulary
   a.logits = ar.alloc({N, Vl}, dt);
-  linear(a.logits.data<F>(), a.xf.data<F>(), a.head, kAbsent, N, C, Vl);
+  a.xfb = rounded(a.xf);
+  linear(a.logits.data<F>(), a.xf.data<F>(), a.xfb, a.head, kAbsent, N, C, Vl);
   if (!targets.defined()) {
     if (tp > 1) {
       const Tensor full = ar.alloc({N, V}, dt);
@@ -387,12 +424,20 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
     return 0.0;
   }
   // The logits buffer becomes dlogits: the gradient of the mean loss. One rank holding the whole
-  // vocabulary runs the fused single-pass kernel.
-  const double loss =
-      tp == 1 ? softmax_cross_entropy<F>(a.logits.data<F>(), a.logits.data<F>(), nullptr, a.targets.data<int32_t>(),
-                                         N, V)
-              : vocab_parallel_cross_entropy<F>(a.logits.data<F>(), a.targets.data<int32_t>(), N, Vl,
-                                                a.vocab.begin, *tp_);
+  // vocabulary runs the fused single-pass kernel, in bf16 precision writing bf16 dlogits.
+  a.dlogits_bf16 = Tensor();
+  double loss = 0.0;
+  if (tp > 1) {
+    loss = vocab_parallel_cross_entropy<F>(a.logits.data<F>(), a.targets.data<int32_t>(), N, Vl, a.vocab.begin, *tp_);
+  } else if (a.xfb.defined()) {
+    a.dlogits_bf16 = ar.alloc({N, V}, DType::bf16);
+    if constexpr (std::is_same_v<F, float>) {
+      loss = softmax_cross_entropy_bf16_grad(a.logits.data<F>(), bf16_bits(a.dlogits_bf16), a.targets.data<int32_t>(),
+                                             N, V);
+    }
+  } else {
+    loss = softmax_cross_entropy<F>(a.logits.data<F>(), a.logits.data<F>(), nullptr, a.targets.data<int32_t>(), N, V);
+  }
   a.ready_for_backward = true;
   return loss;
 }
@@ -410,12 +455,24 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
   const DType dt = dtype_;
   auto P = [&](size_t i) -> const F* { return i == kAbsent ? nullptr : params_.tensor(i).data<F>(); };
   auto G = [&](size_t i) -> F* { return i == kAbsent ? nullptr : grads_.tensor(i).data<F>(); };
-  // dout (N,OC) -> dinp (N,C) (+)=, the gradients of weight w and bias b +=, in this model's precision
-  auto linear_back = [&](F* dinp, size_t w, size_t b, const F* dout, const F* inp, int64_t N_, int64_t C_,
-                         int64_t OC_, bool add_to_dinp) {
+  Arena& ar = grad_arena_;
+  grad_arena_.reset();
+  // bf16: scratch for an output gradient rounded to bf16, the largest (the head's when its dlogits are f32)
+  const int64_t widest = std::max({C, QKV, Fd, a.dlogits_bf16.defined() ? 0 : Vl});
+  const Tensor dbf = a.xfb.defined() ? ar.alloc({N * widest}, DType::bf16) : Tensor();
+  // dout (N,OC) -> dinp (N,C) (+)=, the gradients of weight w and bias b +=, in this model's precision:
+  // bf16 when the forward kept inb, the input rounded (dout then rounded here unless db is given).
+  auto linear_back = [&](F* dinp, size_t w, size_t b, const F* dout, const uint16_t* db, const F* inp,
+                         const Tensor& inb, int64_t N_, int64_t C_, int64_t OC_, bool add_to_dinp) {
     if constexpr (std::is_same_v<F, float>) {
-      if (const uint16_t* wb = bf16_weight(w)) {
-        return linear_backward_bf16(dinp, G(w), G(b), dout, inp, wb, N_, C_, OC_, add_to_dinp);
+      if (inb.defined()) {
+        if (!db) {
+          cpu::round_to_bf16(bf16_bits(dbf), dout, N_ * OC_);
+          db = bf16_bits(dbf);
+        }
+        linear_backward_bf16(dinp, G(w), db, bf16_bits(inb), bf16_weight(w)->w, N_, C_, OC_, add_to_dinp);
+        if (b != kAbsent) linear_backward<F>(nullptr, nullptr, G(b), dout, nullptr, nullptr, N_, C_, OC_);
+        return;
       }
     }
     linear_backward<F>(dinp, G(w), G(b), dout, inp, P(w), N_, C_, OC_, add_to_dinp);
@@ -430,8 +487,6 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
   // features: Megatron's "f" all-reduces it.
   auto reduce_dn = [&](const Tensor& t) { tp_->all_reduce_sum(t.data<F>(), N * C); };
 
-  grad_arena_.reset();
-  Arena& ar = grad_arena_;
   // Scratch gradients, reused by every layer. A GEMM writing one first overwrites it
   // (add_to_dinp = false); the ones other kernels add into are zeroed before use.
   Tensor dx = ar.zeros({N, C}, dt);  // gradient of the residual stream at the current depth
@@ -442,7 +497,9 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
   Tensor dup = gpt2 ? Tensor() : ar.alloc({N, Fd}, dt);
 
   // Output head (column-parallel over the vocabulary) and final norm.
-  linear_back(dn.data<F>(), a.head, kAbsent, a.logits.data<F>(), a.xf.data<F>(), N, C, Vl, false);
+  const bool bf16_dlogits = a.dlogits_bf16.defined();
+  linear_back(dn.data<F>(), a.head, kAbsent, bf16_dlogits ? nullptr : a.logits.data<F>(),
+              bf16_dlogits ? bf16_bits(a.dlogits_bf16) : nullptr, a.xf.data<F>(), a.xfb, N, C, Vl, false);
   reduce_dn(dn);
   if (a.head != a.wte) ready({a.head});  // a tied head also gathers the embedding's gradient
   const Tensor& x_last = a.layers.back().res2;
@@ -459,11 +516,11 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
     const Activations::Layer& L = a.layers[l];
     const LayerIndex& li = a.index[l];
     // dx holds d(res2); the skip connection passes it on to d(res1) unchanged.
-    linear_back(dfch.data<F>(), li.down_w, li.down_b, dx.data<F>(), L.fch.data<F>(), N, Fd, C, false);
+    linear_back(dfch.data<F>(), li.down_w, li.down_b, dx.data<F>(), nullptr, L.fch.data<F>(), L.fchb, N, Fd, C, false);
     ready({li.down_w, li.down_b});
     if (gpt2) {
       gelu_backward<F>(dfch.data<F>(), L.fc.data<F>(), dfch.data<F>(), N * Fd);
-      linear_back(dn.data<F>(), li.up_w, li.up_b, dfch.data<F>(), L.n2.data<F>(), N, C, Fd, false);
+      linear_back(dn.data<F>(), li.up_w, li.up_b, dfch.data<F>(), nullptr, L.n2.data<F>(), L.n2b, N, C, Fd, false);
       reduce_dn(dn);
       layernorm_backward<F>(dx.data<F>(), G(li.mlp_norm_w), G(li.mlp_norm_b), dn.data<F>(),
                             L.res1.data<F>(), P(li.mlp_norm_w), L.n2_mean.data<F>(),
@@ -471,15 +528,16 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
     } else {
       swiglu_backward<F>(dfch.data<F>(), dup.data<F>(), dfch.data<F>(), L.gate.data<F>(),
                          L.up.data<F>(), N * Fd);
-      linear_back(dn.data<F>(), li.gate_w, kAbsent, dfch.data<F>(), L.n2.data<F>(), N, C, Fd, false);
-      linear_back(dn.data<F>(), li.up_w, kAbsent, dup.data<F>(), L.n2.data<F>(), N, C, Fd, true);
+      linear_back(dn.data<F>(), li.gate_w, kAbsent, dfch.data<F>(), nullptr, L.n2.data<F>(), L.n2b, N, C, Fd, false);
+      linear_back(dn.data<F>(), li.up_w, kAbsent, dup.data<F>(), nullptr, L.n2.data<F>(), L.n2b, N, C, Fd, true);
       reduce_dn(dn);
       rmsnorm_backward<F>(dx.data<F>(), G(li.mlp_norm_w), dn.data<F>(), L.res1.data<F>(),
                           P(li.mlp_norm_w), L.n2_rstd.data<F>(), N, C);
     }
     ready({li.up_w, li.up_b, li.gate_w, li.mlp_norm_w, li.mlp_norm_b});
     // dx holds d(res1); the skip connection passes it on to d(in).
-    linear_back(datty.data<F>(), li.out_w, li.out_b, dx.data<F>(), L.atty.data<F>(), N, NH * D, C, false);
+    linear_back(datty.data<F>(), li.out_w, li.out_b, dx.data<F>(), nullptr, L.atty.data<F>(), L.attyb, N, NH * D, C,
+                false);
     ready({li.out_w, li.out_b});
     dqkv.zero_();
     attention_backward<F>(dqkv.data<F>(), datty.data<F>(), L.qkv.data<F>(), L.att.data<F>(), B, T,
@@ -488,7 +546,7 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
       rope_backward<F>(dqkv.data<F>(), nullptr, B, T, NH, D, QKV, kRopeTheta);
       rope_backward<F>(dqkv.data<F>() + NH * D, nullptr, B, T, NKV, D, QKV, kRopeTheta);
     }
-    linear_back(dn.data<F>(), li.qkv_w, li.qkv_b, dqkv.data<F>(), L.n1.data<F>(), N, C, QKV, false);
+    linear_back(dn.data<F>(), li.qkv_w, li.qkv_b, dqkv.data<F>(), nullptr, L.n1.data<F>(), L.n1b, N, C, QKV, false);
     reduce_dn(dn);
     if (gpt2) {
       layernorm_backward<F>(dx.data<F>(), G(li.attn_norm_w), G(li.attn_norm_b), dn.data<F>(),

@@ -37,10 +37,12 @@
 // forward and backward together with same-shaped inputs.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "core/arena.h"
+#include "core/cpu/gemm_bf16.h"
 #include "core/model/model_config.h"
 #include "core/model/params.h"
 #include "core/model/tensor_parallel.h"
@@ -59,7 +61,7 @@ std::vector<ParamInfo> param_infos(const ModelConfig& config);
 void validate_model(const ModelConfig& config);
 
 // The precision of an f32 model's GEMMs (docs/training.md, Precision): fp32, or bf16 operands with
-// f32 accumulation, the model keeping a bf16 copy of its parameters.
+// f32 accumulation, the model keeping bf16 copies of its linear weights.
 enum class Precision { fp32, bf16 };
 
 // Called by backward with a parameter's registry index as soon as its gradient is final.
@@ -106,9 +108,9 @@ class Transformer {
   void zero_grad() { grads_.zero_(); }
 
   // bf16: forward and backward run every linear layer's products in bf16 (not batch-invariant
-  // forwards, which stay fp32), reading the bf16 copy of the parameters; that copy is made here
-  // and must be refreshed with refresh_compute_weights() after every change of params()
-  // (optimizer step, checkpoint load). Needs an f32 model.
+  // forwards, which stay fp32), reading bf16 copies of the linear weights, packed for the GEMMs;
+  // the copies are made here and must be refreshed with refresh_compute_weights() after every
+  // change of params() (optimizer step, checkpoint load). Needs an f32 model.
   void set_precision(Precision precision);
   Precision precision() const { return precision_; }
   void refresh_compute_weights();
@@ -125,8 +127,13 @@ class Transformer {
   template <typename T>
   double forward_impl(const Tensor& tokens, const Tensor& targets, const ForwardOptions& options);
   template <typename T> void backward_impl(const GradReadyFn& on_ready);
-  // Parameter i's bf16 copy in bf16 precision; null in fp32 or for an absent parameter.
-  const uint16_t* bf16_weight(size_t i) const;
+  // A linear weight (OC,C) in bf16, packed as the products read it: W^T for the forward, W for
+  // the input gradient.
+  struct PackedWeight {
+    cpu::PackedBf16 wt, w;
+  };
+  // Linear weight i's packed copies in bf16 precision; null in fp32 or for an absent parameter.
+  const PackedWeight* bf16_weight(size_t i) const;
 
   ModelConfig config_;
   DType dtype_;
@@ -135,7 +142,7 @@ class Transformer {
   ParamRegistry params_, grads_;
   Arena acts_arena_, grad_arena_;
   Precision precision_ = Precision::fp32;
-  std::vector<uint16_t> compute_bf16_;  // bf16: params_' flat layout rounded to bf16
+  std::map<size_t, PackedWeight> compute_bf16_;  // bf16: the linear weights by registry index
   std::unique_ptr<Activations> acts_;
 };
 

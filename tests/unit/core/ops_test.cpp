@@ -437,6 +437,19 @@ TEST(CrossEntropy, FloatMatchesDoubleOnAWideVocabulary) {
   for (int64_t i = 0; i < N * V; ++i) ASSERT_NEAR(fd[i], d[i], 1e-5 * std::abs(d[i]) + 1e-12) << i;
 }
 
+TEST(CrossEntropy, Bf16GradientIsTheRoundedFloatGradientBitwise) {
+  const int64_t N = 5, V = 1000;
+  const Vec logits = randn(N * V, 13, 2.0);
+  const std::vector<int32_t> y{3, kIgnoreTarget, V - 1, 0, 517};
+  const std::vector<float> x(logits.begin(), logits.end());
+  std::vector<float> d(N * V);
+  const double loss = softmax_cross_entropy<float>(x.data(), d.data(), nullptr, y.data(), N, V);
+  std::vector<uint16_t> db(N * V);
+  EXPECT_EQ(softmax_cross_entropy_bf16_grad(x.data(), db.data(), y.data(), N, V), loss);
+  for (int64_t i = 0; i < N * V; ++i) ASSERT_EQ(db[i], bf16(d[i]).bits) << i;
+  for (int64_t i = V; i < 2 * V; ++i) ASSERT_EQ(db[i], 0) << "an ignored row has no gradient";
+}
+
 TEST(AdamW, FirstStepMovesByLearningRateTimesSign) {
   // Step 1: m_hat = g and v_hat = g^2, so the update is lr * (g/|g| + wd * p) (eps aside).
   Vec p{1.0, -2.0, 0.5}, g{0.3, -4.0, 1e-3}, m(3, 0.0), v(3, 0.0);
