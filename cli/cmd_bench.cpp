@@ -3,7 +3,8 @@
 //   bench gradsync:  bucketed gradient sync beside one raw MPI_Allreduce of the same bytes.
 //   bench train:     training steps of a config: tokens/s, GFLOP/s and the fraction of the sgemm
 //                    peak measured in the same process; with train.precision=bf16 also the fp32
-//                    step of the same config (the speed-up) and the bf16 GEMM peak; with
+//                    step of the same config in alternating runs (the speed-up of the medians)
+//                    and the bf16 GEMM peak; with
 //                    train.device = "cuda", tokens/s and MFU against the GPU's stated peak (--peak-tflops).
 //   bench overlap:   data-parallel training steps with the gradient sync overlapped with backward
 //                    and not, alternating in one run: step times and how much of the sync is hidden.
@@ -105,12 +106,16 @@ void add_train(CLI::App& bench, Context& ctx) {
     std::string config;
     std::vector<std::string> overrides;
     int64_t steps = 10;
+    int rounds = 3;
     double peak_tflops = 989;  // H100 / H200 SXM, dense bf16
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = bench.add_subcommand("train", "Training-step speed of a config beside the sgemm peak of this process");
   add_config_options(*cmd, opts->config, opts->overrides, "TOML config file (random tokens unless it names data)");
   cmd->add_option("--steps", opts->steps, "Training steps to time (default 10; the median step counts)");
+  cmd->add_option("--rounds", opts->rounds,
+                  "train.precision=bf16: pairs of bf16 and fp32 runs, alternating (default 3; the medians count)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--peak-tflops", opts->peak_tflops,
                   "train.device = \"cuda\": one GPU's peak for MFU (default 989, H100/H200 dense bf16)");
   cmd->callback([&ctx, opts] {
@@ -133,14 +138,24 @@ void add_train(CLI::App& bench, Context& ctx) {
     log::info("sgemm peak {:.1f} GFLOP/s per rank ({})", peak, core::cpu::gemm_backend());
     log::info("tokens/s={:.1f} gflops={:.2f} peak_fraction={:.3f}", r.step_tokens_per_s, gflops, gflops / peak_total);
     if (config.train.precision != "bf16") return;
-    // bf16 beside fp32 of the same config, and the bf16 GEMM peak as its ceiling.
+    // bf16 beside fp32 of the same config, in alternating runs (a noisy node moves both alike), and
+    // the bf16 GEMM peak as its ceiling.
     const double bf16_peak = core::cpu::bf16_gemm_peak_gflops();
-    const train::TrainResult fp32 =
-        timed_run(ctx, opts->config, opts->overrides, opts->steps, {"train.precision=fp32"}).result;
-    log::info("bf16 GEMM peak {:.1f} GFLOP/s per rank ({}); step fp32 {:.1f} ms, bf16 {:.1f} ms", bf16_peak,
-              core::cpu::bf16_gemm_isa(), fp32.step_seconds * 1e3, r.step_seconds * 1e3);
-    log::info("bf16_speedup={:.3f} bf16_peak_fraction={:.3f} bf16_peak_over_sgemm_peak={:.3f}",
-              fp32.step_seconds / r.step_seconds, gflops / (bf16_peak * ctx.world.size()), bf16_peak / peak);
+    std::vector<double> bf16_ms{r.step_seconds * 1e3}, fp32_ms;
+    for (int round = 0; round < opts->rounds; ++round) {
+      if (round > 0) bf16_ms.push_back(timed_run(ctx, opts->config, opts->overrides, opts->steps).result.step_seconds * 1e3);
+      fp32_ms.push_back(
+          timed_run(ctx, opts->config, opts->overrides, opts->steps, {"train.precision=fp32"}).result.step_seconds * 1e3);
+      log::info("round {}: step fp32 {:.1f} ms, bf16 {:.1f} ms ({:.3f}x)", round + 1, fp32_ms.back(), bf16_ms.back(),
+                fp32_ms.back() / bf16_ms.back());
+    }
+    const double bf16_step = median(bf16_ms), fp32_step = median(fp32_ms);
+    log::info("bf16 GEMM peak {:.1f} GFLOP/s per rank ({}); median step fp32 {:.1f} ms, bf16 {:.1f} ms", bf16_peak,
+              core::cpu::bf16_gemm_isa(), fp32_step, bf16_step);
+    const double step_tokens = r.step_tokens_per_s * r.step_seconds;  // all ranks together
+    const double bf16_gflops = step_tokens * r.flops_per_token / (bf16_step * 1e-3) / 1e9;
+    log::info("bf16_speedup={:.3f} bf16_peak_fraction={:.3f} bf16_peak_over_sgemm_peak={:.3f}", fp32_step / bf16_step,
+              bf16_gflops / (bf16_peak * ctx.world.size()), bf16_peak / peak);
   });
 }
 

@@ -9,6 +9,7 @@
 #include "core/cpu/gemm.h"
 #include "core/cpu/paged_attention_avx512.h"
 #include "core/cpu/parallel.h"
+#include "core/cpu/softmax_rows.h"
 #include "core/cpu/vec_math.h"
 #include "core/error.h"
 
@@ -24,33 +25,6 @@ static void check_heads(int64_t NH, int64_t NKV) {
 // inside the diagonal blocks (at T = 256, 9/16 of the dense work). 32 rows ran 4-8% faster than 64
 // on one thread (fewer masked products; oneDNN still runs the smaller calls near its peak).
 constexpr int64_t kBlock = 32;
-
-// Causal softmax of one score row in place: entries [0, n) normalised, [n, Tlen) zeroed.
-template <typename T>
-TESSERA_SIMD_CLONES static void causal_softmax_row(T* row, int64_t n, int64_t Tlen) {
-  const T mx = max_lanes(row, n);
-  T sum = 0;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t j = 0; j < n; ++j) {
-    row[j] = vexp(row[j] - mx);
-    sum += row[j];
-  }
-  const T inv = T(1) / sum;
-  for (int64_t j = 0; j < n; ++j) row[j] *= inv;
-  for (int64_t j = n; j < Tlen; ++j) row[j] = 0;
-}
-
-// Softmax backward of one row folded with the score scale: ds = scale * p * (dp - sum_j p dp) on
-// [0, n), zero on [n, end).
-template <typename T>
-TESSERA_SIMD_CLONES static void causal_softmax_backward_row(T* dp, const T* p, T scale, int64_t n,
-                                                            int64_t end) {
-  T dot = 0;
-#pragma omp simd reduction(+ : dot)
-  for (int64_t j = 0; j < n; ++j) dot += p[j] * dp[j];
-  for (int64_t j = 0; j < n; ++j) dp[j] = scale * p[j] * (dp[j] - dot);
-  for (int64_t j = n; j < end; ++j) dp[j] = 0;
-}
 
 // One (sequence, head). q, k, v (Tlen,D) with row stride ld; p (Tlen,Tlen) probabilities;
 // y (Tlen,D) with row stride C. With batch_invariant, vt (D,Tlen) is scratch for v^T.

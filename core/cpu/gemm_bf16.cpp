@@ -81,8 +81,7 @@ memory::desc packed_layout(int64_t K, int64_t N) {
   });
 }
 
-void run_matmul(const Shape& shape, const void* A, const void* B, float* C) {
-  const Matmul& m = cached<Shape, Matmul>(shape, [&] { return make_matmul(shape); });
+void execute(const Matmul& m, const void* A, const void* B, float* C) {
   thread_local std::vector<uint8_t> scratch;
   if (scratch.size() < m.scratchpad) scratch.resize(m.scratchpad);
   dnnl::stream stream(cpu_engine());
@@ -95,6 +94,10 @@ void run_matmul(const Shape& shape, const void* A, const void* B, float* C) {
   stream.wait();
 }
 
+void run_matmul(const Shape& shape, const void* A, const void* B, float* C) {
+  execute(cached<Shape, Matmul>(shape, [&] { return make_matmul(shape); }), A, B, C);
+}
+
 }  // namespace
 
 void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const uint16_t* A, int64_t lda,
@@ -105,6 +108,49 @@ void gemm_bf16(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, cons
     run_matmul({M, N, K, lda, ldb, ldc, trans_a, trans_b, accumulate}, A, B, C);
   } catch (const dnnl::error& e) {
     TESSERA_FAIL("oneDNN bf16 matmul failed for M={} N={} K={}: {}", M, N, K, e.what());
+  }
+}
+
+void gemm_bf16_batched(const Bf16Batch& A, const uint16_t* a, const Bf16Batch& B, const uint16_t* b,
+                       const std::array<int64_t, 5>& c_strides, float* c, float alpha, bool accumulate) {
+  const auto& [da, db] = std::tie(A.dims, B.dims);
+  TESSERA_CHECK(da[4] == db[3], "gemm_bf16_batched: A has {} columns, B {} rows", da[4], db[3]);
+  memory::dims dc(5);
+  for (int i = 0; i < 3; ++i) {
+    TESSERA_CHECK(da[i] == db[i] || da[i] == 1 || db[i] == 1, "gemm_bf16_batched: batch {} of A and B differ", i);
+    dc[i] = std::max(da[i], db[i]);
+  }
+  dc[3] = da[3];
+  dc[4] = db[4];
+  if (da[3] == 0 || db[4] == 0) return;
+  using Key = std::tuple<std::array<int64_t, 5>, std::array<int64_t, 5>, std::array<int64_t, 5>,
+                         std::array<int64_t, 5>, std::array<int64_t, 5>, float, bool>;
+  const Key key{A.dims, A.strides, B.dims, B.strides, c_strides, alpha, accumulate};
+  try {
+    const Matmul& m = cached<Key, Matmul>(key, [&] {
+      Matmul made;
+      made.a = memory::desc(memory::dims(da.begin(), da.end()), memory::data_type::bf16,
+                            memory::dims(A.strides.begin(), A.strides.end()));
+      made.b = memory::desc(memory::dims(db.begin(), db.end()), memory::data_type::bf16,
+                            memory::dims(B.strides.begin(), B.strides.end()));
+      made.c = memory::desc(dc, memory::data_type::f32, memory::dims(c_strides.begin(), c_strides.end()));
+      dnnl::primitive_attr attr;
+      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
+      if (accumulate) {
+        dnnl::post_ops ops;
+        ops.append_sum(1.0f);
+        attr.set_post_ops(ops);
+      }
+      const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(made.a, made.b, made.c), attr, cpu_engine());
+      made.prim = dnnl::matmul(pd);
+      made.scratchpad = pd.scratchpad_desc().get_size();
+      return made;
+    });
+    execute(m, a, b, c);
+  } catch (const dnnl::error& e) {
+    TESSERA_FAIL("oneDNN batched bf16 matmul failed for ({} x {}) @ ({} x {}): {}", da[3], da[4], db[3], db[4],
+                 e.what());
   }
 }
 

@@ -10,6 +10,7 @@
 // ISA: oneDNN picks its kernels at run time. With bf16 dot-product units (AVX512_BF16 or AMX;
 // bf16_gemm_native) each product pair is computed by the hardware; without them oneDNN emulates
 // the same products on AVX-512 or plain loops, correct but slower than the f32 GEMM.
+#include <array>
 #include <cstdint>
 #include <memory>
 
@@ -47,6 +48,19 @@ class PackedBf16 {
 // C (M,N) f32 = op(A) (M,K) @ B (+ C when accumulate), B packed with K = B.K(), N = B.N().
 void gemm_bf16(bool trans_a, int64_t M, const uint16_t* A, int64_t lda, const PackedBf16& B, bool accumulate,
                float* C, int64_t ldc);
+
+// A bf16 matrix batched over three leading dimensions, read in place with any element strides:
+// dims {b0, b1, b2, rows, cols}. A batch dimension of 1 broadcasts against the other operand's.
+struct Bf16Batch {
+  std::array<int64_t, 5> dims, strides;
+};
+
+// Batched products in one call, the shape of attention's per-head products read in place from the
+// (N, heads * D) activations (attention_bf16.h):
+//   C[b] (M,N) f32 = alpha * A[b] (M,K) @ B[b] (K,N) (+ C[b] when accumulate)
+// for every batch index b of the broadcast batch dimensions; C's strides are c_strides.
+void gemm_bf16_batched(const Bf16Batch& A, const uint16_t* a, const Bf16Batch& B, const uint16_t* b,
+                       const std::array<int64_t, 5>& c_strides, float* c, float alpha, bool accumulate);
 
 // Whether this CPU has bf16 dot-product units oneDNN uses, and their oneDNN ISA name.
 bool bf16_gemm_native();

@@ -7,6 +7,7 @@
 
 #include "core/cpu/activations.h"
 #include "core/cpu/attention.h"
+#include "core/cpu/attention_bf16.h"
 #include "core/cpu/cross_entropy.h"
 #include "core/cpu/embedding.h"
 #include "core/cpu/bf16_round.h"
@@ -126,8 +127,10 @@ struct Transformer::Activations {
     Tensor gate, up;                     // (N,Fl) llama: the two projections before SwiGLU
     Tensor fch;                          // (N,Fl) activation output, input of the down projection
     Tensor res2;                         // (N,C) res1 + MLP: the block's output
-    // bf16 precision: the linear layers' inputs rounded, kept for the weight gradients
+    // bf16 precision: the linear layers' inputs rounded, kept for the weight gradients, and
+    // attention's operands
     Tensor n1b, attyb, n2b, fchb;        // bf16 (N,C), (N,NHl*D), (N,C), (N,Fl)
+    Tensor qkvb, attb;                   // bf16 (N,(NHl+2*NKVl)*D), (B,NHl,T,T)
   };
   int64_t B = 0, T = 0;
   bool ready_for_backward = false, has_logits = false;
@@ -360,8 +363,15 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
     }
     L.att = ar.alloc({B, NH, T, T}, dt);
     L.atty = ar.alloc({N, NH * D}, dt);
-    attention_forward<F>(L.atty.data<F>(), L.att.data<F>(), L.qkv.data<F>(), B, T, NH, NKV, D,
-                         inv);
+    L.qkvb = rounded(L.qkv);
+    if constexpr (std::is_same_v<F, float>) {
+      if (bf16) {
+        L.attb = ar.alloc({B, NH, T, T}, DType::bf16);
+        attention_forward_bf16(L.atty.data<F>(), L.att.data<F>(), bf16_bits(L.attb), bf16_bits(L.qkvb), B, T, NH,
+                               NKV, D);
+      }
+    }
+    if (!bf16) attention_forward<F>(L.atty.data<F>(), L.att.data<F>(), L.qkv.data<F>(), B, T, NH, NKV, D, inv);
     // res1 (N,C) = in + atty @ out^T + out_b; row-parallel over this rank's heads
     L.res1 = ar.alloc({N, C}, dt);
     L.attyb = rounded(L.atty);
@@ -540,8 +550,16 @@ void Transformer::backward_impl(const GradReadyFn& on_ready) {
                 false);
     ready({li.out_w, li.out_b});
     dqkv.zero_();
-    attention_backward<F>(dqkv.data<F>(), datty.data<F>(), L.qkv.data<F>(), L.att.data<F>(), B, T,
-                          NH, NKV, D);
+    if constexpr (std::is_same_v<F, float>) {
+      if (L.qkvb.defined()) {
+        cpu::round_to_bf16(bf16_bits(dbf), datty.data<F>(), N * NH * D);
+        attention_backward_bf16(dqkv.data<F>(), bf16_bits(dbf), bf16_bits(L.qkvb), L.att.data<F>(),
+                                bf16_bits(L.attb), B, T, NH, NKV, D);
+      }
+    }
+    if (!L.qkvb.defined()) {
+      attention_backward<F>(dqkv.data<F>(), datty.data<F>(), L.qkv.data<F>(), L.att.data<F>(), B, T, NH, NKV, D);
+    }
     if (!gpt2) {
       rope_backward<F>(dqkv.data<F>(), nullptr, B, T, NH, D, QKV, kRopeTheta);
       rope_backward<F>(dqkv.data<F>() + NH * D, nullptr, B, T, NKV, D, QKV, kRopeTheta);

@@ -3,6 +3,8 @@
 // q k^T and p v, 4*B*NH*T*T*D; backward: 8*B*NH*T*T*D), as a fraction of the sgemm peak measured
 // in the same process; the causal kernels skip the masked blocks (at T = 256 they perform 5/8 of
 // those products), so the figure is an effective rate and may exceed the peak.
+// The Bf16 variants: the same with bf16 products (attention_bf16.h, bf16 training), beside the f32
+// kernels in one run.
 // BM_DecodeAttentionPaged: one decode step's attention as the serving engine runs it, B
 // sequences of one new token each against n cached tokens held in pages of 16 (scattered over a
 // pool, read in place), f32 or bf16; GB/s counts the bytes of keys and values read.
@@ -14,6 +16,8 @@
 #include <vector>
 
 #include "core/cpu/attention.h"
+#include "core/cpu/attention_bf16.h"
+#include "core/cpu/bf16_round.h"
 #include "core/cpu/gemm.h"
 
 using namespace tessera::core::cpu;
@@ -75,6 +79,36 @@ void BM_AttentionBackward(benchmark::State& state) {
   });
 }
 
+std::vector<uint16_t> rounded(const std::vector<float>& x) {
+  std::vector<uint16_t> b(x.size());
+  round_to_bf16(b.data(), x.data(), static_cast<int64_t>(x.size()));
+  return b;
+}
+
+void BM_AttentionForwardBf16(benchmark::State& state) {
+  const Shape s = shape_of(state);
+  const int64_t ld = (s.NH + 2 * s.NKV) * s.D;
+  const auto qkv = rounded(random_floats(static_cast<size_t>(s.B * s.T * ld), 1));
+  std::vector<float> out(static_cast<size_t>(s.B * s.T * s.NH * s.D)), att(static_cast<size_t>(s.B * s.NH * s.T * s.T));
+  std::vector<uint16_t> attb(att.size());
+  run(state, 4.0 * static_cast<double>(s.B * s.NH * s.T * s.T * s.D), [&] {
+    attention_forward_bf16(out.data(), att.data(), attb.data(), qkv.data(), s.B, s.T, s.NH, s.NKV, s.D);
+  });
+}
+
+void BM_AttentionBackwardBf16(benchmark::State& state) {
+  const Shape s = shape_of(state);
+  const int64_t ld = (s.NH + 2 * s.NKV) * s.D;
+  const auto qkv = rounded(random_floats(static_cast<size_t>(s.B * s.T * ld), 1));
+  const auto dout = rounded(random_floats(static_cast<size_t>(s.B * s.T * s.NH * s.D), 2));
+  std::vector<float> out(dout.size()), att(static_cast<size_t>(s.B * s.NH * s.T * s.T)), dqkv(qkv.size());
+  std::vector<uint16_t> attb(att.size());
+  attention_forward_bf16(out.data(), att.data(), attb.data(), qkv.data(), s.B, s.T, s.NH, s.NKV, s.D);
+  run(state, 8.0 * static_cast<double>(s.B * s.NH * s.T * s.T * s.D), [&] {
+    attention_backward_bf16(dqkv.data(), dout.data(), qkv.data(), att.data(), attb.data(), s.B, s.T, s.NH, s.NKV, s.D);
+  });
+}
+
 template <typename E>
 void BM_DecodeAttentionPaged(benchmark::State& state) {
   const int64_t B = state.range(0), n = state.range(1), NH = state.range(2), D = state.range(3), page = 16;
@@ -123,6 +157,19 @@ BENCHMARK(BM_DecodeAttentionPaged<tessera::core::bf16>)
     ->ArgsProduct({{1, 16}, {80, 1000}, {12}, {64}})
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_AttentionBackward)
+    ->ArgNames({"B", "T", "NH", "NKV", "D"})
+    ->Args({8, 256, 4, 4, 64})
+    ->Args({8, 256, 8, 2, 32})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+BENCHMARK(BM_AttentionForwardBf16)
+    ->ArgNames({"B", "T", "NH", "NKV", "D"})
+    ->Args({8, 256, 4, 4, 64})
+    ->Args({8, 256, 8, 2, 32})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_AttentionBackwardBf16)
     ->ArgNames({"B", "T", "NH", "NKV", "D"})
     ->Args({8, 256, 4, 4, 64})
     ->Args({8, 256, 8, 2, 32})
