@@ -67,7 +67,7 @@ bool bf16_gemm_native();
 const char* bf16_gemm_isa();
 
 // The bf16 GEMM peak of this process: the best GFLOP/s of a square n x n x n product over
-// repetitions lasting at least min_seconds (as sgemm_peak_gflops, gemm.h).
+// repetitions lasting at least min_seconds (as sgemm_peak_gflops, gemm.h), B packed once.
 double bf16_gemm_peak_gflops(int64_t n = 2048, double min_seconds = 0.5);
 
 }  // namespace tessera::core::cpu
