@@ -141,11 +141,13 @@ void add_train(CLI::App& bench, Context& ctx) {
     // bf16 beside fp32 of the same config, in alternating runs (a noisy node moves both alike), and
     // the bf16 GEMM peak as its ceiling.
     const double bf16_peak = core::cpu::bf16_gemm_peak_gflops();
+    auto step_ms = [&](const std::vector<std::string>& extra) {
+      return timed_run(ctx, opts->config, opts->overrides, opts->steps, extra).result.step_seconds * 1e3;
+    };
     std::vector<double> bf16_ms{r.step_seconds * 1e3}, fp32_ms;
     for (int round = 0; round < opts->rounds; ++round) {
-      if (round > 0) bf16_ms.push_back(timed_run(ctx, opts->config, opts->overrides, opts->steps).result.step_seconds * 1e3);
-      fp32_ms.push_back(
-          timed_run(ctx, opts->config, opts->overrides, opts->steps, {"train.precision=fp32"}).result.step_seconds * 1e3);
+      if (round > 0) bf16_ms.push_back(step_ms({}));
+      fp32_ms.push_back(step_ms({"train.precision=fp32"}));
       log::info("round {}: step fp32 {:.1f} ms, bf16 {:.1f} ms ({:.3f}x)", round + 1, fp32_ms.back(), bf16_ms.back(),
                 fp32_ms.back() / bf16_ms.back());
     }

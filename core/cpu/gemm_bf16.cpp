@@ -39,25 +39,27 @@ memory::desc plain(int64_t rows, int64_t cols, memory::data_type type, int64_t l
 // The packed layout of op(B) (K,N): the one oneDNN's matmul picks for it when free to choose.
 memory::desc packed_layout(int64_t K, int64_t N);
 
-Matmul make_matmul(const Shape& s) {
-  const auto [M, N, K, lda, ldb, ldc, trans_a, trans_b, accumulate] = s;
-  Matmul m;
-  m.a = plain(M, K, memory::data_type::bf16, lda, trans_a);
-  m.b = ldb == 0 ? packed_layout(K, N) : plain(K, N, memory::data_type::bf16, ldb, trans_b);
-  m.c = plain(M, N, memory::data_type::f32, ldc, false);
+// The primitive of C = alpha * A @ B (+ C when accumulate) on these layouts.
+Matmul make_matmul(memory::desc a, memory::desc b, memory::desc c, float alpha, bool accumulate) {
   dnnl::primitive_attr attr;
   // Scratch from a buffer kept between calls: oneDNN's own is allocated on every execution, and a
   // step's fresh pages cost it 9% (page clearing) in bf16 training.
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
   if (accumulate) {
     dnnl::post_ops ops;
     ops.append_sum(1.0f);
     attr.set_post_ops(ops);
   }
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(m.a, m.b, m.c), attr, cpu_engine());
-  m.prim = dnnl::matmul(pd);
-  m.scratchpad = pd.scratchpad_desc().get_size();
-  return m;
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a, b, c), attr, cpu_engine());
+  return {a, b, c, dnnl::matmul(pd), pd.scratchpad_desc().get_size()};
+}
+
+Matmul make_matmul(const Shape& s) {
+  const auto [M, N, K, lda, ldb, ldc, trans_a, trans_b, accumulate] = s;
+  return make_matmul(plain(M, K, memory::data_type::bf16, lda, trans_a),
+                     ldb == 0 ? packed_layout(K, N) : plain(K, N, memory::data_type::bf16, ldb, trans_b),
+                     plain(M, N, memory::data_type::f32, ldc, false), 1.0f, accumulate);
 }
 
 // A value per key, made on first use under one lock (a training step repeats a few dozen shapes).
@@ -128,24 +130,10 @@ void gemm_bf16_batched(const Bf16Batch& A, const uint16_t* a, const Bf16Batch& B
   const Key key{A.dims, A.strides, B.dims, B.strides, c_strides, alpha, accumulate};
   try {
     const Matmul& m = cached<Key, Matmul>(key, [&] {
-      Matmul made;
-      made.a = memory::desc(memory::dims(da.begin(), da.end()), memory::data_type::bf16,
-                            memory::dims(A.strides.begin(), A.strides.end()));
-      made.b = memory::desc(memory::dims(db.begin(), db.end()), memory::data_type::bf16,
-                            memory::dims(B.strides.begin(), B.strides.end()));
-      made.c = memory::desc(dc, memory::data_type::f32, memory::dims(c_strides.begin(), c_strides.end()));
-      dnnl::primitive_attr attr;
-      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-      if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
-      if (accumulate) {
-        dnnl::post_ops ops;
-        ops.append_sum(1.0f);
-        attr.set_post_ops(ops);
-      }
-      const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(made.a, made.b, made.c), attr, cpu_engine());
-      made.prim = dnnl::matmul(pd);
-      made.scratchpad = pd.scratchpad_desc().get_size();
-      return made;
+      auto dims = [](const auto& v) { return memory::dims(v.begin(), v.end()); };
+      return make_matmul(memory::desc(dims(da), memory::data_type::bf16, dims(A.strides)),
+                         memory::desc(dims(db), memory::data_type::bf16, dims(B.strides)),
+                         memory::desc(dc, memory::data_type::f32, dims(c_strides)), alpha, accumulate);
     });
     execute(m, a, b, c);
   } catch (const dnnl::error& e) {

@@ -300,7 +300,9 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
   auto linear = [&](F* out, const F* inp, const Tensor& inb, size_t w, size_t b, int64_t N_, int64_t C_,
                     int64_t OC_) {
     if constexpr (std::is_same_v<F, float>) {
-      if (inb.defined()) return linear_forward_bf16(out, bf16_bits(inb), bf16_weight(w)->wt, P(b), nullptr, N_, C_, OC_);
+      if (inb.defined()) {
+        return linear_forward_bf16(out, bf16_bits(inb), bf16_weight(w)->wt, P(b), nullptr, N_, C_, OC_);
+      }
     }
     linear_forward<F>(out, inp, P(w), P(b), N_, C_, OC_, inv);
   };

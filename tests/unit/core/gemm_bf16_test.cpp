@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -56,28 +57,42 @@ TEST(GemmBf16, RoundingEqualsScalarConversionBitForBit) {
   EXPECT_TRUE(std::isnan(value(got[x.size() - 5])));
 }
 
-TEST(GemmBf16, ExactProductOfBf16InputsUpToF32Accumulation) {
-  const int64_t M = 45, N = 70, K = 300, pad = 5;
+// One product C (M,N) (+)= op(A) op(B) of bf16 operands with padded leading dimensions; B also
+// given as the f32 values it was rounded from.
+struct Operands {
+  bool trans_a, trans_b, accumulate;
+  std::vector<uint16_t> A, B;
+  std::vector<float> Bf;
+  int64_t lda, ldb, ldc;
+};
+using Product = std::function<void(const Operands&, std::vector<float>& C)>;
+
+// Every (trans_a, trans_b, accumulate) through `product`, against the f64 product of the bf16
+// values: within K * 2^-24 * sum |a_k b_k| (+ |C0| * 2^-24 when accumulating).
+void expect_exact_products(int64_t M, int64_t N, int64_t K, uint32_t seed, const Product& product) {
+  const int64_t pad = 5;
   for (bool trans_a : {false, true}) {
     for (bool trans_b : {false, true}) {
       for (bool accumulate : {false, true}) {
-        const int64_t lda = (trans_a ? M : K) + pad, ldb = (trans_b ? K : N) + pad, ldc = N + pad;
-        const auto A = rounded(randn(static_cast<size_t>((trans_a ? K : M) * lda), 3));
-        const auto B = rounded(randn(static_cast<size_t>((trans_b ? N : K) * ldb), 4));
-        const std::vector<float> C0 = randn(static_cast<size_t>(M * ldc), 5);
+        Operands o{trans_a, trans_b, accumulate, {}, {}, {}, (trans_a ? M : K) + pad, (trans_b ? K : N) + pad, N + pad};
+        o.A = rounded(randn(static_cast<size_t>((trans_a ? K : M) * o.lda), seed));
+        o.Bf = randn(static_cast<size_t>((trans_b ? N : K) * o.ldb), seed + 1);
+        o.B = rounded(o.Bf);
+        const std::vector<float> C0 = randn(static_cast<size_t>(M * o.ldc), seed + 2);
         std::vector<float> C = C0;
-        gemm_bf16(trans_a, trans_b, M, N, K, A.data(), lda, B.data(), ldb, accumulate, C.data(), ldc);
+        product(o, C);
         for (int64_t i = 0; i < M; ++i) {
           for (int64_t j = 0; j < N; ++j) {
-            double ref = accumulate ? C0[i * ldc + j] : 0.0, abs_sum = 0;
+            double ref = accumulate ? C0[i * o.ldc + j] : 0.0, abs_sum = 0;
             for (int64_t k = 0; k < K; ++k) {
-              const double p = value(trans_a ? A[k * lda + i] : A[i * lda + k]) *
-                               value(trans_b ? B[j * ldb + k] : B[k * ldb + j]);
+              const double p = value(trans_a ? o.A[k * o.lda + i] : o.A[i * o.lda + k]) *
+                               value(trans_b ? o.B[j * o.ldb + k] : o.B[k * o.ldb + j]);
               ref += p;
               abs_sum += std::fabs(p);
             }
-            const double tol = K * kU24 * abs_sum + (accumulate ? std::fabs(C0[i * ldc + j]) * kU24 : 0.0);
-            ASSERT_NEAR(C[i * ldc + j], ref, tol) << trans_a << trans_b << accumulate << " at " << i << "," << j;
+            const double tol = static_cast<double>(K) * kU24 * abs_sum +
+                               (accumulate ? std::fabs(C0[i * o.ldc + j]) * kU24 : 0.0);
+            ASSERT_NEAR(C[i * o.ldc + j], ref, tol) << trans_a << trans_b << accumulate << " at " << i << "," << j;
           }
         }
       }
@@ -85,45 +100,30 @@ TEST(GemmBf16, ExactProductOfBf16InputsUpToF32Accumulation) {
   }
 }
 
+TEST(GemmBf16, ExactProductOfBf16InputsUpToF32Accumulation) {
+  const int64_t M = 45, N = 70, K = 300;
+  expect_exact_products(M, N, K, 3, [&](const Operands& o, std::vector<float>& C) {
+    gemm_bf16(o.trans_a, o.trans_b, M, N, K, o.A.data(), o.lda, o.B.data(), o.ldb, o.accumulate, C.data(), o.ldc);
+  });
+}
+
 // A packed B gives the exact product up to f32 accumulation, as the unpacked one (the sums may be
 // blocked differently); packed from f32 it is the product of B rounded as round_to_bf16 rounds,
 // bit for bit; repacking replaces the values.
 TEST(GemmBf16, PackedOperandGivesTheExactProduct) {
-  const int64_t M = 37, N = 70, K = 300, pad = 3;
-  for (bool trans_a : {false, true}) {
-    for (bool trans_b : {false, true}) {
-      for (bool accumulate : {false, true}) {
-        const int64_t lda = (trans_a ? M : K) + pad, ldb = (trans_b ? K : N) + pad, ldc = N + pad;
-        const auto A = rounded(randn(static_cast<size_t>((trans_a ? K : M) * lda), 13));
-        const std::vector<float> Bf = randn(static_cast<size_t>((trans_b ? N : K) * ldb), 14);
-        const auto B = rounded(Bf);
-        const std::vector<float> C0 = randn(static_cast<size_t>(M * ldc), 15);
-        std::vector<float> from_bf16 = C0, from_f32 = C0;
-        PackedBf16 packed;
-        packed.pack(rounded(randn(static_cast<size_t>((trans_b ? N : K) * ldb), 16)).data(), ldb, trans_b, K, N);
-        packed.pack(B.data(), ldb, trans_b, K, N);  // repacked over other values
-        ASSERT_EQ(packed.K(), K);
-        ASSERT_EQ(packed.N(), N);
-        gemm_bf16(trans_a, M, A.data(), lda, packed, accumulate, from_bf16.data(), ldc);
-        packed.pack(Bf.data(), ldb, trans_b, K, N);
-        gemm_bf16(trans_a, M, A.data(), lda, packed, accumulate, from_f32.data(), ldc);
-        for (int64_t i = 0; i < M; ++i) {
-          for (int64_t j = 0; j < N; ++j) {
-            double ref = accumulate ? C0[i * ldc + j] : 0.0, abs_sum = 0;
-            for (int64_t k = 0; k < K; ++k) {
-              const double p = value(trans_a ? A[k * lda + i] : A[i * lda + k]) *
-                               value(trans_b ? B[j * ldb + k] : B[k * ldb + j]);
-              ref += p;
-              abs_sum += std::fabs(p);
-            }
-            const double tol = K * kU24 * abs_sum + (accumulate ? std::fabs(C0[i * ldc + j]) * kU24 : 0.0);
-            ASSERT_NEAR(from_bf16[i * ldc + j], ref, tol) << trans_a << trans_b << accumulate << " at " << i << "," << j;
-            ASSERT_EQ(from_f32[i * ldc + j], from_bf16[i * ldc + j]) << i << "," << j;
-          }
-        }
-      }
-    }
-  }
+  const int64_t M = 37, N = 70, K = 300;
+  expect_exact_products(M, N, K, 13, [&](const Operands& o, std::vector<float>& C) {
+    std::vector<float> from_f32 = C;
+    PackedBf16 packed;
+    packed.pack(rounded(randn(o.B.size(), 16)).data(), o.ldb, o.trans_b, K, N);
+    packed.pack(o.B.data(), o.ldb, o.trans_b, K, N);  // repacked over other values
+    ASSERT_EQ(packed.K(), K);
+    ASSERT_EQ(packed.N(), N);
+    gemm_bf16(o.trans_a, M, o.A.data(), o.lda, packed, o.accumulate, C.data(), o.ldc);
+    packed.pack(o.Bf.data(), o.ldb, o.trans_b, K, N);
+    gemm_bf16(o.trans_a, M, o.A.data(), o.lda, packed, o.accumulate, from_f32.data(), o.ldc);
+    for (size_t i = 0; i < C.size(); ++i) ASSERT_EQ(from_f32[i], C[i]) << i;
+  });
 }
 
 TEST(GemmBf16, UnpackedOperandIsAClearError) {
