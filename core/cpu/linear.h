@@ -38,12 +38,6 @@ void linear_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
 // keeps it for backward; the weight (OC,C) is packed twice per optimizer step, as op(B) = W^T for
 // the forward and op(B) = W for the input gradient.
 // xb (N,C) bf16, wt packed (K = C, N = OC), bias (OC) or null, residual (N,OC) or null -> out (N,OC)
-// A bf16 forward's operands, as one argument: the rounded input and the packed weight (both null:
-// no bf16 product).
-struct Bf16Operands {
-  const uint16_t* xb = nullptr;
-  const PackedBf16* wt = nullptr;
-};
 void linear_forward_bf16(float* out, const uint16_t* xb, const PackedBf16& wt, const float* bias,
                          const float* residual, int64_t N, int64_t C, int64_t OC);
 // db (N,OC) the output gradient in bf16, xb (N,C) the forward's input, w packed (K = OC, N = C) ->
@@ -51,5 +45,12 @@ void linear_forward_bf16(float* out, const uint16_t* xb, const PackedBf16& wt, c
 // (linear_backward with only dbias).
 void linear_backward_bf16(float* dinp, float* dweight, const uint16_t* db, const uint16_t* xb, const PackedBf16& w,
                           int64_t N, int64_t C, int64_t OC, bool add_to_dinp = true);
+
+// A bf16 forward's operands as one argument (row_parallel.h): the rounded input and the packed
+// weight (both null: no bf16 product).
+struct Bf16Operands {
+  const uint16_t* xb = nullptr;
+  const PackedBf16* wt = nullptr;
+};
 
 }  // namespace tessera::core::cpu
