@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/cpu/bf16_round.h"
+#include "core/cpu/quant.h"  // CacheAligned
 #include "core/error.h"
 
 namespace tessera::core::cpu {
@@ -144,7 +145,7 @@ void gemm_bf16_batched(const Bf16Batch& A, const uint16_t* a, const Bf16Batch& B
 
 struct PackedBf16::Impl {
   int64_t K = 0, N = 0;
-  memory packed;  // op(B) (K,N) in packed_layout(K, N), memory of its own
+  std::vector<uint8_t, CacheAligned<uint8_t>> bytes;  // op(B) (K,N) in packed_layout(K, N); only grows
 };
 
 PackedBf16::PackedBf16() = default;
@@ -158,20 +159,21 @@ int64_t PackedBf16::N() const { return impl_ ? impl_->N : 0; }
 void PackedBf16::pack(const uint16_t* B, int64_t ldb, bool trans_b, int64_t K, int64_t N) {
   TESSERA_CHECK(K > 0 && N > 0 && ldb >= (trans_b ? K : N), "PackedBf16: bad shape K={} N={} ldb={}", K, N, ldb);
   try {
-    if (!impl_ || impl_->K != K || impl_->N != N) {
-      impl_ = std::make_unique<Impl>();
-      impl_->K = K;
-      impl_->N = N;
-      impl_->packed = memory(packed_layout(K, N), cpu_engine());
-    }
+    // A layer's input packed for its weight gradient changes shape from layer to layer: the
+    // memory is kept and grown, never allocated (and its pages faulted in) again per call.
+    if (!impl_) impl_ = std::make_unique<Impl>();
+    const memory::desc to = packed_layout(K, N);
+    if (impl_->bytes.size() < to.get_size()) impl_->bytes.resize(to.get_size());
+    impl_->K = K;
+    impl_->N = N;
     const memory::desc from = plain(K, N, memory::data_type::bf16, ldb, trans_b);
     using Key = std::tuple<int64_t, int64_t, int64_t, bool>;
     const dnnl::reorder& copy = cached<Key, dnnl::reorder>({K, N, ldb, trans_b}, [&] {
-      return dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), packed_layout(K, N)));
+      return dnnl::reorder(dnnl::reorder::primitive_desc(cpu_engine(), from, cpu_engine(), to));
     });
-    memory src(from, cpu_engine(), const_cast<uint16_t*>(B));
+    memory src(from, cpu_engine(), const_cast<uint16_t*>(B)), dst(to, cpu_engine(), impl_->bytes.data());
     dnnl::stream stream(cpu_engine());
-    copy.execute(stream, src, impl_->packed);
+    copy.execute(stream, src, dst);
     stream.wait();
   } catch (const dnnl::error& e) {
     TESSERA_FAIL("oneDNN could not pack a ({}, {}) bf16 operand: {}", K, N, e.what());
@@ -193,7 +195,7 @@ void gemm_bf16(bool trans_a, int64_t M, const uint16_t* A, int64_t lda, const Pa
   if (M == 0) return;
   TESSERA_CHECK(M > 0, "gemm_bf16: bad shape M={}", M);
   try {
-    run_matmul({M, N, K, lda, 0, ldc, trans_a, false, accumulate}, A, B.impl_->packed.get_data_handle(), C);
+    run_matmul({M, N, K, lda, 0, ldc, trans_a, false, accumulate}, A, B.impl_->bytes.data(), C);
   } catch (const dnnl::error& e) {
     TESSERA_FAIL("oneDNN bf16 matmul failed for M={} N={} K={} (packed B): {}", M, N, K, e.what());
   }

@@ -31,7 +31,7 @@ class PackedBf16 {
   PackedBf16& operator=(PackedBf16&&) noexcept;
 
   // op(B) from bf16 B (exact: the bits are only moved), or from f32 B rounded as round_to_bf16
-  // rounds; ldb and trans_b as in gemm_bf16. Repacking the same shape reuses the memory.
+  // rounds; ldb and trans_b as in gemm_bf16. Repacking reuses the memory (grown when too small).
   void pack(const uint16_t* B, int64_t ldb, bool trans_b, int64_t K, int64_t N);
   void pack(const float* B, int64_t ldb, bool trans_b, int64_t K, int64_t N);
 

@@ -25,11 +25,11 @@ namespace tessera::core {
 namespace {
 
 constexpr size_t kAbsent = std::numeric_limits<size_t>::max();
+constexpr double kNormEps = 1e-5;
+constexpr double kRopeTheta = 10000.0;
 
 // The bits of a bf16 tensor, as the bf16 kernels take them.
 uint16_t* bf16_bits(const Tensor& t) { return static_cast<uint16_t*>(t.raw()); }
-constexpr double kNormEps = 1e-5;
-constexpr double kRopeTheta = 10000.0;
 
 void validate(const ModelConfig& c) {
   TESSERA_CHECK(c.n_layer >= 1, "n_layer must be >= 1, got {}", c.n_layer);
@@ -367,13 +367,13 @@ double Transformer::forward_impl(const Tensor& tokens, const Tensor& targets,
     L.atty = ar.alloc({N, NH * D}, dt);
     L.qkvb = rounded(L.qkv);
     if constexpr (std::is_same_v<F, float>) {
-      if (bf16) {
+      if (L.qkvb.defined()) {
         L.attb = ar.alloc({B, NH, T, T}, DType::bf16);
         attention_forward_bf16(L.atty.data<F>(), L.att.data<F>(), bf16_bits(L.attb), bf16_bits(L.qkvb), B, T, NH,
                                NKV, D);
       }
     }
-    if (!bf16) attention_forward<F>(L.atty.data<F>(), L.att.data<F>(), L.qkv.data<F>(), B, T, NH, NKV, D, inv);
+    if (!L.qkvb.defined()) attention_forward<F>(L.atty.data<F>(), L.att.data<F>(), L.qkv.data<F>(), B, T, NH, NKV, D, inv);
     // res1 (N,C) = in + atty @ out^T + out_b; row-parallel over this rank's heads
     L.res1 = ar.alloc({N, C}, dt);
     L.attyb = rounded(L.atty);
